@@ -1,0 +1,57 @@
+// Time as the policies see it. Policies read `now` from a clock they are given and never sleep;
+// the live executor hands them plan time derived from the steady clock, tests a manual clock.
+#pragma once
+
+#include <chrono>
+
+#include "core/units.hpp"
+
+namespace planproof::core {
+
+using time_point = std::chrono::time_point<std::chrono::steady_clock, duration>;
+
+class clock {
+ public:
+  virtual ~clock() = default;
+  virtual time_point now() const noexcept = 0;
+};
+
+// Multiplies every plan duration by `factor` to get wall time (`--time-scale`), and back.
+struct time_scale {
+  double factor = 1.0;
+
+  // Rounded up, so a wait of plan duration d never ends early in plan time.
+  duration to_real(duration plan) const noexcept;
+  duration to_plan(duration real) const noexcept;
+};
+
+// Plan time: the origin is the moment of construction, and it advances 1/factor times as fast as
+// the steady clock, so every component sees the plan's own numbers whatever the scale.
+class plan_clock final : public clock {
+ public:
+  explicit plan_clock(time_scale scale) noexcept;
+  time_point now() const noexcept override;
+  time_point origin() const noexcept { return origin_; }
+  const time_scale& scale() const noexcept { return scale_; }
+  // Plan time elapsed since the origin.
+  duration elapsed() const noexcept { return now() - origin_; }
+
+ private:
+  time_scale scale_;
+  std::chrono::steady_clock::time_point real_origin_;
+  time_point origin_;
+};
+
+// A clock that moves only when told to: for tests and the simulator.
+class manual_clock final : public clock {
+ public:
+  explicit manual_clock(time_point start = time_point{}) noexcept : now_(start) {}
+  time_point now() const noexcept override { return now_; }
+  void advance(duration d) noexcept { now_ += d; }
+  void set(time_point t) noexcept { now_ = t; }
+
+ private:
+  time_point now_;
+};
+
+}  // namespace planproof::core

@@ -1,0 +1,67 @@
+// The typed events every executor emits and every expectation folds over.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "core/clock.hpp"
+
+namespace planproof::core {
+
+// How an attempt failed when it did not produce a usable HTTP response.
+enum class error_class : std::uint8_t {
+  none,
+  timeout,           // connect or read deadline passed
+  connection_error,  // refused, reset, closed before a complete response
+  schema_error,      // a response arrived but its body is not what the endpoint promises
+  protocol_error,    // bytes that are not HTTP
+};
+std::string_view to_string(error_class e) noexcept;
+std::optional<error_class> parse_error_class(std::string_view name) noexcept;
+
+enum class request_outcome : std::uint8_t { succeeded, dead_lettered, failed };
+std::string_view to_string(request_outcome o) noexcept;
+
+// Why a logical request ended.
+enum class end_reason : std::uint8_t {
+  succeeded,
+  fatal_status,             // a status the plan does not retry
+  fatal_error,              // an error class the plan does not retry
+  attempts_exhausted,       // max_attempts reached
+  deadline_exceeded,        // the total timeout would pass before the next attempt
+  retry_after_exceeds_cap,  // the upstream asked for a longer wait than the plan accepts
+  dead_letter_failed,       // could not write the dead-letter record (request is `failed`)
+};
+std::string_view to_string(end_reason r) noexcept;
+
+enum class event_kind : std::uint8_t {
+  request_submitted,
+  attempt_started,
+  attempt_finished,
+  backoff_scheduled,
+  request_completed,
+};
+std::string_view to_string(event_kind k) noexcept;
+
+struct event {
+  event_kind kind = event_kind::request_submitted;
+  time_point at{};            // plan time
+  std::uint64_t request = 0;  // logical request id, unique within a run
+  std::uint32_t attempt = 0;  // 1-based attempt number (attempt_* and backoff_scheduled: the next one)
+  int status = 0;             // attempt_finished: HTTP status, 0 when none arrived
+  error_class error = error_class::none;
+  std::optional<duration> retry_after;  // attempt_finished: what the upstream asked for
+  duration delay{};                     // backoff_scheduled: wait before the next attempt
+  duration latency{};                   // attempt_finished: the attempt; request_completed: the request
+  request_outcome outcome = request_outcome::succeeded;  // request_completed
+  end_reason reason = end_reason::succeeded;             // request_completed
+};
+
+class event_sink {
+ public:
+  virtual ~event_sink() = default;
+  virtual void on_event(const event& e) = 0;
+};
+
+}  // namespace planproof::core
