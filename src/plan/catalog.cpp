@@ -1,0 +1,64 @@
+#include "plan/catalog.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace planproof::plan {
+namespace {
+
+constexpr std::array faults{
+    catalog_entry{"status", true, "answer with a status code, optionally with Retry-After"},
+    catalog_entry{"latency", true, "delay the normal answer by a fixed time"},
+    catalog_entry{"hang", true, "never answer; the client must time out"},
+    catalog_entry{"malformed", true, "answer with a broken body (truncated JSON)"},
+    catalog_entry{"reset", false, "reset the TCP connection"},
+    catalog_entry{"close", false, "close the connection mid-response"},
+    catalog_entry{"slow_body", false, "dribble the body"},
+    catalog_entry{"schema_drift", false, "missing, renamed or re-typed fields"},
+    catalog_entry{"auth_expiry", false, "401 invalid_token before the token's end"},
+    catalog_entry{"token_endpoint_down", false, "the OAuth token endpoint fails"},
+    catalog_entry{"rate_limit", false, "token-bucket rate limiting with 429"},
+    catalog_entry{"outage", false, "outage windows and flapping"},
+    catalog_entry{"pagination", false, "bad cursor, short page"},
+    catalog_entry{"duplicate_delivery", false, "webhook delivered twice"},
+    catalog_entry{"out_of_order", false, "webhook events out of order"},
+    catalog_entry{"bad_signature", false, "webhook with a bad or stale signature"},
+    catalog_entry{"burst", false, "webhook burst"},
+};
+
+constexpr std::array expectations{
+    catalog_entry{"success_rate", true, "share of logical requests that succeeded"},
+    catalog_entry{"max_attempts", true, "most upstream attempts spent on one logical request"},
+    catalog_entry{"honors_retry_after", true, "no retry sent before the Retry-After it answered"},
+    catalog_entry{"lost", true, "logical requests with no recorded end (0 unless the plan says otherwise)"},
+    catalog_entry{"dead_lettered", true, "logical requests written to the dead-letter file"},
+    catalog_entry{"no_duplicate_effects", false, "no side effect applied twice"},
+    catalog_entry{"breaker_opens", false, "the circuit breaker opens"},
+    catalog_entry{"fails_fast", false, "no upstream calls while the breaker is open"},
+    catalog_entry{"recovers_within", false, "success resumes within a time after the fault ends"},
+    catalog_entry{"token_refreshes", false, "token refreshes"},
+    catalog_entry{"no_auth_failures_leaked", false, "no 401 reaches the caller"},
+    catalog_entry{"detected_as", false, "the error class the client reports"},
+    catalog_entry{"p50_latency", false, "median logical request latency"},
+    catalog_entry{"p99_latency", false, "99th percentile logical request latency"},
+    catalog_entry{"upstream_amplification", false, "upstream attempts per logical request"},
+    catalog_entry{"peak_upstream_rate", false, "no thundering herd after recovery"},
+    catalog_entry{"mapping_valid", false, "responses map onto the plan's targets"},
+    catalog_entry{"processed_exactly_once", false, "webhook events processed exactly once"},
+    catalog_entry{"rejects_bad_signatures", false, "bad webhook signatures rejected"},
+    catalog_entry{"no_secret_in_logs", false, "no secret in logs"},
+};
+
+const catalog_entry* find_in(std::span<const catalog_entry> entries, std::string_view name) noexcept {
+  auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.name == name; });
+  return it == entries.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+std::span<const catalog_entry> fault_catalog() noexcept { return faults; }
+std::span<const catalog_entry> expectation_catalog() noexcept { return expectations; }
+const catalog_entry* find_fault(std::string_view name) noexcept { return find_in(faults, name); }
+const catalog_entry* find_expectation(std::string_view name) noexcept { return find_in(expectations, name); }
+
+}  // namespace planproof::plan
