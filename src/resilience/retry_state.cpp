@@ -1,0 +1,49 @@
+#include "resilience/retry_state.hpp"
+
+#include <algorithm>
+
+namespace planproof::resilience {
+
+retry_policy::retry_policy(const plan::retry_config& config, const plan::endpoint& endpoint)
+    : config_(config), backoff_(config.backoff), classifier_(endpoint.statuses.success, config.retry_on) {}
+
+core::duration retry_state::remaining() const noexcept {
+  return std::max(core::duration::zero(), deadline_ - clock_->now());
+}
+
+std::optional<attempt_budget> retry_state::begin_attempt() {
+  const auto& t = policy_->config().timeouts;
+  if (attempts_ == 0) deadline_ = clock_->now() + t.total;
+  const auto left = remaining();
+  if (left <= core::duration::zero()) return std::nullopt;
+  ++attempts_;
+  return attempt_budget{attempts_, std::min(t.connect, left), std::min(t.read, left)};
+}
+
+retry_decision retry_state::on_result(const attempt_result& result) {
+  using action = retry_decision::action;
+  switch (policy_->classifier().classify(result)) {
+    case attempt_class::success: return {action::succeed, {}, core::end_reason::succeeded};
+    case attempt_class::fatal:
+      return {action::give_up, {},
+              result.error == core::error_class::none ? core::end_reason::fatal_status
+                                                      : core::end_reason::fatal_error};
+    case attempt_class::retryable: break;
+  }
+  const auto& cfg = policy_->config();
+  if (attempts_ >= cfg.max_attempts) return {action::give_up, {}, core::end_reason::attempts_exhausted};
+
+  auto delay = policy_->backoff().next(attempts_, *rng_);
+  if (cfg.retry_after.honor && result.retry_after) {
+    // Retrying before the upstream's Retry-After is exactly what it asked us not to do; when the
+    // wait is longer than the plan accepts, ending the request is the honest outcome.
+    if (*result.retry_after > cfg.retry_after.cap) {
+      return {action::give_up, {}, core::end_reason::retry_after_exceeds_cap};
+    }
+    delay = std::max(delay, *result.retry_after);
+  }
+  if (clock_->now() + delay >= deadline_) return {action::give_up, {}, core::end_reason::deadline_exceeded};
+  return {action::retry, delay, core::end_reason::succeeded};
+}
+
+}  // namespace planproof::resilience

@@ -1,0 +1,32 @@
+#include "resilience/retry_after.hpp"
+
+#include <gtest/gtest.h>
+
+namespace planproof::resilience {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(parse_retry_after, delay_seconds) {
+  const auto now = std::chrono::system_clock::now();
+  EXPECT_EQ(parse_retry_after("2", now), core::duration(2s));
+  EXPECT_EQ(parse_retry_after(" 120 ", now), core::duration(120s));
+  EXPECT_EQ(parse_retry_after("0", now), core::duration(0s));
+}
+
+TEST(parse_retry_after, http_date_measured_from_now) {
+  // 1994-11-06T08:49:37Z
+  const auto date = std::chrono::system_clock::from_time_t(784111777);
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", date - 30s), core::duration(30s));
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", date + 30s), core::duration(0s));
+}
+
+TEST(parse_retry_after, garbage_is_not_a_wait) {
+  const auto now = std::chrono::system_clock::now();
+  for (const char* bad : {"", "soon", "-1", "2.5", "1e3", "99999999999", "Sun, 06 Nov 1994"}) {
+    EXPECT_FALSE(parse_retry_after(bad, now)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace planproof::resilience

@@ -1,0 +1,137 @@
+#include "resilience/retry_state.hpp"
+
+#include <gtest/gtest.h>
+
+namespace planproof::resilience {
+namespace {
+
+using namespace std::chrono_literals;
+using action = retry_decision::action;
+using core::duration;
+using core::error_class;
+
+plan::retry_config payments_retry() {
+  plan::retry_config r;
+  r.max_attempts = 4;
+  r.backoff = {plan::backoff_strategy::exponential, 200ms, 5s, plan::jitter_kind::none};
+  r.retry_on = {429, 503, error_class::timeout};
+  r.retry_after = {true, 30s};
+  r.timeouts = {2s, 10s, 30s};
+  return r;
+}
+
+plan::endpoint payment_endpoint() {
+  plan::endpoint e;
+  e.id = "create_payment";
+  e.method = "POST";
+  e.statuses.success = {200, 201};
+  return e;
+}
+
+struct retry_state_test : ::testing::Test {
+  plan::retry_config config = payments_retry();
+  plan::endpoint endpoint = payment_endpoint();
+  core::manual_clock clock;
+  fixed_random rng{{fixed_random::for_unit(0.5)}};
+  retry_policy policy{config, endpoint};
+  retry_state state{policy, clock, rng};
+};
+
+TEST_F(retry_state_test, success_ends_the_request) {
+  ASSERT_TRUE(state.begin_attempt());
+  const auto d = state.on_result({201});
+  EXPECT_EQ(d.what, action::succeed);
+  EXPECT_EQ(state.attempts(), 1);
+}
+
+TEST_F(retry_state_test, retryable_status_backs_off_exponentially_then_exhausts) {
+  std::vector<duration> delays;
+  for (;;) {
+    ASSERT_TRUE(state.begin_attempt());
+    const auto d = state.on_result({503});
+    if (d.what != action::retry) {
+      EXPECT_EQ(d.what, action::give_up);
+      EXPECT_EQ(d.reason, core::end_reason::attempts_exhausted);
+      break;
+    }
+    delays.push_back(d.delay);
+    clock.advance(d.delay);
+  }
+  EXPECT_EQ(state.attempts(), 4);
+  EXPECT_EQ(delays, (std::vector<duration>{200ms, 400ms, 800ms}));
+}
+
+TEST_F(retry_state_test, fatal_status_and_unlisted_errors_are_not_retried) {
+  state.begin_attempt();
+  const auto d = state.on_result({400});
+  EXPECT_EQ(d.what, action::give_up);
+  EXPECT_EQ(d.reason, core::end_reason::fatal_status);
+
+  retry_state other(policy, clock, rng);
+  other.begin_attempt();
+  const auto e = other.on_result({0, error_class::connection_error});  // not in retry_on
+  EXPECT_EQ(e.what, action::give_up);
+  EXPECT_EQ(e.reason, core::end_reason::fatal_error);
+
+  retry_state third(policy, clock, rng);
+  third.begin_attempt();
+  EXPECT_EQ(third.on_result({0, error_class::timeout}).what, action::retry);
+}
+
+TEST_F(retry_state_test, waits_at_least_the_retry_after) {
+  state.begin_attempt();
+  const auto d = state.on_result({429, error_class::none, 2s});
+  EXPECT_EQ(d.what, action::retry);
+  EXPECT_EQ(d.delay, duration(2s));  // backoff would be 200ms
+}
+
+TEST_F(retry_state_test, backoff_longer_than_retry_after_wins) {
+  state.begin_attempt();
+  const auto d = state.on_result({429, error_class::none, 50ms});
+  EXPECT_EQ(d.delay, duration(200ms));
+}
+
+TEST_F(retry_state_test, retry_after_ignored_when_not_honored) {
+  config.retry_after.honor = false;
+  retry_policy p(config, endpoint);
+  retry_state s(p, clock, rng);
+  s.begin_attempt();
+  EXPECT_EQ(s.on_result({429, error_class::none, 2s}).delay, duration(200ms));
+}
+
+TEST_F(retry_state_test, retry_after_beyond_the_cap_gives_up_instead_of_retrying_early) {
+  state.begin_attempt();
+  const auto d = state.on_result({429, error_class::none, 31s});
+  EXPECT_EQ(d.what, action::give_up);
+  EXPECT_EQ(d.reason, core::end_reason::retry_after_exceeds_cap);
+}
+
+TEST_F(retry_state_test, total_deadline_bounds_attempts_and_waits) {
+  auto first = state.begin_attempt();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->read_timeout, duration(10s));
+  clock.advance(25s);  // a slow first attempt
+  auto d = state.on_result({0, error_class::timeout});
+  ASSERT_EQ(d.what, action::retry);
+  clock.advance(d.delay);
+  auto second = state.begin_attempt();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->read_timeout, duration(30s) - duration(25s) - d.delay);  // what is left
+  clock.advance(second->read_timeout);
+  EXPECT_EQ(state.remaining(), duration::zero());
+  auto e = state.on_result({0, error_class::timeout});
+  EXPECT_EQ(e.what, action::give_up);
+  EXPECT_EQ(e.reason, core::end_reason::deadline_exceeded);
+  EXPECT_FALSE(state.begin_attempt());
+}
+
+TEST_F(retry_state_test, retry_after_that_would_pass_the_deadline_gives_up) {
+  state.begin_attempt();
+  clock.advance(20s);
+  const auto d = state.on_result({429, error_class::none, 15s});
+  EXPECT_EQ(d.what, action::give_up);
+  EXPECT_EQ(d.reason, core::end_reason::deadline_exceeded);
+}
+
+}  // namespace
+}  // namespace planproof::resilience
