@@ -1,0 +1,255 @@
+#include "client/http_client.hpp"
+
+#include <sstream>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/logging.hpp"
+#include "resilience/idempotency.hpp"
+#include "resilience/retry_after.hpp"
+
+namespace planproof::client {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using core::error_class;
+
+namespace {
+
+constexpr auto nothrow_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// Socket and protocol failures, as the plan's retry_on names them.
+error_class classify_error(const beast::error_code& ec) {
+  if (ec == beast::error::timeout) return error_class::timeout;
+  if (ec.category() == http::make_error_code(http::error::end_of_stream).category()) {
+    // The peer went away before or during the response: a connection problem, not bad bytes.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
+      return error_class::connection_error;
+    }
+    return error_class::protocol_error;
+  }
+  return error_class::connection_error;
+}
+
+bool is_json_content_type(std::string_view ct) {
+  return ct.empty() || ct.find("json") != std::string_view::npos;
+}
+
+}  // namespace
+
+struct http_client::connection {
+  explicit connection(asio::any_io_executor ex) : stream(std::move(ex)) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+};
+
+http_client::http_client(asio::any_io_executor ex, client_options options, const plan::retry_config& retry,
+                         const std::vector<plan::endpoint>& endpoints, const core::clock& clock,
+                         core::time_scale scale, core::event_sink& events, dead_letter_queue& dead_letters,
+                         resilience::random_source& rng)
+    : ex_(std::move(ex)),
+      options_(std::move(options)),
+      clock_(clock),
+      scale_(scale),
+      events_(events),
+      dead_letters_(dead_letters),
+      rng_(rng) {
+  for (const auto& e : endpoints) policies_.emplace(e.id, resilience::retry_policy(retry, e));
+}
+
+http_client::~http_client() { close(); }
+
+void http_client::close() {
+  for (auto& c : idle_) {
+    beast::error_code ignored;
+    c->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    c->stream.close();
+  }
+  idle_.clear();
+}
+
+std::unique_ptr<http_client::connection> http_client::take_idle() {
+  if (idle_.empty()) return nullptr;
+  auto c = std::move(idle_.back());
+  idle_.pop_back();
+  return c;
+}
+
+void http_client::give_back(std::unique_ptr<connection> c) {
+  if (idle_.size() >= options_.max_idle_connections) return;  // closes on destruction
+  idle_.push_back(std::move(c));
+}
+
+void http_client::emit(core::event e) { events_.on_event(e); }
+
+asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::endpoint& endpoint,
+                                                                 const std::string& wire_request,
+                                                                 const resilience::attempt_budget& budget,
+                                                                 const resilience::retry_state& state) {
+  resilience::attempt_result result;
+  auto conn = take_idle();
+  const bool reused = conn != nullptr;
+  if (!conn) {
+    conn = std::make_unique<connection>(ex_);
+    conn->stream.expires_after(scale_.to_real(budget.connect_timeout));
+    auto [ec] = co_await conn->stream.async_connect(options_.upstream, nothrow_awaitable);
+    if (ec) {
+      result.error = classify_error(ec);
+      co_return result;
+    }
+  }
+
+  // The read deadline covers sending the request and receiving the whole response, bounded by what
+  // is left of the request's total deadline after connecting.
+  conn->stream.expires_after(scale_.to_real(std::min(budget.read_timeout, state.remaining())));
+  auto [wec, written] = co_await asio::async_write(conn->stream, asio::buffer(wire_request), nothrow_awaitable);
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(options_.body_limit);
+  beast::error_code rec = wec;
+  if (!wec) {
+    std::tie(rec, std::ignore) = co_await http::async_read(conn->stream, conn->buffer, parser, nothrow_awaitable);
+  }
+  if (rec) {
+    // A pooled connection the server already closed fails before any response byte: that is not
+    // an attempt the upstream saw, so send it once more on a fresh connection.
+    const bool stale = reused && !parser.got_some() &&
+                       (rec == http::error::end_of_stream || rec == asio::error::connection_reset ||
+                        rec == asio::error::broken_pipe || rec == asio::error::eof);
+    if (stale) co_return co_await attempt(endpoint, wire_request, budget, state);
+    result.error = classify_error(rec);
+    co_return result;
+  }
+
+  auto& res = parser.get();
+  result.status = static_cast<int>(res.result_int());
+  if (auto ra = res.find(http::field::retry_after); ra != res.end()) {
+    result.retry_after = resilience::parse_retry_after(ra->value(), std::chrono::system_clock::now());
+  }
+  const auto& success = endpoint.statuses.success;
+  const bool succeeded = std::find(success.begin(), success.end(), result.status) != success.end();
+  if (succeeded && endpoint.response_example) {
+    // The endpoint promises a JSON body: a truncated or non-JSON one is a schema error even on 2xx.
+    boost::system::error_code jec;
+    const auto ct = res[http::field::content_type];
+    boost::json::parse(res.body(), jec);
+    if (jec || !is_json_content_type(ct)) result.error = error_class::schema_error;
+  }
+  if (res.keep_alive() && conn->buffer.size() == 0) {
+    give_back(std::move(conn));
+  }
+  co_return result;
+}
+
+asio::awaitable<core::request_outcome> http_client::execute(logical_request request) {
+  const auto& endpoint = *request.endpoint;
+  const auto& policy = policies_.at(endpoint.id);
+  const auto submitted = clock_.now();
+  emit({.kind = core::event_kind::request_submitted, .at = submitted, .request = request.id});
+
+  std::string key;
+  http::request<http::string_body> req{http::string_to_verb(endpoint.method), endpoint.path, 11};
+  req.set(http::field::host, options_.host);
+  req.set(http::field::user_agent, "planproof");
+  req.set(http::field::accept, "application/json");
+  for (const auto& h : options_.extra_headers) req.set(h.name, h.value);
+  if (endpoint.idempotency_header) {
+    key = resilience::make_idempotency_key(rng_);  // once per logical request, reused by every attempt
+    req.set(*endpoint.idempotency_header, key);
+  }
+  if (!request.body.empty()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = request.body;
+  }
+  req.keep_alive(true);
+  req.prepare_payload();
+  std::ostringstream wire;
+  wire << req;
+  const std::string wire_request = std::move(wire).str();
+
+  resilience::retry_state state(policy, clock_, rng_);
+  resilience::attempt_result last;
+  core::end_reason reason = core::end_reason::deadline_exceeded;
+  asio::steady_timer backoff_timer(ex_);
+  while (auto budget = state.begin_attempt()) {
+    const auto started = clock_.now();
+    emit({.kind = core::event_kind::attempt_started, .at = started, .request = request.id,
+          .attempt = static_cast<std::uint32_t>(budget->attempt)});
+    last = co_await attempt(endpoint, wire_request, *budget, state);
+    const auto finished = clock_.now();
+    emit({.kind = core::event_kind::attempt_finished, .at = finished, .request = request.id,
+          .attempt = static_cast<std::uint32_t>(budget->attempt), .status = last.status, .error = last.error,
+          .retry_after = last.retry_after, .latency = finished - started});
+
+    const auto decision = state.on_result(last);
+    if (decision.what == resilience::retry_decision::action::succeed) {
+      emit({.kind = core::event_kind::request_completed, .at = finished, .request = request.id,
+            .attempt = static_cast<std::uint32_t>(state.attempts()), .status = last.status,
+            .latency = finished - submitted, .outcome = core::request_outcome::succeeded,
+            .reason = core::end_reason::succeeded});
+      co_return core::request_outcome::succeeded;
+    }
+    if (decision.what == resilience::retry_decision::action::give_up) {
+      reason = decision.reason;
+      break;
+    }
+    emit({.kind = core::event_kind::backoff_scheduled, .at = finished, .request = request.id,
+          .attempt = static_cast<std::uint32_t>(state.attempts() + 1), .delay = decision.delay});
+    backoff_timer.expires_after(scale_.to_real(decision.delay));
+    co_await backoff_timer.async_wait(nothrow_awaitable);
+  }
+  co_return dead_letter(request, key, state.attempts(), reason, last, submitted);
+}
+
+core::request_outcome http_client::dead_letter(const logical_request& request, const std::string& idempotency_key,
+                                               int attempts, core::end_reason reason,
+                                               const resilience::attempt_result& last, core::time_point started) {
+  const auto& endpoint = *request.endpoint;
+  boost::json::object record = options_.dead_letter_context;
+  record["request_id"] = request.id;
+  record["endpoint"] = endpoint.id;
+  record["method"] = endpoint.method;
+  record["path"] = endpoint.path;
+  if (!idempotency_key.empty()) record["idempotency_key"] = idempotency_key;
+  record["attempts"] = attempts;
+  record["reason"] = std::string(core::to_string(reason));
+  boost::json::object last_error;
+  last_error["status"] = last.status;
+  last_error["error"] = std::string(core::to_string(last.error));
+  if (last.retry_after) last_error["retry_after_ms"] = core::to_millis(*last.retry_after);
+  record["last_error"] = std::move(last_error);
+  record["elapsed_ms"] = core::to_millis(clock_.now() - started);
+  record["dead_lettered_at"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+  if (!request.body.empty()) {
+    boost::system::error_code ec;
+    auto body = boost::json::parse(request.body, ec);
+    if (ec) record["body"] = request.body;
+    else record["body"] = std::move(body);
+  }
+
+  auto outcome = core::request_outcome::dead_lettered;
+  auto final_reason = reason;
+  if (auto ec = dead_letters_.append(record)) {
+    spdlog::error("request {}: could not write dead letter to {}: {}", request.id,
+                  dead_letters_.path().string(), ec.message());
+    outcome = core::request_outcome::failed;
+    final_reason = core::end_reason::dead_letter_failed;
+  }
+  const auto now = clock_.now();
+  emit({.kind = core::event_kind::request_completed, .at = now, .request = request.id,
+        .attempt = static_cast<std::uint32_t>(attempts), .status = last.status, .error = last.error,
+        .latency = now - started, .outcome = outcome, .reason = final_reason});
+  return outcome;
+}
+
+}  // namespace planproof::client

@@ -1,0 +1,89 @@
+// The real client under test: HTTP/1.1 over Asio/Beast with a keep-alive connection pool,
+// per-attempt connect/read timeouts, the plan's retry policy, idempotency keys and a dead-letter
+// queue. It emits the typed events the verdicts are computed from.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/json/object.hpp>
+
+#include "client/dead_letter.hpp"
+#include "core/clock.hpp"
+#include "core/events.hpp"
+#include "plan/model.hpp"
+#include "resilience/random.hpp"
+#include "resilience/retry_state.hpp"
+
+namespace planproof::client {
+
+struct header {
+  std::string name;
+  std::string value;  // may be a secret: never logged unredacted
+};
+
+struct client_options {
+  boost::asio::ip::tcp::endpoint upstream;
+  std::string host;                  // Host header
+  std::vector<header> extra_headers; // sent on every request (auth)
+  std::size_t max_idle_connections = 64;
+  std::size_t body_limit = 8u << 20;
+  boost::json::object dead_letter_context;  // added to every dead-letter record (failure mode, run)
+};
+
+struct logical_request {
+  std::uint64_t id = 0;
+  const plan::endpoint* endpoint = nullptr;
+  std::string body;  // JSON; empty for none
+};
+
+class http_client {
+ public:
+  // `clock` gives plan time; waits and socket deadlines are converted to real time with `scale`.
+  http_client(boost::asio::any_io_executor ex, client_options options, const plan::retry_config& retry,
+              const std::vector<plan::endpoint>& endpoints, const core::clock& clock, core::time_scale scale,
+              core::event_sink& events, dead_letter_queue& dead_letters, resilience::random_source& rng);
+  ~http_client();
+  http_client(const http_client&) = delete;
+  http_client& operator=(const http_client&) = delete;
+
+  // Runs one logical request to its end (succeeded, dead-lettered, or failed when even the dead
+  // letter could not be written) and returns that outcome. Never throws for network errors.
+  boost::asio::awaitable<core::request_outcome> execute(logical_request request);
+
+  // Closes idle pooled connections.
+  void close();
+
+ private:
+  struct connection;
+  struct attempt_io;
+
+  boost::asio::awaitable<resilience::attempt_result> attempt(const plan::endpoint& endpoint,
+                                                            const std::string& wire_request,
+                                                            const resilience::attempt_budget& budget,
+                                                            const resilience::retry_state& state);
+  std::unique_ptr<connection> take_idle();
+  void give_back(std::unique_ptr<connection> c);
+  core::request_outcome dead_letter(const logical_request& request, const std::string& idempotency_key,
+                                    int attempts, core::end_reason reason,
+                                    const resilience::attempt_result& last, core::time_point started);
+  void emit(core::event e);
+
+  boost::asio::any_io_executor ex_;
+  client_options options_;
+  std::map<std::string, resilience::retry_policy, std::less<>> policies_;
+  const core::clock& clock_;
+  core::time_scale scale_;
+  core::event_sink& events_;
+  dead_letter_queue& dead_letters_;
+  resilience::random_source& rng_;
+  std::vector<std::unique_ptr<connection>> idle_;
+};
+
+}  // namespace planproof::client

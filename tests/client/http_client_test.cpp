@@ -1,0 +1,265 @@
+// The real client against the real mock upstream on loopback: each behaviour the plan relies on is
+// observed from the upstream's side (its records), not taken from the client's word.
+#include "client/http_client.hpp"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/parse.hpp>
+
+#include "mocks/server.hpp"
+#include "support/process.hpp"
+
+namespace planproof::client {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using core::duration;
+
+struct event_log final : core::event_sink {
+  std::vector<core::event> events;
+  void on_event(const core::event& e) override { events.push_back(e); }
+  std::vector<core::event> of(core::event_kind k) const {
+    std::vector<core::event> out;
+    for (const auto& e : events) if (e.kind == k) out.push_back(e);
+    return out;
+  }
+};
+
+plan::endpoint payment_endpoint() {
+  plan::endpoint e;
+  e.id = "create_payment";
+  e.method = "POST";
+  e.path = "/v1/payments";
+  e.response_status = 201;
+  e.response_example = boost::json::parse(R"({"id":"pay_1","status":"succeeded","amount":1999})");
+  e.request_example = boost::json::parse(R"({"amount":1999})");
+  e.statuses.success = {200, 201};
+  e.idempotency_header = "Idempotency-Key";
+  return e;
+}
+
+plan::retry_config retry_settings() {
+  plan::retry_config r;
+  r.max_attempts = 3;
+  r.backoff = {plan::backoff_strategy::exponential, 100ms, 1s, plan::jitter_kind::full};
+  r.retry_on = {429, 503, core::error_class::timeout, core::error_class::schema_error};
+  r.retry_after = {true, 30s};
+  r.timeouts = {1s, 500ms, 10s};
+  return r;
+}
+
+plan::fault make_fault(std::string kind) {
+  plan::fault f;
+  f.kind = std::move(kind);
+  return f;
+}
+
+// One mock upstream (own thread) and one client (the test thread), at a time scale that keeps
+// plan seconds short in real time.
+struct harness {
+  core::time_scale scale{0.05};
+  core::plan_clock clock{scale};
+  core::time_point origin = clock.now();
+  plan::endpoint endpoint = payment_endpoint();
+  plan::retry_config retry = retry_settings();
+  test::temp_dir dir;
+  dead_letter_queue dead_letters{dir / "dl.jsonl"};
+  event_log log;
+  resilience::seeded_random rng{3};
+  asio::io_context upstream_io{1};
+  std::unique_ptr<mocks::server> upstream;
+  std::thread upstream_thread;
+  std::string api_key = "sk_client_test_key";
+
+  explicit harness(std::vector<plan::fault> faults) {
+    mocks::route r{endpoint.id, endpoint.method, endpoint.path, 201, R"({"id":"pay_1","status":"succeeded","amount":1999})"};
+    r.idempotency_header = endpoint.idempotency_header;
+    upstream = std::make_unique<mocks::server>(upstream_io.get_executor(), clock, origin, scale,
+                                               std::vector<mocks::route>{r},
+                                               mocks::auth_requirement{"X-Api-Key", api_key}, std::move(faults),
+                                               mocks::server_options{.seed = 11});
+    EXPECT_FALSE(upstream->listen());
+    upstream_thread = std::thread([this] { upstream_io.run(); });
+  }
+  ~harness() {
+    upstream->stop();
+    upstream_thread.join();
+  }
+
+  core::request_outcome send(std::uint64_t id, std::string key_header_value = "") {
+    asio::io_context io(1);
+    client_options o;
+    o.upstream = {asio::ip::make_address("127.0.0.1"), upstream->port()};
+    o.host = "127.0.0.1";
+    o.extra_headers.push_back({"X-Api-Key", key_header_value.empty() ? api_key : key_header_value});
+    http_client client(io.get_executor(), o, retry, {endpoint}, clock, scale, log, dead_letters, rng);
+    auto f = asio::co_spawn(io, client.execute({id, &endpoint, R"({"amount":1999})"}), asio::use_future);
+    io.run();
+    return f.get();
+  }
+};
+
+TEST(http_client, success_on_the_first_attempt) {
+  harness h({});
+  EXPECT_EQ(h.send(1), core::request_outcome::succeeded);
+  const auto records = h.upstream->records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].outcome, mocks::fate::answered);
+  EXPECT_EQ(records[0].idempotency_key.size(), 36u);
+  EXPECT_EQ(h.log.of(core::event_kind::attempt_started).size(), 1u);
+}
+
+TEST(http_client, retries_reuse_one_idempotency_key_and_exhaust_into_the_dead_letter_file) {
+  auto f = make_fault("status");
+  f.status = 503;
+  harness h({f});
+  EXPECT_EQ(h.send(42), core::request_outcome::dead_lettered);
+
+  const auto records = h.upstream->records();
+  ASSERT_EQ(records.size(), 3u);  // max_attempts
+  for (const auto& r : records) {
+    EXPECT_EQ(r.status, 503);
+    EXPECT_EQ(r.idempotency_key, records[0].idempotency_key);
+  }
+  const auto letters = test::read_file(h.dir / "dl.jsonl");
+  const auto record = boost::json::parse(letters);
+  EXPECT_EQ(record.at("request_id").as_int64(), 42);
+  EXPECT_EQ(record.at("reason").as_string(), "attempts_exhausted");
+  EXPECT_EQ(record.at("attempts").as_int64(), 3);
+  EXPECT_EQ(record.at("last_error").at("status").as_int64(), 503);
+  EXPECT_EQ(record.at("idempotency_key").as_string(), records[0].idempotency_key);
+  EXPECT_EQ(letters.find(h.api_key), std::string::npos);
+
+  const auto ends = h.log.of(core::event_kind::request_completed);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].outcome, core::request_outcome::dead_lettered);
+}
+
+TEST(http_client, each_logical_request_gets_its_own_key) {
+  harness h({});
+  h.send(1);
+  h.send(2);
+  const auto records = h.upstream->records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_NE(records[0].idempotency_key, records[1].idempotency_key);
+}
+
+TEST(http_client, waits_for_retry_after_as_the_upstream_sees_it) {
+  auto f = make_fault("status");
+  f.status = 429;
+  f.retry_after = 2s;
+  f.to = 1500ms;  // only the first attempt lands in the window
+  harness h({f});
+  EXPECT_EQ(h.send(1), core::request_outcome::succeeded);
+  const auto records = h.upstream->records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].status, 429);
+  EXPECT_EQ(records[1].status, 201);
+  EXPECT_GE(records[1].at - records[0].at, duration(2s) - duration(1ms));
+}
+
+// The faults below cover only the first attempt: their window ends at 4 s of plan time and the
+// retry comes after a fixed 5 s backoff.
+constexpr plan::backoff_config fixed_5s{plan::backoff_strategy::constant, 5s, 5s, plan::jitter_kind::none};
+
+TEST(http_client, ignores_retry_after_when_the_plan_says_so) {
+  auto f = make_fault("status");
+  f.status = 429;
+  f.retry_after = 20s;
+  f.to = 4s;
+  harness h({f});
+  h.retry.retry_after.honor = false;
+  h.retry.backoff = fixed_5s;
+  EXPECT_EQ(h.send(1), core::request_outcome::succeeded);
+  const auto records = h.upstream->records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_LT(records[1].at - records[0].at, duration(20s));  // the 5 s backoff instead
+}
+
+TEST(http_client, hung_attempt_times_out_and_is_retried) {
+  auto f = make_fault("hang");
+  f.to = 4s;
+  harness h({f});
+  h.retry.backoff = fixed_5s;
+  EXPECT_EQ(h.send(1), core::request_outcome::succeeded);
+  const auto finished = h.log.of(core::event_kind::attempt_finished);
+  ASSERT_GE(finished.size(), 1u);
+  EXPECT_EQ(finished[0].error, core::error_class::timeout) << core::to_string(finished[0].error) << " " << finished[0].status;
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_GE(finished[0].latency, duration(500ms));  // the read timeout, in plan time
+  EXPECT_EQ(finished[1].status, 201);
+}
+
+TEST(http_client, truncated_body_is_a_schema_error) {
+  auto f = make_fault("malformed");
+  f.to = 4s;
+  harness h({f});
+  h.retry.backoff = fixed_5s;
+  EXPECT_EQ(h.send(1), core::request_outcome::succeeded);
+  const auto finished = h.log.of(core::event_kind::attempt_finished);
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_EQ(finished[0].status, 201);
+  EXPECT_EQ(finished[0].error, core::error_class::schema_error);
+}
+
+TEST(http_client, fatal_status_is_not_retried) {
+  harness h({});
+  // A wrong key: the mock answers 401, which the plan does not retry.
+  EXPECT_EQ(h.send(1, "sk_wrong"), core::request_outcome::dead_lettered);
+  EXPECT_EQ(h.upstream->records().size(), 1u);
+  const auto record = boost::json::parse(test::read_file(h.dir / "dl.jsonl"));
+  EXPECT_EQ(record.at("reason").as_string(), "fatal_status");
+  EXPECT_EQ(record.at("last_error").at("status").as_int64(), 401);
+}
+
+TEST(http_client, connection_refused_is_a_connection_error) {
+  harness h({});
+  h.retry.retry_on.push_back(core::error_class::connection_error);
+  const auto port = h.upstream->port();
+  h.upstream->stop();
+  ASSERT_TRUE(h.upstream->wait_for_open_connections_at_most(0, 5s));
+  asio::io_context io(1);
+  client_options o;
+  o.upstream = {asio::ip::make_address("127.0.0.1"), port};
+  o.host = "127.0.0.1";
+  http_client client(io.get_executor(), o, h.retry, {h.endpoint}, h.clock, h.scale, h.log, h.dead_letters, h.rng);
+  auto f = asio::co_spawn(io, client.execute({1, &h.endpoint, "{}"}), asio::use_future);
+  io.run();
+  EXPECT_EQ(f.get(), core::request_outcome::dead_lettered);
+  const auto finished = h.log.of(core::event_kind::attempt_finished);
+  ASSERT_EQ(finished.size(), 3u);
+  for (const auto& e : finished) EXPECT_EQ(e.error, core::error_class::connection_error);
+}
+
+TEST(http_client, keeps_connections_alive_across_requests) {
+  harness h({});
+  asio::io_context io(1);
+  client_options o;
+  o.upstream = {asio::ip::make_address("127.0.0.1"), h.upstream->port()};
+  o.host = "127.0.0.1";
+  o.extra_headers.push_back({"X-Api-Key", h.api_key});
+  http_client client(io.get_executor(), o, h.retry, {h.endpoint}, h.clock, h.scale, h.log, h.dead_letters, h.rng);
+  auto f = asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<int> {
+        int ok = 0;
+        for (std::uint64_t i = 1; i <= 5; ++i) {
+          logical_request request{i, &h.endpoint, "{}"};  // g++ 12: no braced temporaries in co_await
+          ok += (co_await client.execute(std::move(request))) == core::request_outcome::succeeded;
+        }
+        co_return ok;
+      },
+      asio::use_future);
+  io.run();
+  EXPECT_EQ(f.get(), 5);
+  EXPECT_EQ(h.upstream->open_connections(), 1u);
+}
+
+}  // namespace
+}  // namespace planproof::client
