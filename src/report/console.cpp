@@ -1,0 +1,109 @@
+#include "report/console.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "core/logging.hpp"
+
+namespace planproof::report {
+namespace {
+
+std::string number(double v) {
+  char buf[32];
+  if (std::abs(v - std::round(v)) < 1e-9 && std::abs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+  }
+  return buf;
+}
+
+std::string observed_text(const boost::json::value& v) {
+  if (v.is_bool()) return v.as_bool() ? "true" : "false";
+  if (v.is_double()) return number(v.as_double());
+  if (v.is_int64()) return std::to_string(v.as_int64());
+  if (v.is_uint64()) return std::to_string(v.as_uint64());
+  return "nothing observed";
+}
+
+std::string millis(double ms) {
+  return core::format_duration(core::duration{static_cast<core::duration::rep>(std::llround(ms * 1e6))});
+}
+
+std::string label(scenario::verdict v) {
+  switch (v) {
+    case scenario::verdict::held: return "held   ";
+    case scenario::verdict::broken: return "BROKEN ";
+    case scenario::verdict::error: return "ERROR  ";
+    case scenario::verdict::skipped: return "SKIPPED";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void print_header(std::ostream& out, const scenario::run_result& run, std::size_t selected) {
+  out << "planproof run " << run.plan_name;
+  if (!run.phase.empty()) out << " (phase " << run.phase << ")";
+  out << ": " << selected << " failure mode" << (selected == 1 ? "" : "s") << ", " << run.mode << ", seed "
+      << run.seed << ", time scale " << number(run.time_scale) << " (times below are plan time)\n";
+  for (const auto& note : run.notes) out << "  note: " << core::redact(note) << '\n';
+  out.flush();
+}
+
+void print_failure_mode(std::ostream& out, const scenario::failure_mode_result& r, const console_options& options) {
+  const auto& m = r.metrics;
+  out << "  " << label(r.outcome) << "  " << r.id;
+  if (r.outcome == scenario::verdict::skipped || r.outcome == scenario::verdict::error) {
+    out << ": " << core::redact(r.reason) << '\n';
+    out.flush();
+    return;
+  }
+  out << "  (" << m.submitted << " requests, " << m.upstream_requests << " upstream attempts, " << m.succeeded
+      << " succeeded, " << m.dead_lettered << " dead-lettered";
+  if (m.lost > 0) out << ", " << m.lost << " LOST";
+  out << ", p99 " << millis(m.p99_latency_ms) << ")\n";
+  for (const auto& e : r.expectations) {
+    if (e.held && !options.verbose) continue;
+    out << "      " << (e.held ? "ok  " : "FAIL") << " " << e.name << ": expected " << e.expected << ", observed "
+        << observed_text(e.observed);
+    if (e.implicit) out << " (implicit: every request must end in a recorded state)";
+    out << '\n';
+    if (!e.note.empty()) out << "           " << e.note << '\n';
+    if (!e.held) {
+      for (const auto& ev : e.evidence) {
+        out << "           request " << ev.request;
+        if (ev.at_ms > 0) out << " at " << millis(ev.at_ms);
+        out << ": " << core::redact(ev.what) << '\n';
+      }
+    }
+  }
+  if (options.verbose) {
+    out << "      faults injected:";
+    if (m.faults_injected.empty()) out << " none";
+    for (const auto& [kind, n] : m.faults_injected) out << ' ' << kind << '=' << n;
+    out << "\n      attempt results:";
+    for (const auto& [what, n] : m.attempt_results) out << ' ' << what << '=' << n;
+    out << "\n      ends:";
+    for (const auto& [why, n] : m.end_reasons) out << ' ' << why << '=' << n;
+    out << "\n      latency p50 " << millis(m.p50_latency_ms) << ", p99 " << millis(m.p99_latency_ms) << ", max "
+        << millis(m.max_latency_ms) << "; run took " << millis(m.duration_ms) << '\n';
+  }
+  out.flush();
+}
+
+void print_summary(std::ostream& out, const scenario::run_result& run) {
+  using scenario::verdict;
+  out << run.failure_modes.size() << " failure mode" << (run.failure_modes.size() == 1 ? "" : "s") << ": "
+      << run.count(verdict::held) << " held, " << run.count(verdict::broken) << " broken";
+  if (auto n = run.count(verdict::skipped)) out << ", " << n << " skipped (not verified)";
+  if (auto n = run.count(verdict::error)) out << ", " << n << " harness error" << (n == 1 ? "" : "s");
+  out << '\n';
+  std::size_t dead = 0;
+  for (const auto& f : run.failure_modes) dead += f.metrics.dead_lettered;
+  if (dead > 0) out << dead << " dead letters appended to " << run.dead_letter_path << '\n';
+  out.flush();
+}
+
+}  // namespace planproof::report

@@ -1,0 +1,66 @@
+#include "scenario/expectations.hpp"
+
+#include <cmath>
+
+namespace planproof::scenario {
+
+bool compare(double observed, plan::comparison op, double expected) noexcept {
+  const double eps = 1e-9 * std::max(1.0, std::abs(expected));
+  switch (op) {
+    case plan::comparison::eq: return std::abs(observed - expected) <= eps;
+    case plan::comparison::ne: return std::abs(observed - expected) > eps;
+    case plan::comparison::lt: return observed < expected - eps;
+    case plan::comparison::le: return observed <= expected + eps;
+    case plan::comparison::gt: return observed > expected + eps;
+    case plan::comparison::ge: return observed >= expected - eps;
+  }
+  return false;
+}
+
+expectation_result evaluate(const plan::expectation& e, const run_stats& stats, const run_metrics& m) {
+  expectation_result r;
+  r.name = e.name;
+  r.expected = e.text;
+  r.implicit = e.implicit;
+
+  auto numeric = [&](double observed) {
+    r.observed = observed;
+    r.held = compare(observed, e.op, e.value);
+  };
+
+  if (e.name == "success_rate") {
+    if (m.submitted == 0) {
+      r.note = "no logical request was sent";
+      return r;
+    }
+    numeric(static_cast<double>(m.succeeded) / static_cast<double>(m.submitted));
+    r.evidence = stats.not_succeeded_evidence;
+  } else if (e.name == "max_attempts") {
+    numeric(m.max_attempts);
+    r.evidence = stats.max_attempts_evidence;
+  } else if (e.name == "lost") {
+    numeric(static_cast<double>(m.lost));
+    for (auto id : stats.in_flight_ids(run_stats::max_evidence)) {
+      r.evidence.push_back({id, 0, "submitted, never ended"});
+    }
+    if (m.submitted < m.planned) {
+      r.note = std::to_string(m.planned - m.submitted) + " planned requests were never sent before the run's deadline";
+    }
+  } else if (e.name == "dead_lettered") {
+    numeric(static_cast<double>(m.dead_lettered));
+    r.evidence = stats.not_succeeded_evidence;
+  } else if (e.name == "honors_retry_after") {
+    const bool honored = stats.retry_after_violations == 0;
+    r.observed = honored;
+    r.held = honored == e.boolean;
+    r.evidence = stats.retry_after_evidence;
+    if (stats.retry_after_answers == 0) r.note = "no Retry-After was answered during the run";
+    else r.note = std::to_string(stats.retry_after_violations) + " of " +
+                  std::to_string(stats.retry_after_answers) + " Retry-After answers retried early";
+  } else {
+    r.note = "expectation not supported by this version";
+  }
+  return r;
+}
+
+}  // namespace planproof::scenario

@@ -1,0 +1,16 @@
+// Expectations are judged from the folded event stream and the run's metrics only, so the live
+// executor and the simulator share this code.
+#pragma once
+
+#include "plan/model.hpp"
+#include "scenario/result.hpp"
+#include "scenario/run_stats.hpp"
+
+namespace planproof::scenario {
+
+expectation_result evaluate(const plan::expectation& expectation, const run_stats& stats, const run_metrics& m);
+
+// `observed op expected`, with a relative tolerance of 1e-9 for ratios computed in floating point.
+bool compare(double observed, plan::comparison op, double expected) noexcept;
+
+}  // namespace planproof::scenario

@@ -1,0 +1,74 @@
+// What a run found, failure mode by failure mode: the data every report format renders.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "plan/model.hpp"
+#include "scenario/run_stats.hpp"
+
+namespace planproof::scenario {
+
+enum class verdict { held, broken, error, skipped };
+std::string_view to_string(verdict v) noexcept;
+
+struct expectation_result {
+  std::string name;
+  std::string expected;         // as the plan states it, e.g. ">= 0.99"
+  boost::json::value observed;  // number or bool; null when nothing could be observed
+  bool held = false;
+  bool implicit = false;        // not written in the plan (lost: 0)
+  std::string note;             // context, e.g. "no Retry-After was answered during the run"
+  std::vector<evidence_item> evidence;
+};
+
+struct run_metrics {
+  std::uint64_t planned = 0;    // logical requests the traffic section asks for
+  std::uint64_t submitted = 0;
+  std::uint64_t succeeded = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t lost = 0;       // planned requests with no recorded end
+  std::uint64_t attempts = 0;   // attempts the client started
+  std::uint64_t upstream_requests = 0;  // requests the mock upstream received
+  std::map<std::string, std::uint64_t> faults_injected;  // by fault kind, as the mock counted them
+  std::map<std::string, std::uint64_t> attempt_results;  // "201", "503", "timeout"...
+  std::map<std::string, std::uint64_t> end_reasons;
+  std::uint32_t max_attempts = 0;
+  double p50_latency_ms = 0;
+  double p99_latency_ms = 0;
+  double max_latency_ms = 0;
+  double duration_ms = 0;  // plan time the failure mode took
+};
+
+struct failure_mode_result {
+  std::string id;
+  verdict outcome = verdict::error;
+  std::string reason;  // skipped / error: why
+  std::vector<expectation_result> expectations;
+  run_metrics metrics;
+};
+
+struct run_result {
+  std::string plan_name;
+  std::string plan_file;
+  std::string phase;  // empty when no phase was selected
+  std::string mode = "live";
+  std::uint64_t seed = 0;
+  double time_scale = 1.0;
+  plan::retry_config retry;  // the effective settings (phase applied)
+  plan::traffic_config traffic;
+  std::string dead_letter_path;
+  std::vector<std::string> notes;  // things the user must know about how the run was done
+  std::vector<failure_mode_result> failure_modes;
+
+  std::size_t count(verdict v) const noexcept;
+  // 0 every failure mode held, 1 some broken or skipped, 3 harness error (error wins).
+  int exit_code() const noexcept;
+};
+
+}  // namespace planproof::scenario

@@ -1,0 +1,95 @@
+#include "scenario/run_stats.hpp"
+
+#include <algorithm>
+
+namespace planproof::scenario {
+
+namespace {
+
+// Retries are compared with Retry-After in plan time derived from one clock; allow for the rounding
+// of the real-to-plan conversion and nothing more.
+constexpr core::duration retry_after_tolerance = std::chrono::microseconds(1);
+
+void keep(std::vector<evidence_item>& v, evidence_item e) {
+  if (v.size() < run_stats::max_evidence) v.push_back(std::move(e));
+}
+
+std::string attempt_result_name(const core::event& e) {
+  if (e.error != core::error_class::none) return std::string(core::to_string(e.error));
+  return std::to_string(e.status);
+}
+
+}  // namespace
+
+void run_stats::on_event(const core::event& e) {
+  switch (e.kind) {
+    case core::event_kind::request_submitted:
+      ++submitted;
+      open_.emplace(e.request, open_request{});
+      break;
+    case core::event_kind::attempt_started: {
+      ++attempts;
+      auto& r = open_[e.request];
+      r.attempts = e.attempt;
+      if (r.has_retry_after && e.at + retry_after_tolerance < r.retry_not_before) {
+        ++retry_after_violations;
+        keep(retry_after_evidence,
+             {e.request, ms_since_origin(e.at),
+              "attempt " + std::to_string(e.attempt) + " sent " +
+                  core::format_duration(r.retry_not_before - e.at) + " before the Retry-After of " +
+                  core::format_duration(r.asked) + " had passed"});
+      }
+      r.has_retry_after = false;
+      break;
+    }
+    case core::event_kind::attempt_finished: {
+      ++attempt_results[attempt_result_name(e)];
+      if (e.retry_after) {
+        ++retry_after_answers;
+        auto& r = open_[e.request];
+        r.has_retry_after = true;
+        r.retry_not_before = e.at + *e.retry_after;
+        r.asked = *e.retry_after;
+      }
+      break;
+    }
+    case core::event_kind::backoff_scheduled: break;
+    case core::event_kind::request_completed: {
+      ++completed;
+      ++end_reasons[std::string(core::to_string(e.reason))];
+      latency_ms.add(core::to_millis(e.latency));
+      switch (e.outcome) {
+        case core::request_outcome::succeeded: ++succeeded; break;
+        case core::request_outcome::dead_lettered: ++dead_lettered; break;
+        case core::request_outcome::failed: ++failed; break;
+      }
+      if (e.outcome != core::request_outcome::succeeded) {
+        keep(not_succeeded_evidence,
+             {e.request, ms_since_origin(e.at),
+              std::string(core::to_string(e.outcome)) + " (" + std::string(core::to_string(e.reason)) +
+                  ") after " + std::to_string(e.attempt) + " attempts, last " + attempt_result_name(e)});
+      }
+      if (e.attempt > max_attempts) {
+        max_attempts = e.attempt;
+        max_attempts_evidence.clear();
+      }
+      if (e.attempt == max_attempts) {
+        keep(max_attempts_evidence, {e.request, ms_since_origin(e.at),
+                                     std::to_string(e.attempt) + " attempts, " +
+                                         std::string(core::to_string(e.reason))});
+      }
+      open_.erase(e.request);
+      break;
+    }
+  }
+}
+
+std::vector<std::uint64_t> run_stats::in_flight_ids(std::size_t limit) const {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, r] : open_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  if (ids.size() > limit) ids.resize(limit);
+  return ids;
+}
+
+}  // namespace planproof::scenario

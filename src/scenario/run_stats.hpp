@@ -1,0 +1,65 @@
+// An online fold over the event stream: everything the expectations and metrics need, in memory
+// proportional to the requests in flight plus a bounded sample of offenders kept as evidence.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/events.hpp"
+#include "scenario/histogram.hpp"
+
+namespace planproof::scenario {
+
+// One piece of evidence: which request, when (plan ms since the run started), and what happened.
+struct evidence_item {
+  std::uint64_t request = 0;
+  double at_ms = 0;
+  std::string what;
+};
+
+class run_stats final : public core::event_sink {
+ public:
+  static constexpr std::size_t max_evidence = 5;
+
+  explicit run_stats(core::time_point origin) : origin_(origin) {}
+  void on_event(const core::event& e) override;
+
+  std::uint64_t submitted = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t succeeded = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t attempts = 0;
+  std::uint32_t max_attempts = 0;
+  std::uint64_t retry_after_answers = 0;     // attempts answered with a Retry-After
+  std::uint64_t retry_after_violations = 0;  // next attempt sent before it
+  std::map<std::string, std::uint64_t> end_reasons;
+  std::map<std::string, std::uint64_t> attempt_results;  // "200", "503", "timeout"...
+  histogram latency_ms;  // logical request latency, succeeded or not
+
+  std::vector<evidence_item> max_attempts_evidence;  // requests that used the most attempts
+  std::vector<evidence_item> not_succeeded_evidence;
+  std::vector<evidence_item> retry_after_evidence;
+
+  // Requests submitted but not ended: the ones `lost` counts.
+  std::size_t in_flight() const noexcept { return open_.size(); }
+  std::vector<std::uint64_t> in_flight_ids(std::size_t limit) const;
+
+ private:
+  struct open_request {
+    std::uint32_t attempts = 0;
+    core::time_point retry_not_before{};  // from the last Retry-After answer
+    core::duration asked{};
+    bool has_retry_after = false;
+  };
+  double ms_since_origin(core::time_point t) const noexcept { return core::to_millis(t - origin_); }
+
+  core::time_point origin_;
+  std::unordered_map<std::uint64_t, open_request> open_;
+};
+
+}  // namespace planproof::scenario

@@ -1,0 +1,321 @@
+#include "scenario/runner.hpp"
+
+#include <cmath>
+#include <random>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include "client/http_client.hpp"
+#include "core/logging.hpp"
+#include "mocks/server.hpp"
+#include "plan/catalog.hpp"
+#include "scenario/expectations.hpp"
+
+namespace planproof::scenario {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Each failure mode gets its own stream of randomness derived from the run seed and its id, so
+// selecting a subset with --only reproduces the same faults and jitter.
+std::uint64_t derive_seed(std::uint64_t seed, std::string_view id, std::uint64_t salt) {
+  std::uint64_t h = 1469598103934665603ull ^ salt;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+  std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
+                    static_cast<std::uint32_t>(h), static_cast<std::uint32_t>(h >> 32)};
+  std::uint32_t words[2];
+  seq.generate(words, words + 2);
+  return (static_cast<std::uint64_t>(words[0]) << 32) | words[1];
+}
+
+// The credentials both the client and the embedded mock use.
+struct auth_material {
+  client::header header;  // empty name: no auth
+};
+
+auth_material resolve_auth(const plan::auth_config& auth, std::vector<std::string>& notes) {
+  auth_material m;
+  if (auth.method == plan::auth_method::none || !auth.secret) return m;
+  auto resolved = core::resolve_secret(*auth.secret);
+  std::string value;
+  if (resolved.value) {
+    value = *resolved.value;
+  } else {
+    // Against the embedded mocks the secret only has to match on both sides; a generated one
+    // keeps the plan's real secret out of the run. Said out loud, never silently.
+    std::random_device rd;
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "pp_test_%08x%08x", rd(), rd());
+    value = buf;
+    core::redactor::instance().add(value);
+    notes.push_back("auth: " + resolved.error + "; the client and the embedded mocks share a generated " +
+                    std::string(plan::to_string(auth.method)) + " credential for this run");
+  }
+  if (auth.method == plan::auth_method::api_key) {
+    m.header = {auth.header, value};
+  } else {
+    m.header = {"Authorization", "Bearer " + value};
+  }
+  return m;
+}
+
+run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const mocks::server& upstream,
+                        core::duration elapsed) {
+  run_metrics m;
+  m.planned = planned;
+  m.submitted = stats.submitted;
+  m.succeeded = stats.succeeded;
+  m.dead_lettered = stats.dead_lettered;
+  m.failed = stats.failed;
+  m.lost = planned - stats.completed;
+  m.attempts = stats.attempts;
+  m.max_attempts = stats.max_attempts;
+  m.attempt_results = stats.attempt_results;
+  m.end_reasons = stats.end_reasons;
+  m.p50_latency_ms = stats.latency_ms.quantile(0.5);
+  m.p99_latency_ms = stats.latency_ms.quantile(0.99);
+  m.max_latency_ms = stats.latency_ms.max();
+  m.duration_ms = core::to_millis(elapsed);
+  for (const auto& r : upstream.records()) {
+    ++m.upstream_requests;
+    if (!r.fault.empty()) ++m.faults_injected[r.fault];
+  }
+  return m;
+}
+
+struct traffic_shape {
+  std::uint64_t planned = 0;
+  core::duration interval{};  // plan time between arrivals
+  int workers = 0;
+};
+
+traffic_shape shape_of(const plan::traffic_config& t) {
+  traffic_shape s;
+  s.planned = static_cast<std::uint64_t>(std::llround(t.rate * core::to_seconds(t.duration)));
+  s.interval = core::duration{static_cast<core::duration::rep>(1e9 / t.rate)};
+  s.workers = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(t.concurrency), s.planned));
+  return s;
+}
+
+// Open-loop arrivals at the planned rate with at most `concurrency` in flight: request i is due at
+// origin + i * interval and starts then, or as soon as a worker is free. The workers are member
+// coroutines of this object, which outlives them; a capturing lambda coroutine would not be safe.
+struct traffic_generator {
+  asio::io_context& io;
+  client::http_client& client;
+  const core::clock& clock;
+  core::time_scale scale;
+  core::time_point origin;
+  traffic_shape shape;
+  const plan::endpoint* endpoint;
+  std::string body;
+  int running;
+  std::uint64_t next = 0;
+
+  asio::awaitable<void> worker() {
+    asio::steady_timer timer(io);
+    while (next < shape.planned) {
+      const auto i = next++;
+      const auto wait = origin + shape.interval * static_cast<std::int64_t>(i) - clock.now();
+      if (wait > core::duration::zero()) {
+        timer.expires_after(scale.to_real(wait));
+        co_await timer.async_wait(asio::use_awaitable);
+      }
+      // Named, not a braced temporary: g++ 12 destroys temporaries inside co_await twice.
+      client::logical_request request{i + 1, endpoint, body};
+      co_await client.execute(std::move(request));
+    }
+    if (--running == 0) io.stop();
+  }
+};
+
+failure_mode_result run_one(const plan::integration_plan& plan, const plan::failure_mode& mode,
+                            const plan::retry_config& retry, const auth_material& auth,
+                            const run_options& options, client::dead_letter_queue& dead_letters) {
+  failure_mode_result result;
+  result.id = mode.id;
+  if (auto why = unsupported_reason(plan, mode); !why.empty()) {
+    result.outcome = verdict::skipped;
+    result.reason = why;
+    return result;
+  }
+
+  const core::time_scale scale{options.time_scale};
+  const auto* endpoint = plan.find_endpoint(plan.traffic.endpoint);
+  const auto shape = shape_of(plan.traffic);
+  const std::string body =
+      endpoint->request_example ? boost::json::serialize(*endpoint->request_example) : std::string();
+
+  core::plan_clock clock(scale);
+  const auto origin = clock.now();
+
+  // The mock upstream runs on its own thread, as a real upstream would run in its own process.
+  asio::io_context upstream_io(1);
+  auto upstream_work = asio::make_work_guard(upstream_io);
+  mocks::auth_requirement requirement{auth.header.name, auth.header.value};
+  mocks::server upstream(upstream_io.get_executor(), clock, origin, scale, mocks::routes_from_plan(plan),
+                         requirement, mode.inject, {.seed = derive_seed(options.seed, mode.id, 1)});
+  if (auto ec = upstream.listen()) {
+    result.outcome = verdict::error;
+    result.reason = "could not start the mock upstream on 127.0.0.1: " + ec.message();
+    return result;
+  }
+  std::thread upstream_thread([&] { upstream_io.run(); });
+
+  asio::io_context io(1);
+  run_stats stats(origin);
+  resilience::seeded_random rng(derive_seed(options.seed, mode.id, 2));
+  client::client_options copts;
+  copts.upstream = {asio::ip::make_address("127.0.0.1"), upstream.port()};
+  copts.host = "127.0.0.1:" + std::to_string(upstream.port());
+  if (!auth.header.name.empty()) copts.extra_headers.push_back(auth.header);
+  copts.max_idle_connections = static_cast<std::size_t>(plan.traffic.concurrency);
+  copts.dead_letter_context = {{"plan", plan.integration.name}, {"failure_mode", mode.id},
+                               {"seed", options.seed}};
+  {
+    client::http_client client(io.get_executor(), copts, retry, plan.endpoints, clock, scale, stats,
+                               dead_letters, rng);
+
+    traffic_generator traffic{io, client, clock, scale, origin, shape, endpoint, body, shape.workers};
+    for (int w = 0; w < shape.workers; ++w) asio::co_spawn(io, traffic.worker(), asio::detached);
+
+    // A bound on the whole run: the traffic, then time for the last requests to use their whole
+    // deadline, then as long again for a backlog. Whatever has not ended by then counts as lost.
+    const auto bound = plan.traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
+    asio::steady_timer watchdog(io);
+    watchdog.expires_after(scale.to_real(bound));
+    watchdog.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) {
+        spdlog::warn("{}: run bound of {} reached with {} requests in flight", mode.id,
+                     core::format_duration(bound), stats.in_flight());
+        io.stop();
+      }
+    });
+    if (shape.workers == 0) io.stop();
+    io.run();
+  }
+  upstream.stop();
+  upstream_work.reset();
+  upstream_thread.join();
+
+  result.metrics = collect_metrics(stats, shape.planned, upstream, clock.now() - origin);
+  result.outcome = verdict::held;
+  for (const auto& e : mode.expect) {
+    result.expectations.push_back(evaluate(e, stats, result.metrics));
+    if (!result.expectations.back().held) result.outcome = verdict::broken;
+  }
+  return result;
+}
+
+}  // namespace
+
+std::vector<const plan::failure_mode*> select_failure_modes(const plan::integration_plan& plan,
+                                                            const run_options& options) {
+  std::vector<const plan::failure_mode*> selected;
+  const plan::phase* phase = nullptr;
+  if (options.phase) {
+    phase = plan.find_phase(*options.phase);
+    if (phase == nullptr) {
+      std::string known;
+      for (const auto& p : plan.phases) known += (known.empty() ? "" : ", ") + p.name;
+      throw core::diagnostic_error(core::diagnostic{
+          {"--phase"}, core::severity::error,
+          "no phase '" + *options.phase + "' in the plan" + (known.empty() ? "" : " (phases: " + known + ")")});
+    }
+  }
+  for (const auto& id : options.only) {
+    if (plan.find_failure_mode(id) == nullptr) {
+      std::string known;
+      for (const auto& f : plan.failure_modes) known += (known.empty() ? "" : ", ") + f.id;
+      throw core::diagnostic_error(core::diagnostic{
+          {"--only"}, core::severity::error, "no failure mode '" + id + "' in the plan (failure modes: " + known + ")"});
+    }
+  }
+  auto in = [](const std::vector<std::string>& ids, const std::string& id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  for (const auto& f : plan.failure_modes) {
+    if (phase != nullptr && !phase->failure_modes.empty() && !in(phase->failure_modes, f.id)) continue;
+    if (!options.only.empty() && !in(options.only, f.id)) continue;
+    selected.push_back(&f);
+  }
+  if (selected.empty()) {
+    throw core::diagnostic_error(core::diagnostic{
+        {"--only"}, core::severity::error, "the selection contains no failure mode of the phase"});
+  }
+  return selected;
+}
+
+std::string unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode) {
+  if (!plan::is_supported(plan.auth.method)) {
+    return "auth method " + std::string(plan::to_string(plan.auth.method)) + " is not supported by this version";
+  }
+  for (const auto& f : mode.inject) {
+    const auto* entry = plan::find_fault(f.kind);
+    if (entry == nullptr || !entry->supported) return "fault '" + f.kind + "' is not supported by this version";
+  }
+  for (const auto& e : mode.expect) {
+    const auto* entry = plan::find_expectation(e.name);
+    if (entry == nullptr || !entry->supported) {
+      return "expectation '" + e.name + "' is not supported by this version";
+    }
+  }
+  return {};
+}
+
+run_result run_live(const plan::integration_plan& plan, const run_options& options) {
+  run_result run;
+  run.plan_name = plan.integration.name;
+  run.plan_file = plan.file;
+  run.phase = options.phase.value_or("");
+  run.seed = options.seed;
+  run.time_scale = options.time_scale;
+  run.retry = plan.retry;
+  if (options.phase) {
+    if (const auto* p = plan.find_phase(*options.phase); p != nullptr && p->retry_settings) {
+      run.retry = *p->retry_settings;
+    }
+  }
+  run.traffic = plan.traffic;
+  run.dead_letter_path = run.retry.dead_letter_path;
+
+  const auto selected = select_failure_modes(plan, options);
+  const auto auth = resolve_auth(plan.auth, run.notes);
+  if (options.on_start) options.on_start(run, selected.size());
+  client::dead_letter_queue dead_letters(run.retry.dead_letter_path);
+  if (auto ec = dead_letters.open()) {
+    for (const auto* mode : selected) {
+      failure_mode_result r;
+      r.id = mode->id;
+      r.outcome = verdict::error;
+      r.reason = "cannot open the dead-letter file " + run.dead_letter_path + ": " + ec.message();
+      if (options.on_result) options.on_result(r);
+      run.failure_modes.push_back(std::move(r));
+    }
+    return run;
+  }
+  for (const auto* mode : selected) {
+    failure_mode_result r;
+    try {
+      r = run_one(plan, *mode, run.retry, auth, options, dead_letters);
+    } catch (const std::exception& e) {
+      r.id = mode->id;
+      r.outcome = verdict::error;
+      r.reason = std::string("harness failure: ") + e.what();
+    }
+    if (options.on_result) options.on_result(r);
+    run.failure_modes.push_back(std::move(r));
+  }
+  return run;
+}
+
+}  // namespace planproof::scenario

@@ -1,0 +1,37 @@
+// `planproof run`: for each selected failure mode, fresh mock upstreams with its faults, the plan's
+// traffic through the real client, the event stream folded, and the expectations judged.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plan/model.hpp"
+#include "scenario/result.hpp"
+
+namespace planproof::scenario {
+
+struct run_options {
+  std::optional<std::string> phase;
+  std::vector<std::string> only;  // failure mode ids; empty = all of the phase (or plan)
+  std::uint64_t seed = 1;
+  double time_scale = 1.0;
+  // Progress output: once the run's settings and notes are known, then as each failure mode ends.
+  std::function<void(const run_result&, std::size_t selected)> on_start;
+  std::function<void(const failure_mode_result&)> on_result;
+};
+
+// The failure modes the options select, in plan order. Throws core::diagnostic_error for an
+// unknown phase or failure mode id (a usage error).
+std::vector<const plan::failure_mode*> select_failure_modes(const plan::integration_plan& plan,
+                                                            const run_options& options);
+
+// Why this build cannot run a failure mode (unsupported fault, expectation or auth method);
+// empty when it can.
+std::string unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode);
+
+run_result run_live(const plan::integration_plan& plan, const run_options& options);
+
+}  // namespace planproof::scenario
