@@ -1,0 +1,38 @@
+// planproof: make an integration plan executable.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+
+int main(int argc, char** argv) {
+  using namespace planproof::cli;
+  CLI::App app{
+      "planproof: checks that an integration plan's retry, timeout and dead-letter promises survive the\n"
+      "failure modes it lists, by running a real client against fault-injecting mock upstreams on loopback.\n"
+      "Exit codes: 0 every failure mode held, 1 one broken or skipped, 2 invalid plan or usage, 3 harness error.",
+      "planproof"};
+  app.set_version_flag("--version", "planproof 0.1.0");
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  command_action run = add_run_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return exit_usage;
+  }
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::cerr << "planproof: internal error: " << e.what() << '\n';
+    return exit_harness_error;
+  }
+}

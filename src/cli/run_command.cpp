@@ -1,0 +1,104 @@
+// `planproof run PLAN`: the failure modes of the plan against embedded mock upstreams.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "core/logging.hpp"
+#include "plan/loader.hpp"
+#include "report/console.hpp"
+#include "report/json_report.hpp"
+#include "scenario/runner.hpp"
+
+namespace planproof::cli {
+namespace {
+
+struct run_args {
+  std::string plan;
+  std::string phase;
+  std::vector<std::string> only;
+  std::uint64_t seed = 1;
+  double time_scale = 1.0;
+  std::string json;
+  std::vector<std::string> sets;
+  bool quiet = false;
+  bool verbose = false;
+};
+
+void print(const core::diagnostic_error& e) {
+  for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
+}
+
+int execute(const run_args& args) {
+  core::setup_logging(args.quiet ? core::verbosity::quiet
+                                 : (args.verbose ? core::verbosity::verbose : core::verbosity::normal));
+  plan::load_options load;
+  for (const auto& s : args.sets) {
+    auto o = plan::parse_override(s);
+    if (!o) {
+      std::cerr << "--set: error: '" << s << "' is not KEY=VALUE (e.g. --set retry.max_attempts=1)\n";
+      return exit_usage;
+    }
+    load.overrides.push_back(std::move(*o));
+  }
+
+  scenario::run_options options;
+  if (!args.phase.empty()) options.phase = args.phase;
+  options.only = args.only;
+  options.seed = args.seed;
+  options.time_scale = args.time_scale;
+  const report::console_options console{.verbose = args.verbose};
+  std::ostream& out = std::cout;
+  options.on_start = [&](const scenario::run_result& run, std::size_t selected) {
+    if (!args.quiet) report::print_header(out, run, selected);
+  };
+  options.on_result = [&](const scenario::failure_mode_result& r) {
+    if (!args.quiet || r.outcome != scenario::verdict::held) report::print_failure_mode(out, r, console);
+  };
+
+  scenario::run_result run;
+  try {
+    const auto plan = plan::load_file(args.plan, load);
+    run = scenario::run_live(plan, options);
+  } catch (const core::diagnostic_error& e) {
+    print(e);
+    return exit_usage;
+  }
+  report::print_summary(out, run);
+  if (!args.json.empty()) {
+    if (auto ec = report::write_json(run, args.json)) {
+      std::cerr << "planproof: cannot write the JSON report to " << args.json << ": " << ec.message() << '\n';
+      return exit_harness_error;
+    }
+  }
+  return run.exit_code();
+}
+
+}  // namespace
+
+command_action add_run_command(CLI::App& app) {
+  auto args = std::make_shared<run_args>();
+  auto* cmd = app.add_subcommand(
+      "run", "Run the plan's failure modes: mock upstreams inject each fault, a real client configured\n"
+             "from the plan sends the plan's traffic, and each expectation is judged from what happened.");
+  cmd->add_option("PLAN", args->plan, "The plan file (YAML or JSON)")->required();
+  cmd->add_option("--phase", args->phase, "Run this phase: its failure modes and its settings overrides");
+  cmd->add_option("--only", args->only, "Run only this failure mode (repeatable)")->take_all();
+  cmd->add_option("--seed", args->seed, "Seed for fault draws and jitter; the same seed reproduces a run")
+      ->capture_default_str();
+  cmd->add_option("--time-scale", args->time_scale,
+                  "Multiply every plan duration by F to shorten the run (reports keep plan time)")
+      ->check(CLI::Range(1e-4, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--json", args->json, "Write the JSON report to FILE");
+  cmd->add_option("--set", args->sets,
+                  "Override a plan value before running, e.g. --set retry.max_attempts=1 (repeatable)")
+      ->take_all();
+  auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");
+  cmd->add_flag("--verbose,-v", args->verbose, "Print every expectation and metric")->excludes(quiet);
+  return [args, cmd]() -> int {
+    if (!cmd->parsed()) return exit_usage;
+    return execute(*args);
+  };
+}
+
+}  // namespace planproof::cli

@@ -1,0 +1,145 @@
+// End to end: the planproof executable on the example plan, its weakened twins and bad input.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "support/process.hpp"
+
+namespace planproof {
+namespace {
+
+using test::run_shell;
+
+const std::string example = std::string(PLANPROOF_SOURCE_DIR) + "/scenarios/payments.plan.yaml";
+
+// Runs planproof inside `dir` so dead letters and reports land there.
+test::process_result planproof(const test::temp_dir& dir, const std::string& args) {
+  return run_shell("cd '" + dir.path().string() + "' && env -u ACMEPAY_API_KEY " + PLANPROOF_EXECUTABLE + " " + args);
+}
+
+boost::json::object failure_mode(const boost::json::value& report, std::string_view id) {
+  for (const auto& f : report.at("failure_modes").as_array()) {
+    if (f.at("id").as_string() == id) return f.as_object();
+  }
+  ADD_FAILURE() << "no failure mode " << id;
+  return {};
+}
+
+TEST(cli_run, example_plan_holds_and_writes_the_report) {
+  test::temp_dir dir;
+  const auto r = planproof(dir, "run " + example + " --time-scale 0.05 --seed 7 --json report.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("4 failure modes: 4 held, 0 broken"), std::string::npos) << r.output;
+
+  const auto report = boost::json::parse(test::read_file(dir / "report.json"));
+  EXPECT_EQ(report.at("plan").as_string(), "acme-payments");
+  EXPECT_EQ(report.at("mode").as_string(), "live");
+  EXPECT_EQ(report.at("seed").as_int64(), 7);
+  EXPECT_EQ(report.at("time_scale").as_double(), 0.05);
+  const auto& summary = report.at("summary").as_object();
+  EXPECT_EQ(summary.at("failure_modes").as_int64(), 4);
+  EXPECT_EQ(summary.at("held").as_int64(), 4);
+  EXPECT_EQ(summary.at("lost").as_int64(), 0);
+  EXPECT_EQ(summary.at("requests").as_int64(), 4 * 1200);
+  EXPECT_GT(summary.at("upstream_attempts").as_int64(), summary.at("requests").as_int64());
+
+  // The faults really happened and the client really retried through them.
+  const auto rate_limited = failure_mode(report, "rate_limited");
+  const auto& metrics = rate_limited.at("metrics").as_object();
+  EXPECT_GT(metrics.at("faults_injected").at("status").as_int64(), 100);
+  EXPECT_GT(metrics.at("attempt_results").at("429").as_int64(), 100);
+  bool saw_retry_after = false;
+  for (const auto& e : rate_limited.at("expectations").as_array()) {
+    if (e.at("name").as_string() == "honors_retry_after") {
+      saw_retry_after = true;
+      EXPECT_TRUE(e.at("held").as_bool());
+      EXPECT_TRUE(e.at("observed").as_bool());
+    }
+  }
+  EXPECT_TRUE(saw_retry_after);
+  const auto hung = failure_mode(report, "hung_requests");
+  EXPECT_GT(hung.at("metrics").at("attempt_results").at("timeout").as_int64(), 50);
+  const auto truncated = failure_mode(report, "truncated_body");
+  EXPECT_GT(truncated.at("metrics").at("attempt_results").at("schema_error").as_int64(), 50);
+
+  // The API key was generated for the run and appears nowhere in what planproof wrote.
+  EXPECT_NE(r.output.find("ACMEPAY_API_KEY is not set"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("pp_test_"), std::string::npos);
+  EXPECT_EQ(test::read_file(dir / "report.json").find("pp_test_"), std::string::npos);
+}
+
+TEST(cli_run, one_attempt_is_reported_broken) {
+  test::temp_dir dir;
+  const auto r = planproof(dir, "run " + example +
+                                    " --time-scale 0.05 --only upstream_503_burst --set retry.max_attempts=1"
+                                    " --json report.json");
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("BROKEN"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("success_rate: expected >= 0.99"), std::string::npos) << r.output;
+
+  const auto report = boost::json::parse(test::read_file(dir / "report.json"));
+  const auto mode = failure_mode(report, "upstream_503_burst");
+  EXPECT_EQ(mode.at("verdict").as_string(), "broken");
+  // Every failed request is in the dead-letter file, with its reason, and none is lost.
+  const auto dead = mode.at("metrics").at("dead_lettered").as_int64();
+  EXPECT_GT(dead, 20);
+  EXPECT_EQ(mode.at("metrics").at("lost").as_int64(), 0);
+  const auto letters = test::read_file(dir / "dead-letter/acme-payments.jsonl");
+  EXPECT_EQ(std::count(letters.begin(), letters.end(), '\n'), dead);
+  const auto first = boost::json::parse(letters.substr(0, letters.find('\n')));
+  EXPECT_EQ(first.at("failure_mode").as_string(), "upstream_503_burst");
+  EXPECT_EQ(first.at("reason").as_string(), "attempts_exhausted") << letters.substr(0, 400);
+}
+
+TEST(cli_run, ignoring_retry_after_is_reported_broken) {
+  test::temp_dir dir;
+  const auto r = planproof(dir, "run " + example +
+                                    " --time-scale 0.05 --only rate_limited --set retry.retry_after.honor=false");
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("FAIL honors_retry_after: expected true, observed false"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("before the Retry-After of 2s had passed"), std::string::npos) << r.output;
+}
+
+TEST(cli_run, invalid_plan_is_exit_2_with_a_located_diagnostic) {
+  test::temp_dir dir;
+  {
+    std::ofstream bad(dir / "bad.plan.yaml");
+    bad << test::read_file(example);
+    bad << "retyr: {max_attempts: 2}\n";
+  }
+  const auto r = planproof(dir, "run bad.plan.yaml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("bad.plan.yaml:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("error: unknown key 'retyr'"), std::string::npos) << r.output;
+}
+
+TEST(cli_run, usage_errors_are_exit_2) {
+  test::temp_dir dir;
+  EXPECT_EQ(planproof(dir, "").exit_code, 2);
+  EXPECT_EQ(planproof(dir, "run").exit_code, 2);
+  EXPECT_EQ(planproof(dir, "run " + example + " --time-scale 0").exit_code, 2);
+  EXPECT_EQ(planproof(dir, "run " + example + " --time-scale fast").exit_code, 2);
+  EXPECT_EQ(planproof(dir, "run " + example + " --no-such-flag").exit_code, 2);
+  EXPECT_EQ(planproof(dir, "run " + example + " --set nonsense").exit_code, 2);
+  const auto only = planproof(dir, "run " + example + " --only nope");
+  EXPECT_EQ(only.exit_code, 2);
+  EXPECT_NE(only.output.find("no failure mode 'nope'"), std::string::npos) << only.output;
+  const auto phase = planproof(dir, "run " + example + " --phase phase9");
+  EXPECT_EQ(phase.exit_code, 2);
+  EXPECT_NE(phase.output.find("phases: phase1, phase2"), std::string::npos) << phase.output;
+  EXPECT_EQ(planproof(dir, "run missing.plan.yaml").exit_code, 2);
+  EXPECT_EQ(planproof(dir, "--help").exit_code, 0);
+}
+
+TEST(cli_run, phase_selects_its_failure_modes) {
+  test::temp_dir dir;
+  const auto r = planproof(dir, "run " + example + " --phase phase1 --time-scale 0.02 --json report.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto report = boost::json::parse(test::read_file(dir / "report.json"));
+  EXPECT_EQ(report.at("phase").as_string(), "phase1");
+  EXPECT_EQ(report.at("failure_modes").as_array().size(), 2u);
+}
+
+}  // namespace
+}  // namespace planproof
