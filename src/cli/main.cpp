@@ -1,4 +1,5 @@
 // planproof: make an integration plan executable.
+#include <csignal>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -6,6 +7,8 @@
 
 int main(int argc, char** argv) {
   using namespace planproof::cli;
+  // A reader closing our stdout (`planproof run ... | head`) must not kill a run midway.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "planproof: checks that an integration plan's retry, timeout and dead-letter promises survive the\n"
       "failure modes it lists, by running a real client against fault-injecting mock upstreams on loopback.\n"
