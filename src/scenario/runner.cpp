@@ -163,10 +163,17 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   auto upstream_work = asio::make_work_guard(upstream_io);
   mocks::auth_requirement requirement{auth.header.name, auth.header.value};
   mocks::server upstream(upstream_io.get_executor(), clock, origin, scale, mocks::routes_from_plan(plan),
-                         requirement, mode.inject, {.seed = derive_seed(options.seed, mode.id, 1)});
+                         requirement, mode.inject,
+                         {.seed = derive_seed(options.seed, mode.id, 1), .single_threaded_executor = true});
   if (auto ec = upstream.listen()) {
     result.outcome = verdict::error;
     result.reason = "could not start the mock upstream on 127.0.0.1: " + ec.message();
+    return result;
+  }
+  if (upstream.ignored_faults() != 0) {
+    // A fault the mock cannot carry out must never look like one that was survived.
+    result.outcome = verdict::error;
+    result.reason = std::to_string(upstream.ignored_faults()) + " fault(s) of this failure mode cannot be injected";
     return result;
   }
   std::thread upstream_thread([&] { upstream_io.run(); });

@@ -1,0 +1,59 @@
+#include "mocks/canned_response.hpp"
+
+#include <boost/beast/http/status.hpp>
+#include <boost/json/parse.hpp>
+
+namespace planproof::mocks {
+namespace {
+
+bool carries_body(int status) noexcept { return status >= 200 && status != 204 && status != 304; }
+
+bool is_json(std::string_view text) {
+  boost::system::error_code ec;
+  (void)boost::json::parse(text, ec);
+  return !ec;
+}
+
+}  // namespace
+
+canned_response make_canned_response(int status, std::string_view content_type, std::string body,
+                                     header_list extra_headers) {
+  canned_response r;
+  r.status = status;
+  auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  if (reason.starts_with('<')) reason = {};  // Beast's "<unknown-status>": an empty phrase is valid
+  r.head.reserve(128);
+  r.head.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
+  r.head.append(reason.data(), reason.size()).append("\r\nServer: planproof-mock\r\n");
+  if (carries_body(status)) {
+    if (!content_type.empty()) r.head.append("Content-Type: ").append(content_type).append("\r\n");
+    r.head.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+    r.body = std::move(body);
+  }
+  for (const auto& [name, value] : extra_headers) {
+    r.head.append(name).append(": ").append(value).append("\r\n");
+  }
+  return r;
+}
+
+canned_response make_json_error(int status, std::string_view code, header_list extra_headers) {
+  std::string body = R"({"error":")";
+  body.append(code).append(R"("})");
+  return make_canned_response(status, "application/json", std::move(body), extra_headers);
+}
+
+std::string retry_after_value(core::duration d) {
+  using namespace std::chrono_literals;
+  if (d <= core::duration::zero()) return "0";
+  const auto seconds = (d + 1s - core::duration(1)) / core::duration(1s);
+  return std::to_string(seconds);
+}
+
+std::string truncate_body(std::string_view body) {
+  std::string out(body.substr(0, body.size() / 2));
+  // Half of some valid JSON is still valid ("1234" -> "12", "{} " -> "{"... but "{}  " -> "{}").
+  while (!out.empty() && is_json(out)) out.pop_back();
+  return out;
+}
+
+}  // namespace planproof::mocks

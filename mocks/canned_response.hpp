@@ -1,0 +1,38 @@
+// Responses serialized once, when the server is built, so that answering a request is one gather
+// write of bytes that already exist: no per-request header formatting on the hot path.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/units.hpp"
+
+namespace planproof::mocks {
+
+struct canned_response {
+  int status = 200;
+  // Status line and headers, each ending in CRLF, without `Connection` and the blank line: those
+  // depend on the request and are added at write time.
+  std::string head;
+  std::string body;  // empty for statuses that carry no body (1xx, 204, 304)
+};
+
+using header_list = std::span<const std::pair<std::string_view, std::string_view>>;
+
+// An HTTP/1.1 response with Content-Length; `content_type` empty = no Content-Type header.
+canned_response make_canned_response(int status, std::string_view content_type, std::string body,
+                                     header_list extra_headers = {});
+
+// A JSON error body `{"error":"<code>"}` with its status.
+canned_response make_json_error(int status, std::string_view code, header_list extra_headers = {});
+
+// Retry-After value: whole seconds, rounded up, of a plan duration (1500ms -> "2").
+std::string retry_after_value(core::duration d);
+
+// The `malformed: truncated` body: the first half of `body`, at least one byte shorter, and
+// shortened further until it does not parse as JSON ("{}" -> "{", "12" -> "").
+std::string truncate_body(std::string_view body);
+
+}  // namespace planproof::mocks

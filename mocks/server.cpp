@@ -1,0 +1,688 @@
+#include "mocks/server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/serialize.hpp>
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include "mocks/canned_response.hpp"
+#include "mocks/fault_injector.hpp"
+
+namespace planproof::mocks {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+using error_code = boost::system::error_code;
+
+std::string_view to_string(fate f) noexcept {
+  switch (f) {
+    case fate::answered: return "answered";
+    case fate::fault_status: return "fault_status";
+    case fate::delayed: return "delayed";
+    case fate::hung: return "hung";
+    case fate::malformed: return "malformed";
+    case fate::unauthorized: return "unauthorized";
+    case fate::not_found: return "not_found";
+    case fate::bad_request: return "bad_request";
+  }
+  return "answered";
+}
+
+namespace detail {
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_chunk = 64 * 1024;
+constexpr std::string_view crlf = "\r\n";
+constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
+
+enum class fault_kind : std::uint8_t { none, status, latency, hang, malformed };
+
+std::string_view to_string(fault_kind k) noexcept {
+  switch (k) {
+    case fault_kind::none: return "";
+    case fault_kind::status: return "status";
+    case fault_kind::latency: return "latency";
+    case fault_kind::hang: return "hang";
+    case fault_kind::malformed: return "malformed";
+  }
+  return "";
+}
+
+fault_kind kind_of(const plan::fault& f) noexcept {
+  if (f.kind == "status") return fault_kind::status;
+  if (f.kind == "latency") return fault_kind::latency;
+  if (f.kind == "hang") return fault_kind::hang;
+  if (f.kind == "malformed") return fault_kind::malformed;
+  return fault_kind::none;  // unreachable: fault_injector keeps injectable kinds only
+}
+
+// A route with both of its answers serialized once.
+struct compiled_route {
+  route spec;
+  canned_response normal;
+  canned_response malformed;
+};
+
+// What the server does with a fully read request.
+struct decision {
+  const canned_response* response = nullptr;  // nullptr: no answer (hang)
+  fate outcome = fate::answered;
+  core::duration delay{};  // real time to wait before answering
+  bool stopped = false;    // the server is stopping: drop the connection
+};
+
+// Kept compactly (the method and target share one string) since a run may record many requests.
+struct stored_record {
+  core::duration at{};
+  std::int32_t route = -1;
+  std::int16_t status = 0;
+  fault_kind fault = fault_kind::none;
+  fate outcome = fate::answered;
+  std::string request_line;  // "METHOD target"
+  std::string idempotency_key;
+};
+
+// One accepted connection. Everything here is touched on its strand only.
+struct connection {
+  connection(tcp::socket s, std::uint64_t connection_id)
+      : strand(s.get_executor()),
+        socket(std::move(s)),
+        watchdog(strand),
+        delay(strand),
+        id(connection_id) {}
+
+  // The watchdog is lazy: moving a deadline later costs nothing (it re-arms when it wakes), and
+  // only an earlier deadline than the armed one wakes it. In keep-alive steady state the request,
+  // write and idle deadlines only move forward, so requests do no timer work at all.
+  void set_deadline(core::duration real) {
+    timed_out = false;
+    deadline = steady::now() + std::chrono::duration_cast<steady::duration>(real);
+    if (deadline < armed) watchdog.cancel();
+  }
+  void clear_deadline() {
+    timed_out = false;
+    deadline = steady::time_point::max();
+  }
+  void close() {
+    if (closed) return;
+    closed = true;
+    error_code ignored;
+    socket.close(ignored);
+    watchdog.cancel();
+    delay.cancel();
+  }
+
+  const asio::any_io_executor strand;
+  tcp::socket socket;
+  asio::steady_timer watchdog;
+  asio::steady_timer delay;
+  steady::time_point deadline = steady::time_point::max();
+  steady::time_point armed = steady::time_point::max();
+  bool timed_out = false;  // the watchdog cancelled the pending operation
+  bool closed = false;
+  const std::uint64_t id;
+};
+
+void log_escaped(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::warn("mock server: connection dropped: {}", ex.what());
+  } catch (...) {
+    spdlog::warn("mock server: connection dropped: unknown exception");
+  }
+}
+
+bool expects_continue(const http::request<http::string_body>& req) {
+  return req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue");
+}
+
+}  // namespace
+
+class server_state : public std::enable_shared_from_this<server_state> {
+ public:
+  server_state(asio::any_io_executor ex, const core::clock& clock, core::time_point origin,
+               core::time_scale scale, std::vector<route> routes, auth_requirement auth,
+               std::vector<plan::fault> faults, server_options options)
+      : ex_(std::move(ex)),
+        clock_(clock),
+        origin_(origin),
+        scale_(scale),
+        options_(std::move(options)),
+        auth_(std::move(auth)),
+        injector_(std::move(faults), options_.seed),
+        acceptor_strand_(serialized(ex_)),
+        acceptor_(acceptor_strand_),
+        accept_pause_(acceptor_strand_) {
+    for (auto& r : routes) {
+      // Methods are case-sensitive on the wire; plans write them in any case.
+      std::transform(r.method.begin(), r.method.end(), r.method.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+      compiled_route c;
+      c.normal = make_canned_response(r.status, r.content_type, r.body);
+      c.malformed = make_canned_response(r.status, r.content_type, truncate_body(r.body));
+      c.spec = std::move(r);
+      routes_.push_back(std::move(c));
+    }
+    for (const auto& f : injector_.faults()) {
+      kinds_.push_back(kind_of(f));
+      if (kinds_.back() == fault_kind::status && f.retry_after) {
+        const std::string seconds = retry_after_value(*f.retry_after);
+        const std::pair<std::string_view, std::string_view> retry_after[] = {{"Retry-After", seconds}};
+        fault_responses_.push_back(make_json_error(f.status, "injected", retry_after));
+      } else if (kinds_.back() == fault_kind::status) {
+        fault_responses_.push_back(make_json_error(f.status, "injected"));
+      } else {
+        fault_responses_.emplace_back();  // unused: the other kinds answer with the route's bytes
+      }
+    }
+    if (beast::iequals(auth_.header, "Authorization")) {
+      const std::pair<std::string_view, std::string_view> challenge[] = {
+          {"WWW-Authenticate", R"(Bearer error="invalid_token")"}};
+      unauthorized_ = make_json_error(401, "unauthorized", challenge);
+    } else {
+      unauthorized_ = make_json_error(401, "unauthorized");
+    }
+  }
+
+  std::error_code listen() {
+    error_code ec;
+    const auto address = asio::ip::make_address(options_.address, ec);
+    if (ec) return ec;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return error_code(asio::error::operation_aborted);
+      if (listening_) return error_code(asio::error::already_open);
+      listening_ = true;
+    }
+    const tcp::endpoint endpoint(address, options_.port);
+    auto fail = [&](error_code e) -> std::error_code {
+      error_code ignored;
+      acceptor_.close(ignored);
+      std::lock_guard lock(mutex_);
+      listening_ = false;
+      return e;
+    };
+    if (acceptor_.open(endpoint.protocol(), ec); ec) return fail(ec);
+    // Lets a restarted run rebind a port still in TIME_WAIT; Linux still refuses a port that
+    // another socket is listening on, so "address in use" is reported as it should be.
+    if (acceptor_.set_option(asio::socket_base::reuse_address(true), ec); ec) return fail(ec);
+    if (acceptor_.bind(endpoint, ec); ec) return fail(ec);
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) return fail(ec);
+    const auto local = acceptor_.local_endpoint(ec);
+    if (ec) return fail(ec);
+    port_ = local.port();
+    asio::co_spawn(acceptor_strand_, accept_loop(shared_from_this()), log_escaped);
+    return {};
+  }
+
+  void stop() {
+    std::vector<std::shared_ptr<connection>> open;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return;
+      stopped_ = true;
+      for (auto& [id, weak] : connections_) {
+        if (auto c = weak.lock()) open.push_back(std::move(c));
+      }
+      changed_.notify_all();
+    }
+    asio::post(acceptor_strand_, [self = shared_from_this()] {
+      error_code ignored;
+      self->acceptor_.close(ignored);
+      self->accept_pause_.cancel();
+    });
+    for (auto& c : open) asio::post(c->strand, [c] { c->close(); });
+  }
+
+  unsigned short port() const noexcept { return port_.load(); }
+  std::uint64_t request_count() const noexcept { return request_count_.load(); }
+  std::size_t ignored_faults() const noexcept { return injector_.ignored(); }
+
+  std::uint64_t dropped_records() const noexcept { return dropped_.load(); }
+
+  std::size_t open_connections() const {
+    std::lock_guard lock(mutex_);
+    return connections_.size();
+  }
+
+  std::vector<request_record> records() const {
+    std::lock_guard lock(mutex_);
+    std::vector<request_record> out;
+    out.reserve(records_.size());
+    for (const auto& s : records_) {
+      request_record r;
+      r.at = s.at;
+      if (s.route >= 0) r.endpoint_id = routes_[static_cast<std::size_t>(s.route)].spec.endpoint_id;
+      const auto space = s.request_line.find(' ');
+      if (space != std::string::npos) {
+        r.method = s.request_line.substr(0, space);
+        r.target = s.request_line.substr(space + 1);
+      }
+      r.status = s.status;
+      r.fault = std::string(to_string(s.fault));
+      r.idempotency_key = s.idempotency_key;
+      r.outcome = s.outcome;
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  template <class Predicate>
+  bool wait(core::duration timeout, Predicate done) const {
+    std::unique_lock lock(mutex_);
+    ++waiters_;
+    const bool ok = changed_.wait_for(lock, timeout, [&] { return done(); });
+    --waiters_;
+    return ok;
+  }
+  bool requests_at_least(std::uint64_t n) const { return request_count_.load() >= n; }
+  bool connections_at_most(std::size_t n) const { return connections_.size() <= n; }  // locked
+
+ private:
+  static asio::awaitable<void> accept_loop(std::shared_ptr<server_state> self) {
+    for (;;) {
+      // Each connection gets its own strand, so a multi-threaded executor never runs two of its
+      // handlers (session, watchdog, stop) at once.
+      auto [ec, socket] = co_await self->acceptor_.async_accept(self->serialized(self->ex_), use_tuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) co_return;
+        // Out of descriptors and the like: pause rather than spin, and keep serving the open
+        // connections; one of them closing is what frees the resource.
+        self->accept_pause_.expires_after(std::chrono::milliseconds(50));
+        co_await self->accept_pause_.async_wait(use_tuple);
+        continue;
+      }
+      error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto c = self->add(std::move(socket));
+      if (!c) continue;
+      asio::co_spawn(c->strand, watchdog(c), log_escaped);
+      asio::co_spawn(c->strand, session(self, c), log_escaped);
+    }
+  }
+
+  // Enforces the connection's deadline: when it passes, cancels the pending operation and flags
+  // it, and the session decides what a timeout means where it is (silent close, 408, drop).
+  static asio::awaitable<void> watchdog(std::shared_ptr<connection> c) {
+    while (!c->closed) {
+      if (c->deadline <= steady::now()) {
+        c->timed_out = true;
+        c->deadline = steady::time_point::max();
+        error_code ignored;
+        c->socket.cancel(ignored);
+      }
+      c->armed = c->deadline;
+      c->watchdog.expires_at(c->armed);
+      co_await c->watchdog.async_wait(use_tuple);
+    }
+  }
+
+  static asio::awaitable<void> session(std::shared_ptr<server_state> self, std::shared_ptr<connection> c) {
+    // However the session ends (return, exception, or its frame destroyed with the io_context),
+    // the connection is closed and leaves the registry.
+    struct cleanup {
+      server_state& state;
+      connection& conn;
+      ~cleanup() {
+        conn.close();
+        state.remove(conn.id);
+      }
+    } guard{*self, *c};
+
+    const auto& opt = self->options_;
+    auto& socket = c->socket;
+    // The parser bounds header and body; this bounds what a client can pipeline ahead of us.
+    beast::flat_buffer buffer(std::size_t{opt.header_limit} + 2 * read_chunk);
+    for (;;) {
+      if (buffer.size() == 0) {
+        // Idle: no request started, so a timeout or a close here ends nothing that was asked.
+        c->set_deadline(opt.idle_timeout);
+        auto [ec, n] = co_await socket.async_read_some(buffer.prepare(beast::read_size(buffer, read_chunk)),
+                                                       use_tuple);
+        if (ec) co_return;
+        buffer.commit(n);
+      }
+
+      c->set_deadline(opt.request_timeout);
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(opt.header_limit);
+      parser.body_limit(opt.body_limit);
+      error_code ec;
+      std::tie(ec, std::ignore) = co_await http::async_read_header(socket, buffer, parser, use_tuple);
+      if (!ec && !parser.is_done()) {
+        if (expects_continue(parser.get())) {
+          std::tie(ec, std::ignore) =
+              co_await asio::async_write(socket, asio::buffer(continue_response), use_tuple);
+        }
+        if (!ec) std::tie(ec, std::ignore) = co_await http::async_read(socket, buffer, parser, use_tuple);
+      }
+
+      if (ec) {
+        if (c->closed) co_return;
+        const canned_response* answer = self->failure_response(ec, c->timed_out);
+        // The request line is kept when it was parsed, even if a later header or the body failed.
+        std::string request_line;
+        const auto& partial = parser.get();
+        if (!partial.method_string().empty() || !partial.target().empty()) {
+          request_line.append(partial.method_string()).append(" ").append(partial.target());
+        }
+        if (!self->record_failure(std::move(request_line), answer ? answer->status : 0)) co_return;
+        if (answer) {
+          c->set_deadline(opt.write_timeout);
+          if (co_await write(*c, *answer, "Connection: close\r\n", false)) co_return;
+        }
+        co_await linger(opt, *c);
+        co_return;
+      }
+
+      const auto& req = parser.get();
+      const decision d = self->decide(req);
+      if (d.stopped) co_return;
+      if (!d.response) {  // hang
+        co_await hold(opt, *c);
+        co_return;
+      }
+      if (d.delay > core::duration::zero()) {
+        c->clear_deadline();  // the delay is bounded by itself; no socket operation is pending
+        c->delay.expires_after(std::chrono::duration_cast<steady::duration>(d.delay));
+        auto [delay_ec] = co_await c->delay.async_wait(use_tuple);
+        if (delay_ec || c->closed) co_return;
+      }
+      const bool keep_alive = req.keep_alive();
+      const std::string_view connection_header = !keep_alive          ? "Connection: close\r\n"
+                                                 : req.version() < 11 ? "Connection: keep-alive\r\n"
+                                                                      : "";
+      c->set_deadline(opt.write_timeout);
+      if (co_await write(*c, *d.response, connection_header, req.method() == http::verb::head)) co_return;
+      if (!keep_alive) {
+        co_await linger(opt, *c);
+        co_return;
+      }
+    }
+  }
+
+  static asio::awaitable<error_code> write(connection& c, const canned_response& r,
+                                           std::string_view connection_header, bool head_only) {
+    const std::array<asio::const_buffer, 4> buffers{
+        asio::buffer(r.head), asio::buffer(connection_header), asio::buffer(crlf),
+        head_only ? asio::const_buffer() : asio::buffer(r.body)};
+    auto [ec, n] = co_await asio::async_write(c.socket, buffers, use_tuple);
+    co_return ec;
+  }
+
+  // The `hang` fault: never answer, but keep reading (and discarding) so the client's close is
+  // seen and the connection dropped at once; hang_limit bounds a client that never gives up.
+  // Requests pipelined behind the hung one are discarded unread, as a stuck upstream would.
+  static asio::awaitable<void> hold(const server_options& opt, connection& c) {
+    c.set_deadline(opt.hang_limit);
+    std::array<char, 2048> sink;
+    for (;;) {
+      auto [ec, n] = co_await c.socket.async_read_some(asio::buffer(sink), use_tuple);
+      if (ec) co_return;
+    }
+  }
+
+  // Closing a socket with unread input makes the kernel send RST, which can destroy the answer we
+  // just wrote before the client reads it. So: send FIN, drain input briefly, then close.
+  static asio::awaitable<void> linger(const server_options& opt, connection& c) {
+    error_code ec;
+    c.socket.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    c.set_deadline(opt.linger_timeout);
+    std::array<char, 2048> sink;
+    for (;;) {
+      auto [read_ec, n] = co_await c.socket.async_read_some(asio::buffer(sink), use_tuple);
+      if (read_ec) co_return;
+    }
+  }
+
+  asio::any_io_executor serialized(const asio::any_io_executor& ex) const {
+    if (options_.single_threaded_executor) return ex;
+    return asio::make_strand(ex);
+  }
+
+  const canned_response* failure_response(const error_code& ec, bool timed_out) const {
+    if (timed_out && ec == asio::error::operation_aborted) return &request_timeout_;
+    if (ec == http::error::header_limit) return &header_too_large_;
+    if (ec == http::error::body_limit) return &body_too_large_;
+    // The client went away mid-request: nobody to answer.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return nullptr;
+    if (ec.category() == http::make_error_code(http::error::bad_method).category()) return &bad_request_;
+    return nullptr;  // reset, broken pipe: also gone
+  }
+
+  const compiled_route* find_route(std::string_view method, std::string_view path) const noexcept {
+    for (const auto& r : routes_) {
+      if (r.spec.path == path && r.spec.method == method) return &r;
+    }
+    return nullptr;
+  }
+
+  bool authorized(const http::request<http::string_body>& req) const noexcept {
+    if (auth_.header.empty()) return true;
+    const auto it = req.find(auth_.header);
+    if (it == req.end()) return false;
+    const auto value = it->value();
+    const auto& expected = auth_.expected_value;
+    // Only the length may leak through timing; the bytes are compared in constant time.
+    return value.size() == expected.size() && CRYPTO_memcmp(value.data(), expected.data(), value.size()) == 0;
+  }
+
+  decision decide(const http::request<http::string_body>& req) {
+    const std::string_view target(req.target());
+    const std::string_view method(req.method_string());
+    const auto* r = find_route(method, target.substr(0, target.find('?')));
+
+    decision d;
+    stored_record rec;
+    rec.request_line.reserve(method.size() + 1 + target.size());
+    rec.request_line.append(method).append(" ").append(target);
+    if (!r) {
+      d.outcome = fate::not_found;
+      d.response = &not_found_;
+    } else {
+      rec.route = static_cast<std::int32_t>(r - routes_.data());
+      if (r->spec.idempotency_header) {
+        const auto it = req.find(*r->spec.idempotency_header);
+        if (it != req.end()) rec.idempotency_key = it->value();
+      }
+      if (!authorized(req)) {
+        d.outcome = fate::unauthorized;
+        d.response = &unauthorized_;
+      } else {
+        d.outcome = fate::answered;
+        d.response = &r->normal;
+      }
+    }
+
+    std::lock_guard lock(mutex_);
+    // Checked under the lock stop() takes: once stop() has returned, the clock is never read.
+    if (stopped_) return decision{.stopped = true};
+    const core::duration elapsed = clock_.now() - origin_;
+    if (d.outcome == fate::answered) {
+      if (const auto i = injector_.decide(r->spec.endpoint_id, elapsed)) {
+        const auto& f = injector_.faults()[*i];
+        rec.fault = kinds_[*i];
+        switch (rec.fault) {
+          case fault_kind::status:
+            d.outcome = fate::fault_status;
+            d.response = &fault_responses_[*i];
+            break;
+          case fault_kind::latency:
+            d.outcome = fate::delayed;
+            d.delay = std::min(scale_.to_real(f.latency), options_.hang_limit);
+            break;
+          case fault_kind::hang:
+            d.outcome = fate::hung;
+            d.response = nullptr;
+            break;
+          case fault_kind::malformed:
+            d.outcome = fate::malformed;
+            d.response = &r->malformed;
+            break;
+          case fault_kind::none:
+            break;
+        }
+      }
+    }
+    rec.at = elapsed;
+    rec.status = static_cast<std::int16_t>(d.response ? d.response->status : 0);
+    rec.outcome = d.outcome;
+    append(std::move(rec));
+    return d;
+  }
+
+  // A request that never became a complete HTTP request. False when the server is stopping.
+  bool record_failure(std::string request_line, int status) {
+    stored_record rec;
+    rec.request_line = std::move(request_line);
+    rec.status = static_cast<std::int16_t>(status);
+    rec.outcome = fate::bad_request;
+    std::lock_guard lock(mutex_);
+    if (stopped_) return false;
+    rec.at = clock_.now() - origin_;
+    append(std::move(rec));
+    return true;
+  }
+
+  void append(stored_record&& rec) {  // mutex_ held
+    if (records_.size() < options_.max_records) {
+      records_.push_back(std::move(rec));
+    } else {
+      dropped_.fetch_add(1);
+    }
+    request_count_.fetch_add(1);
+    if (waiters_ > 0) changed_.notify_all();
+  }
+
+  std::shared_ptr<connection> add(tcp::socket socket) {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || connections_.size() >= options_.max_connections) {
+      error_code ignored;
+      socket.close(ignored);
+      return nullptr;
+    }
+    auto c = std::make_shared<connection>(std::move(socket), next_connection_id_++);
+    connections_.emplace(c->id, c);
+    return c;
+  }
+
+  void remove(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    connections_.erase(id);
+    if (waiters_ > 0) changed_.notify_all();
+  }
+
+  // Immutable after construction, read by every connection without locking.
+  const asio::any_io_executor ex_;
+  const core::clock& clock_;
+  const core::time_point origin_;
+  const core::time_scale scale_;
+  const server_options options_;
+  const auth_requirement auth_;
+  std::vector<compiled_route> routes_;
+  std::vector<fault_kind> kinds_;                   // parallel to injector_.faults()
+  std::vector<canned_response> fault_responses_;    // parallel to injector_.faults()
+  canned_response not_found_ = make_json_error(404, "not_found");
+  canned_response unauthorized_;
+  canned_response bad_request_ = make_json_error(400, "bad_request");
+  canned_response request_timeout_ = make_json_error(408, "request_timeout");
+  canned_response body_too_large_ = make_json_error(413, "payload_too_large");
+  canned_response header_too_large_ = make_json_error(431, "header_too_large");
+
+  std::atomic<unsigned short> port_{0};
+  std::atomic<std::uint64_t> request_count_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+
+  // Guarded by mutex_: the generator and the records (one lock per request keeps the draw order
+  // and the record order the same), the stop flag and the connection registry.
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  mutable int waiters_ = 0;
+  fault_injector injector_;
+  std::deque<stored_record> records_;  // a deque never copies old records while the lock is held
+  bool stopped_ = false;
+  bool listening_ = false;
+  std::unordered_map<std::uint64_t, std::weak_ptr<connection>> connections_;
+  std::uint64_t next_connection_id_ = 0;
+
+  // Touched on acceptor_strand_ only (and by listen() before the accept loop starts).
+  const asio::any_io_executor acceptor_strand_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer accept_pause_;
+};
+
+}  // namespace detail
+
+server::server(boost::asio::any_io_executor ex, const core::clock& clock, core::time_point origin,
+               core::time_scale scale, std::vector<route> routes, auth_requirement auth,
+               std::vector<plan::fault> faults, server_options options)
+    : state_(std::make_shared<detail::server_state>(std::move(ex), clock, origin, scale, std::move(routes),
+                                                    std::move(auth), std::move(faults),
+                                                    std::move(options))) {}
+
+server::~server() { state_->stop(); }
+
+std::error_code server::listen() { return state_->listen(); }
+unsigned short server::port() const noexcept { return state_->port(); }
+void server::stop() { state_->stop(); }
+std::vector<request_record> server::records() const { return state_->records(); }
+std::uint64_t server::request_count() const noexcept { return state_->request_count(); }
+std::uint64_t server::dropped_records() const noexcept { return state_->dropped_records(); }
+std::size_t server::open_connections() const { return state_->open_connections(); }
+std::size_t server::ignored_faults() const noexcept { return state_->ignored_faults(); }
+
+bool server::wait_for_requests(std::uint64_t count, core::duration timeout) const {
+  return state_->wait(timeout, [&] { return state_->requests_at_least(count); });
+}
+
+bool server::wait_for_open_connections_at_most(std::size_t count, core::duration timeout) const {
+  return state_->wait(timeout, [&] { return state_->connections_at_most(count); });
+}
+
+std::vector<route> routes_from_plan(const plan::integration_plan& p) {
+  std::vector<route> routes;
+  routes.reserve(p.endpoints.size());
+  for (const auto& e : p.endpoints) {
+    route r;
+    r.endpoint_id = e.id;
+    r.method = e.method;
+    r.path = e.path;
+    r.status = e.success_status();
+    r.body = e.response_example ? boost::json::serialize(*e.response_example) : "{}";
+    r.idempotency_header = e.idempotency_header;
+    routes.push_back(std::move(r));
+  }
+  return routes;
+}
+
+}  // namespace planproof::mocks

@@ -1,0 +1,126 @@
+// The fault-injecting mock upstream: an HTTP/1.1 server on loopback that answers the plan's
+// endpoints with their example bodies and applies the plan's faults (status, latency, hang,
+// malformed) in their time windows, with a seeded draw per request. Every request is recorded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "core/clock.hpp"
+#include "plan/model.hpp"
+
+namespace planproof::mocks {
+
+using namespace std::chrono_literals;
+
+struct route {
+  std::string endpoint_id, method, path;  // exact method + path match; the query string is ignored
+  int status = 200;
+  std::string body;  // serialized example body
+  std::string content_type = "application/json";
+  std::optional<std::string> idempotency_header;  // header whose value is recorded
+};
+
+// The credential every request must carry. Empty `header` = no check.
+struct auth_requirement {
+  std::string header;
+  std::string expected_value;
+};
+
+struct server_options {
+  std::string address = "127.0.0.1";  // loopback unless asked otherwise
+  unsigned short port = 0;            // 0 = ephemeral; port() tells which
+  std::uint64_t seed = 1;             // fault draws
+  // Promise that the executor runs on one thread only (the runner's io_context): connections then
+  // skip their strands, which costs ~13% of throughput. Wrong if the io_context runs on several.
+  bool single_threaded_executor = false;
+  // Bounds, all in real time: nothing a client does can hold a connection or memory forever.
+  core::duration idle_timeout = 60s;     // keep-alive connection with no request started
+  core::duration request_timeout = 30s;  // from a request's first byte to its last (then 408)
+  core::duration write_timeout = 30s;    // a response the client does not read
+  core::duration hang_limit = 10min;     // a `hang` (and a `latency` longer than this) ends here
+  core::duration linger_timeout = 2s;    // draining input after we close, so the answer is not reset
+  std::uint32_t header_limit = 16 * 1024;   // request line + headers (431 beyond)
+  std::uint64_t body_limit = 1024 * 1024;   // request body (413 beyond)
+  std::size_t max_connections = 10'000;     // further connections are closed at once
+  std::size_t max_records = 1'000'000;      // records kept; later requests are counted only
+};
+
+// What happened to a request. Every request read (or started) ends in exactly one.
+enum class fate : std::uint8_t {
+  answered,      // the route's normal answer
+  fault_status,  // `status` fault
+  delayed,       // `latency` fault: the normal answer, late
+  hung,          // `hang` fault: no answer, connection held until the client closes it
+  malformed,     // `malformed` fault: route status, broken body
+  unauthorized,  // 401: credential missing or wrong
+  not_found,     // 404: no route
+  bad_request,   // not HTTP, too large, too slow (400/413/431/408), or abandoned mid-request (0)
+};
+std::string_view to_string(fate f) noexcept;
+
+struct request_record {
+  core::duration at{};         // plan time since `origin` when the request was read
+  std::string endpoint_id;     // "" when no route matched
+  std::string method, target;  // as sent; "" when the request line never arrived
+  int status = 0;              // status answered (a `delayed` one after the delay); 0 = none
+  std::string fault;           // fault kind applied, "" when none
+  std::string idempotency_key; // value of the route's idempotency header, "" if absent
+  fate outcome = fate::answered;
+};
+
+namespace detail {
+class server_state;
+}
+
+class server {
+ public:
+  // All work runs on `ex`; a multi-threaded executor is fine (each connection has its own strand
+  // unless options.single_threaded_executor says none is needed).
+  // `clock` gives plan time for fault windows and records and must outlive the server; `origin`
+  // is plan time zero (traffic start); `scale` turns plan latencies into real waits. Faults the
+  // server cannot carry out (see is_injectable) are dropped and counted in ignored_faults().
+  server(boost::asio::any_io_executor ex, const core::clock& clock, core::time_point origin,
+         core::time_scale scale, std::vector<route> routes, auth_requirement auth,
+         std::vector<plan::fault> faults, server_options options = {});
+  ~server();  // stop()s; pending handlers only touch state they share ownership of
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds options.address:options.port, listens and starts accepting on the executor. Errors
+  // (address in use, bad address, called twice) come back, never as exceptions.
+  std::error_code listen();
+  unsigned short port() const noexcept;  // the bound port once listen() succeeded, else 0
+
+  // Safe from any thread, idempotent: closes the acceptor and every open connection and cancels
+  // their timers. The work is posted to the executor; once it runs, no handler of this server is
+  // left, so an io_context with no other work returns from run(). The clock is never read again.
+  void stop();
+
+  std::vector<request_record> records() const;  // snapshot, in the order fates were decided
+  std::uint64_t request_count() const noexcept;  // every request, including unkept records
+  std::uint64_t dropped_records() const noexcept;  // requests beyond options.max_records
+  std::size_t open_connections() const;
+  std::size_t ignored_faults() const noexcept;
+
+  // Block the calling thread (never an executor thread) until the condition holds or `timeout`
+  // (real time) passes; true when it holds. For tests and the runner's "upstream saw N requests".
+  bool wait_for_requests(std::uint64_t count, core::duration timeout) const;
+  bool wait_for_open_connections_at_most(std::size_t count, core::duration timeout) const;
+
+ private:
+  std::shared_ptr<detail::server_state> state_;
+};
+
+// The plan's endpoints as routes: body = serialized response example ("{}" when none), status =
+// endpoint::success_status(), idempotency header carried over.
+std::vector<route> routes_from_plan(const plan::integration_plan& p);
+
+}  // namespace planproof::mocks
