@@ -46,7 +46,7 @@ int execute(const run_args& args) {
   options.only = args.only;
   options.seed = args.seed;
   options.time_scale = args.time_scale;
-  const report::console_options console{.verbose = args.verbose};
+  report::console_options console{.verbose = args.verbose};
   std::ostream& out = std::cout;
   options.on_start = [&](const scenario::run_result& run, std::size_t selected) {
     if (!args.quiet) report::print_header(out, run, selected);
@@ -58,6 +58,7 @@ int execute(const run_args& args) {
   scenario::run_result run;
   try {
     const auto plan = plan::load_file(args.plan, load);
+    for (const auto& f : plan.failure_modes) console.id_width = std::max(console.id_width, f.id.size());
     run = scenario::run_live(plan, options);
   } catch (const core::diagnostic_error& e) {
     print(e);

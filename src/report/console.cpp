@@ -55,6 +55,7 @@ void print_header(std::ostream& out, const scenario::run_result& run, std::size_
 void print_failure_mode(std::ostream& out, const scenario::failure_mode_result& r, const console_options& options) {
   const auto& m = r.metrics;
   out << "  " << label(r.outcome) << "  " << r.id;
+  if (r.id.size() < options.id_width) out << std::string(options.id_width - r.id.size(), ' ');
   if (r.outcome == scenario::verdict::skipped || r.outcome == scenario::verdict::error) {
     out << ": " << core::redact(r.reason) << '\n';
     out.flush();

@@ -9,7 +9,7 @@ namespace planproof::report {
 
 struct console_options {
   bool verbose = false;  // expectations and metrics of held failure modes too
-  bool color = false;
+  std::size_t id_width = 0;  // failure mode ids are padded to this width
 };
 
 void print_header(std::ostream& out, const scenario::run_result& run, std::size_t selected);

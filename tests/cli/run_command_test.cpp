@@ -139,6 +139,11 @@ TEST(cli_run, phase_selects_its_failure_modes) {
   const auto report = boost::json::parse(test::read_file(dir / "report.json"));
   EXPECT_EQ(report.at("phase").as_string(), "phase1");
   EXPECT_EQ(report.at("failure_modes").as_array().size(), 2u);
+  // The phase's settings.retry replaced retry_on: no schema_error in phase 1.
+  const auto& retry_on = report.at("settings").at("retry").at("retry_on").as_array();
+  EXPECT_EQ(retry_on.size(), 7u);
+  EXPECT_EQ(std::find(retry_on.begin(), retry_on.end(), boost::json::value("schema_error")), retry_on.end());
+  EXPECT_EQ(report.at("settings").at("retry").at("max_attempts").as_int64(), 4);  // not overridden
 }
 
 }  // namespace
