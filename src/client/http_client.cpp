@@ -1,5 +1,7 @@
 #include "client/http_client.hpp"
 
+#include <cstdio>
+#include <ctime>
 #include <sstream>
 
 #include <boost/asio/as_tuple.hpp>
@@ -38,6 +40,18 @@ error_class classify_error(const beast::error_code& ec) {
     return error_class::protocol_error;
   }
   return error_class::connection_error;
+}
+
+// RFC 3339 in UTC with milliseconds, e.g. 2026-11-24T06:49:18.153Z.
+std::string utc_timestamp(std::chrono::system_clock::time_point t) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char buf[96];  // sized for any int the compiler can imagine, not just real dates
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
 }
 
 bool is_json_content_type(std::string_view ct) {
@@ -224,12 +238,11 @@ core::request_outcome http_client::dead_letter(const logical_request& request, c
   boost::json::object last_error;
   last_error["status"] = last.status;
   last_error["error"] = std::string(core::to_string(last.error));
-  if (last.retry_after) last_error["retry_after_ms"] = core::to_millis(*last.retry_after);
+  auto whole_ms = [](core::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  if (last.retry_after) last_error["retry_after_ms"] = whole_ms(*last.retry_after);
   record["last_error"] = std::move(last_error);
-  record["elapsed_ms"] = core::to_millis(clock_.now() - started);
-  record["dead_lettered_at"] = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count();
+  record["elapsed_ms"] = whole_ms(clock_.now() - started);  // plan time
+  record["dead_lettered_at"] = utc_timestamp(std::chrono::system_clock::now());
   if (!request.body.empty()) {
     boost::system::error_code ec;
     auto body = boost::json::parse(request.body, ec);

@@ -1,12 +1,8 @@
 #include "report/json_report.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include <boost/json/serialize.hpp>
 
+#include "core/file_io.hpp"
 #include "core/logging.hpp"
 
 namespace planproof::report {
@@ -130,22 +126,7 @@ json::value to_json(const scenario::run_result& run) {
 }
 
 std::error_code write_json(const scenario::run_result& run, const std::filesystem::path& path) {
-  const std::string text = boost::json::serialize(to_json(run)) + "\n";
-  const auto tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return {errno, std::generic_category()};
-  std::string_view rest = text;
-  std::error_code ec;
-  while (!rest.empty() && !ec) {
-    const auto n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno != EINTR) ec = {errno, std::generic_category()};
-    else if (n > 0) rest.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (!ec && ::fsync(fd) != 0) ec = {errno, std::generic_category()};
-  ::close(fd);
-  if (!ec && ::rename(tmp.c_str(), path.c_str()) != 0) ec = {errno, std::generic_category()};
-  if (ec) ::unlink(tmp.c_str());
-  return ec;
+  return core::write_file_atomically(path, boost::json::serialize(to_json(run)) + "\n");
 }
 
 }  // namespace planproof::report

@@ -1,0 +1,49 @@
+#include "core/file_io.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace planproof::core {
+namespace {
+std::error_code last_error() { return {errno, std::generic_category()}; }
+}  // namespace
+
+std::error_code write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const auto n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return last_error();
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+std::error_code sync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return last_error();
+  std::error_code ec;
+  if (::fsync(fd) != 0) ec = last_error();
+  ::close(fd);
+  return ec;
+}
+
+std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view data) {
+  const auto tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return last_error();
+  std::error_code ec = write_all(fd, data);
+  if (!ec && ::fsync(fd) != 0) ec = last_error();
+  ::close(fd);
+  if (!ec && ::rename(tmp.c_str(), path.c_str()) != 0) ec = last_error();
+  if (ec) {
+    ::unlink(tmp.c_str());
+    return ec;
+  }
+  return sync_directory(path.parent_path());
+}
+
+}  // namespace planproof::core

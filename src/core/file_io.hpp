@@ -1,0 +1,17 @@
+// Durable file writes: what the dead-letter queue and the reports need to survive a crash.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+
+namespace planproof::core {
+
+// Writes all of `data` to `fd`, retrying partial writes and EINTR.
+std::error_code write_all(int fd, std::string_view data);
+// fsyncs a directory, so that a file created or renamed in it survives a crash.
+std::error_code sync_directory(const std::filesystem::path& dir);
+// Replaces `path` atomically: a temporary file beside it, written, fsynced, renamed, directory synced.
+std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view data);
+
+}  // namespace planproof::core
