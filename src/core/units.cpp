@@ -44,6 +44,7 @@ std::optional<duration> parse_duration(std::string_view text) {
   else if (unit == "s") ns_per_unit = 1e9;
   else if (unit == "m") ns_per_unit = 60e9;
   else if (unit == "h") ns_per_unit = 3600e9;
+  else if (unit == "d") ns_per_unit = 86400e9;
   else return std::nullopt;
   const double ns = value * ns_per_unit;
   if (ns > 1e18) return std::nullopt;  // ~31 years: anything longer is a typo
@@ -98,6 +99,7 @@ std::string format_duration(duration d) {
   if (abs_ns < 1'000'000'000) return fmt(static_cast<double>(ns) / 1e6, "ms");
   if (abs_ns < 60'000'000'000 || ns % 1'000'000'000 != 0) return fmt(static_cast<double>(ns) / 1e9, "s");
   const auto s = ns / 1'000'000'000;
+  if (s % 86400 == 0) return std::to_string(s / 86400) + "d";
   if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
   if (s % 60 == 0) return std::to_string(s / 60) + "m";
   return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";

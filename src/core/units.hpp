@@ -1,4 +1,4 @@
-// The plan's units: durations (`250ms`, `2s`, `1m`), rates (`20/s`) and ratios (`0.99`, `99%`).
+// The plan's units: durations (`250ms`, `2s`, `1m`, `90d`), rates (`20/s`) and ratios (`0.99`, `99%`).
 #pragma once
 
 #include <chrono>
@@ -10,7 +10,7 @@ namespace planproof::core {
 
 using duration = std::chrono::nanoseconds;
 
-// Non-negative duration: a decimal number followed by ns, us, ms, s, m or h; a bare `0` is zero.
+// Non-negative duration: a decimal number followed by ns, us, ms, s, m, h or d; a bare `0` is zero.
 std::optional<duration> parse_duration(std::string_view text);
 // Events per second from `N/s`, `N/m` or `N/h`; N > 0.
 std::optional<double> parse_rate(std::string_view text);
@@ -19,7 +19,7 @@ std::optional<double> parse_ratio(std::string_view text);
 // A plain decimal number (no unit), e.g. `0.5`, `-3`, `1e3`.
 std::optional<double> parse_number(std::string_view text);
 
-// Shortest readable form: 250ms, 2s, 1.5s, 1m30s.
+// Shortest readable form: 250ms, 2s, 1.5s, 1m30s, 36h, 90d.
 std::string format_duration(duration d);
 double to_millis(duration d) noexcept;
 double to_seconds(duration d) noexcept;

@@ -1,6 +1,7 @@
 #include "plan/loader.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -11,6 +12,8 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -21,6 +24,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "plan/catalog.hpp"
@@ -145,6 +149,36 @@ std::optional<long long> parse_integer(std::string_view s) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
   return value;
+}
+
+// An HTTP header name: an RFC 9110 token.
+bool is_token(std::string_view s) {
+  static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           extra.find(c) != std::string_view::npos;
+  });
+}
+
+// `data.items`, `event.id`: names separated by '.', none empty, no blanks.
+bool is_field_path(std::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.' || s.find("..") != std::string_view::npos)
+    return false;
+  return std::none_of(s.begin(), s.end(),
+                      [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+}
+
+// Patterns and regexes are compiled when the plan loads; these bounds keep a hostile one cheap.
+constexpr std::size_t max_regex_length = 1000;
+
+bool compiles_as_regex(const std::string& pattern) {
+  if (pattern.size() > max_regex_length) return false;
+  try {
+    std::regex compiled(pattern, std::regex::ECMAScript);
+    return true;
+  } catch (const std::regex_error&) {
+    return false;
+  }
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -546,7 +580,8 @@ class context {
   }
 
   // Example bodies: maps become objects, sequences arrays, plain scalars typed as JSON would read them.
-  boost::json::value to_json(const ynode& n) {
+  // With `report` false the caller has already reported duplicate and odd keys; the first one wins.
+  boost::json::value to_json(const ynode& n, bool report = true) {
     switch (n.type) {
       case ynode::kind::null: return nullptr;
       case ynode::kind::scalar: return scalar_to_json(n);
@@ -554,12 +589,18 @@ class context {
         boost::json::array out;
         for (std::size_t i = 0; i < n.items.size(); ++i) {
           auto s = enter(i);
-          out.push_back(to_json(n.items[i]));
+          out.push_back(to_json(n.items[i], report));
         }
         return out;
       }
       case ynode::kind::map: {
         boost::json::object out;
+        if (!report) {
+          for (const auto& e : n.entries) {
+            if (e.key.is_scalar() && !out.contains(e.key.text)) out[e.key.text] = to_json(e.value, false);
+          }
+          return out;
+        }
         for (const yentry* e : unique_entries(n)) {
           auto s = enter(e->key.text);
           out[e->key.text] = to_json(e->value);
@@ -568,6 +609,72 @@ class context {
       }
     }
     return nullptr;
+  }
+
+  // A key's own node, for errors about the key rather than its value.
+  static const ynode* find_key(const ynode& map, std::string_view key) {
+    for (const auto& e : map.entries) {
+      if (e.key.is_scalar() && e.key.text == key) return &e.key;
+    }
+    return nullptr;
+  }
+
+  // Reports `message` at `key` of `map` when the key is there; returns whether it was.
+  bool error_at_key(const ynode& map, std::string_view key, const std::string& message) {
+    const ynode* k = find_key(map, key);
+    if (k != nullptr) error(*k, message);
+    return k != nullptr;
+  }
+
+  std::optional<double> get_number(const ynode& n) {
+    if (n.is_scalar()) {
+      if (auto d = core::parse_number(n.text)) return d;
+    }
+    error(n, "expected a number, got " + describe(n));
+    return std::nullopt;
+  }
+
+  // One of an enum's values, by the name to_string gives it.
+  template <class E, std::size_t N>
+  std::optional<E> get_enum(const ynode& n, const std::array<E, N>& values, std::string_view what) {
+    auto s = get_string(n);
+    if (!s) return std::nullopt;
+    std::vector<std::string_view> names;
+    for (E v : values) {
+      if (to_string(v) == *s) return v;
+      names.push_back(to_string(v));
+    }
+    error(n, unknown_name(what, *s, names));
+    return std::nullopt;
+  }
+
+  std::optional<std::string> get_header_name(const ynode& n) {
+    auto s = get_nonempty_string(n);
+    if (!s) return std::nullopt;
+    if (is_token(*s)) return s;
+    error(n, "expected a header name (letters, digits and !#$%&'*+-.^_`|~), got " + describe(n));
+    return std::nullopt;
+  }
+
+  std::optional<std::string> get_field_path(const ynode& n) {
+    auto s = get_string(n);
+    if (!s) return std::nullopt;
+    if (is_field_path(*s)) return s;
+    error(n, "expected a field path such as data.items (names separated by '.'), got " + describe(n));
+    return std::nullopt;
+  }
+
+  std::optional<std::string> get_regex(const ynode& n) {
+    auto s = get_string(n);
+    if (!s) return std::nullopt;
+    if (s->size() > max_regex_length) {
+      error(n,
+            "expected a regular expression of at most " + std::to_string(max_regex_length) + " characters");
+      return std::nullopt;
+    }
+    if (compiles_as_regex(*s)) return s;
+    error(n, describe(n) + " is not a valid ECMAScript regular expression");
+    return std::nullopt;
   }
 
  private:
@@ -640,6 +747,10 @@ const std::vector<fault_kind_keys>& fault_specific_keys() {
 
 const std::vector<std::string_view> fault_common_keys{"fault", "probability", "during", "endpoint"};
 
+constexpr std::array all_auth_methods{
+    auth_method::none, auth_method::api_key, auth_method::bearer, auth_method::oauth2_client_credentials,
+    auth_method::hmac, auth_method::mtls,    auth_method::jwt};
+
 class plan_reader {
  public:
   plan_reader(context& c, integration_plan& plan) : c_(c), plan_(plan) {}
@@ -657,11 +768,14 @@ class plan_reader {
     // Another version may mean another schema: anything more would be noise.
     if (!version_ok) return;
 
-    c_.check_keys(root, {"planproof", "integration", "auth", "endpoints", "retry", "traffic", "failure_modes",
-                         "phases"});
+    c_.check_keys(root, {"planproof", "integration", "assumptions", "verification", "auth", "endpoints",
+                         "mapping", "retry", "traffic", "failure_modes", "phases"});
     c_.with_required(root, "integration", [&](const ynode& v) { read_integration(v); });
+    c_.with(root, "assumptions", [&](const ynode& v) { assign(plan_.assumptions, c_.get_string_list(v)); });
+    c_.with(root, "verification", [&](const ynode& v) { assign(plan_.verification, c_.get_string_list(v)); });
     c_.with_required(root, "auth", [&](const ynode& v) { read_auth(v); });
     c_.with_required(root, "endpoints", [&](const ynode& v) { read_endpoints(v); });
+    c_.with(root, "mapping", [&](const ynode& v) { read_mappings(v); });
     c_.with_required(root, "retry", [&](const ynode& v) {
       const auto before = c_.error_count();
       plan_.retry = read_retry(v);
@@ -681,8 +795,8 @@ class plan_reader {
     c_.with_required(n, "name", [&](const ynode& v) { assign(info.name, c_.get_nonempty_string(v)); });
     c_.with(n, "system", [&](const ynode& v) { assign(info.system, c_.get_string(v)); });
     c_.with(n, "base_url", [&](const ynode& v) { assign(info.base_url, c_.get_string(v)); });
-    c_.with(n, "description", [&](const ynode& v) { c_.get_string(v); });
-    c_.with(n, "assumptions", [&](const ynode& v) { assign(info.assumptions, c_.get_string_list(v)); });
+    c_.with(n, "description", [&](const ynode& v) { assign(info.description, c_.get_string(v)); });
+    c_.error_at_key(n, "assumptions", "assumptions moved to the top level");
   }
 
   void read_auth(const ynode& n) {
@@ -690,42 +804,182 @@ class plan_reader {
     auth.where = c_.where(n);
     if (!c_.expect_map(n)) return;
     std::optional<auth_method> method;
-    c_.with_required(n, "method", [&](const ynode& v) {
-      auto name = c_.get_string(v);
-      if (!name) return;
-      method = parse_auth_method(*name);
-      if (!method) {
-        std::vector<std::string_view> known;
-        for (auto m : {auth_method::none, auth_method::api_key, auth_method::bearer,
-                       auth_method::oauth2_client_credentials, auth_method::hmac, auth_method::mtls,
-                       auth_method::jwt}) {
-          known.push_back(to_string(m));
-        }
-        c_.error(v, unknown_name("auth method", *name, known));
-      }
-    });
+    c_.with_required(n, "method",
+                     [&](const ynode& v) { method = c_.get_enum(v, all_auth_methods, "auth method"); });
     if (!method) {
       c_.check_opaque(n);
       return;
     }
     auth.method = *method;
+    std::vector<std::string_view> keys{"method"};
     switch (*method) {
-      case auth_method::none: c_.check_keys(n, {"method"}); break;
-      case auth_method::api_key:
-        c_.check_keys(n, {"method", "header", "key"});
-        auth.header = "X-API-Key";
-        c_.with(n, "header", [&](const ynode& v) { assign(auth.header, c_.get_nonempty_string(v)); });
-        c_.with_required(n, "key", [&](const ynode& v) { auth.secret = get_secret(v); });
+      case auth_method::none: break;
+      case auth_method::api_key: keys.insert(keys.end(), {"in", "header", "param", "key"}); break;
+      case auth_method::bearer: keys.insert(keys.end(), {"token"}); break;
+      case auth_method::oauth2_client_credentials:
+        keys.insert(keys.end(), {"token_url", "client_id", "client_secret", "scopes", "audience",
+                                 "refresh_before_expiry", "token_lifetime"});
         break;
-      case auth_method::bearer:
-        c_.check_keys(n, {"method", "token"});
-        c_.with_required(n, "token", [&](const ynode& v) { auth.secret = get_secret(v); });
+      case auth_method::hmac:
+        keys.insert(keys.end(),
+                    {"algorithm", "secret", "header", "signed_components", "timestamp_header", "tolerance"});
         break;
-      default:
-        // A later version implements these and validates their keys; the runner reports them skipped.
-        c_.check_opaque(n);
+      case auth_method::mtls: keys.insert(keys.end(), {"client_cert", "client_key", "ca"}); break;
+      case auth_method::jwt:
+        keys.insert(keys.end(), {"signing_key", "algorithm", "claims", "lifetime", "header"});
         break;
     }
+    if (*method != auth_method::none)
+      keys.insert(keys.end(), {"rotation", "required_scopes", "security_notes"});
+    c_.check_keys(n, keys);
+    c_.with(n, "rotation", [&](const ynode& v) {
+      if (auto d = c_.get_duration(v, true)) auth.rotation = *d;
+    });
+    c_.with(n, "required_scopes",
+            [&](const ynode& v) { assign(auth.required_scopes, c_.get_string_list(v)); });
+    c_.with(n, "security_notes", [&](const ynode& v) { assign(auth.security_notes, c_.get_string_list(v)); });
+    switch (*method) {
+      case auth_method::none: break;
+      case auth_method::api_key: read_api_key(n); break;
+      case auth_method::bearer:
+        c_.with_required(n, "token", [&](const ynode& v) { auth.secret = get_secret(v); });
+        break;
+      case auth_method::oauth2_client_credentials: read_oauth2(n); break;
+      case auth_method::hmac: read_hmac(n); break;
+      case auth_method::mtls: read_mtls(n); break;
+      case auth_method::jwt: read_jwt(n); break;
+    }
+  }
+
+  void read_api_key(const ynode& n) {
+    auto& auth = plan_.auth;
+    bool in_known = true;
+    c_.with(n, "in", [&](const ynode& v) {
+      auto in =
+          c_.get_enum(v, std::array{api_key_location::header, api_key_location::query}, "api key location");
+      in_known = in.has_value();
+      if (in) auth.key_in = *in;
+    });
+    if (auth.key_in == api_key_location::header) {
+      auth.header = "X-API-Key";
+      c_.with(n, "header", [&](const ynode& v) { assign(auth.header, c_.get_header_name(v)); });
+      if (in_known) c_.error_at_key(n, "param", "param applies only with in: query");
+    } else {
+      c_.error_at_key(n, "header", "header applies only with in: header");
+      if (!c_.find(n, "param")) c_.error(n, "missing required key 'param' (required with in: query)");
+      c_.with(n, "param", [&](const ynode& v) { assign(auth.query_param, c_.get_nonempty_string(v)); });
+    }
+    c_.with_required(n, "key", [&](const ynode& v) { auth.secret = get_secret(v); });
+  }
+
+  void read_oauth2(const ynode& n) {
+    auto& auth = plan_.auth;
+    auto& o = auth.oauth2.emplace();
+    o.where = auth.where;
+    c_.with_required(n, "token_url", [&](const ynode& v) {
+      auto url = c_.get_nonempty_string(v);
+      if (!url) return;
+      if (!url->starts_with('/') && !url->starts_with("https://") && !url->starts_with("http://")) {
+        c_.error(v, "expected a path starting with '/' or an http(s) URL, got " + describe(v));
+        return;
+      }
+      o.token_url = *url;
+    });
+    c_.with(n, "client_id", [&](const ynode& v) { assign(o.client_id, get_text_or_secret(v)); });
+    c_.with_required(n, "client_secret", [&](const ynode& v) { auth.secret = get_secret(v); });
+    c_.with(n, "scopes", [&](const ynode& v) { assign(o.scopes, c_.get_string_list(v)); });
+    c_.with(n, "audience", [&](const ynode& v) { assign(o.audience, c_.get_nonempty_string(v)); });
+    bool refresh_ok = true;
+    bool lifetime_ok = true;
+    c_.with(n, "refresh_before_expiry", [&](const ynode& v) {
+      auto d = c_.get_duration(v);
+      refresh_ok = d.has_value();
+      assign(o.refresh_before_expiry, std::move(d));
+    });
+    c_.with(n, "token_lifetime", [&](const ynode& v) {
+      auto d = c_.get_duration(v, true);
+      lifetime_ok = d.has_value();
+      assign(o.token_lifetime, std::move(d));
+    });
+    if (refresh_ok && lifetime_ok && o.refresh_before_expiry >= o.token_lifetime) {
+      const ynode* at = c_.find(n, "refresh_before_expiry");
+      if (at == nullptr) at = c_.find(n, "token_lifetime");
+      if (at == nullptr) at = &n;
+      c_.error(*at, "refresh_before_expiry (" + core::format_duration(o.refresh_before_expiry) +
+                        ") must be shorter than token_lifetime (" + core::format_duration(o.token_lifetime) +
+                        ")");
+    }
+  }
+
+  void read_hmac(const ynode& n) {
+    auto& auth = plan_.auth;
+    auto& h = auth.hmac.emplace();
+    h.where = auth.where;
+    c_.with(n, "algorithm", [&](const ynode& v) {
+      assign(h.algorithm,
+             c_.get_enum(v, std::array{hmac_algorithm::sha256, hmac_algorithm::sha512}, "algorithm"));
+    });
+    c_.with_required(n, "secret", [&](const ynode& v) { auth.secret = get_secret(v); });
+    auth.header = "Signature";
+    c_.with(n, "header", [&](const ynode& v) { assign(auth.header, c_.get_header_name(v)); });
+    c_.with(n, "signed_components", [&](const ynode& v) {
+      if (!c_.expect_list(v, "signed components")) return;
+      if (v.items.empty()) {
+        c_.error(v, "expected at least one signed component");
+        return;
+      }
+      std::vector<signed_component> components;
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        auto s = c_.enter(i);
+        auto c = c_.get_enum(
+            v.items[i],
+            std::array{signed_component::method, signed_component::path, signed_component::query,
+                       signed_component::timestamp, signed_component::body, signed_component::host},
+            "signed component");
+        if (!c) continue;
+        if (std::find(components.begin(), components.end(), *c) != components.end()) {
+          c_.error(v.items[i], "'" + std::string(to_string(*c)) + "' is listed twice");
+          continue;
+        }
+        components.push_back(*c);
+      }
+      if (!components.empty()) h.signed_components = std::move(components);
+    });
+    c_.with(n, "timestamp_header",
+            [&](const ynode& v) { assign(h.timestamp_header, c_.get_header_name(v)); });
+    c_.with(n, "tolerance", [&](const ynode& v) { assign(h.tolerance, c_.get_duration(v, true)); });
+  }
+
+  void read_mtls(const ynode& n) {
+    auto& m = plan_.auth.mtls.emplace();
+    m.where = plan_.auth.where;
+    c_.with_required(n, "client_cert", [&](const ynode& v) { assign(m.client_cert, get_secret(v)); });
+    c_.with_required(n, "client_key", [&](const ynode& v) { assign(m.client_key, get_secret(v)); });
+    c_.with(n, "ca", [&](const ynode& v) {
+      if (auto ref = get_secret(v)) m.ca = *ref;
+    });
+  }
+
+  void read_jwt(const ynode& n) {
+    auto& auth = plan_.auth;
+    auto& j = auth.jwt.emplace();
+    j.where = auth.where;
+    c_.with_required(n, "signing_key", [&](const ynode& v) { auth.secret = get_secret(v); });
+    c_.with(n, "algorithm", [&](const ynode& v) {
+      assign(j.algorithm,
+             c_.get_enum(v, std::array{jwt_algorithm::HS256, jwt_algorithm::RS256, jwt_algorithm::ES256},
+                         "algorithm"));
+    });
+    c_.with(n, "claims", [&](const ynode& v) {
+      if (!c_.expect_map(v)) return;
+      for (const yentry* e : c_.unique_entries(v)) {
+        auto s = c_.enter(e->key.text);
+        if (auto value = c_.get_string(e->value)) j.claims[e->key.text] = *value;
+      }
+    });
+    c_.with(n, "lifetime", [&](const ynode& v) { assign(j.lifetime, c_.get_duration(v, true)); });
+    auth.header = "Authorization";
+    c_.with(n, "header", [&](const ynode& v) { assign(auth.header, c_.get_header_name(v)); });
   }
 
   // Never quotes the value back: if it is not a reference, it may well be the secret itself.
@@ -735,6 +989,19 @@ class plan_reader {
     }
     c_.error(n, "must be a secret reference (env:NAME or file:PATH); never write the secret in the plan");
     return std::nullopt;
+  }
+
+  // A header value or a client id: plain text, or a secret when it reads as a reference.
+  std::optional<text_or_secret> get_text_or_secret(const ynode& n) {
+    auto text = c_.get_string(n);
+    if (!text) return std::nullopt;
+    text_or_secret out;
+    out.where = c_.where(n);
+    if (auto ref = core::parse_secret_ref(*text))
+      out.secret = *ref;
+    else
+      out.text = *text;
+    return out;
   }
 
   void read_endpoints(const ynode& n) {
@@ -753,8 +1020,9 @@ class plan_reader {
         complete = false;
         continue;
       }
-      c_.check_keys(
-          item, {"id", "method", "path", "description", "request", "response", "statuses", "idempotency"});
+      c_.check_keys(item, {"id", "description", "direction", "method", "path", "path_params", "headers",
+                           "query", "request", "response", "statuses", "idempotency", "rate_limit",
+                           "pagination", "timeout", "versioning", "signature", "dedup_key"});
       bool has_id = false;
       c_.with_required(item, "id", [&](const ynode& v) {
         auto id = c_.get_id(v);
@@ -766,6 +1034,27 @@ class plan_reader {
         }
       });
       complete = complete && has_id;
+      c_.with(item, "description", [&](const ynode& v) { assign(e.description, c_.get_string(v)); });
+      bool direction_known = true;
+      c_.with(item, "direction", [&](const ynode& v) {
+        auto d = c_.get_enum(v, std::array{endpoint_direction::outbound, endpoint_direction::inbound},
+                             "direction");
+        direction_known = d.has_value();
+        assign(e.direction, std::move(d));
+      });
+      const bool inbound = e.direction == endpoint_direction::inbound;
+      if (inbound) e.method = "POST";
+      // Keys of the other direction are reported and left unread, so they add no errors of their own.
+      auto applies = [&](std::string_view key, bool to_inbound) {
+        if (!c_.find(item, key)) return false;
+        if (!direction_known) return false;
+        if (to_inbound == inbound) return true;
+        c_.error_at_key(
+            item, key,
+            std::string(key) + (to_inbound ? " applies only to inbound endpoints (direction: inbound)"
+                                           : " applies only to outbound endpoints"));
+        return false;
+      };
       c_.with(item, "method", [&](const ynode& v) {
         auto method = c_.get_string(v);
         if (!method) return;
@@ -780,6 +1069,7 @@ class plan_reader {
         }
         e.method = *method;
       });
+      bool path_ok = false;
       c_.with_required(item, "path", [&](const ynode& v) {
         auto path = c_.get_string(v);
         if (!path) return;
@@ -787,32 +1077,510 @@ class plan_reader {
           c_.error(v, "expected a path starting with '/', got " + describe(v));
           return;
         }
+        auto params = path_parameters(*path);
+        if (!params.error.empty()) {
+          c_.error(v, params.error);
+          return;
+        }
         e.path = *path;
+        e.path_params = std::move(params.names);
+        path_ok = true;
       });
-      c_.with(item, "description", [&](const ynode& v) { c_.get_string(v); });
+      c_.with(item, "path_params", [&](const ynode& v) { read_path_params(v, e, path_ok); });
+      c_.with(item, "headers", [&](const ynode& v) { read_headers(v, e.headers); });
+      c_.with(item, "query", [&](const ynode& v) {
+        if (!c_.expect_map(v)) return;
+        for (const yentry* q : c_.unique_entries(v)) {
+          auto sq = c_.enter(q->key.text);
+          if (auto spec = read_parameter(q->value, q->key.text, true)) e.query.push_back(std::move(*spec));
+        }
+      });
       c_.with(item, "request", [&](const ynode& v) {
         if (!c_.expect_map(v)) return;
-        c_.check_keys(v, {"example"});
-        c_.with(v, "example", [&](const ynode& x) { e.request_example = c_.to_json(x); });
+        c_.check_keys(v, {"schema", "example"});
+        read_body(v, e.request_schema, e.request_example);
       });
       c_.with(item, "response", [&](const ynode& v) {
         if (!c_.expect_map(v)) return;
-        c_.check_keys(v, {"status", "example"});
+        c_.check_keys(v, {"status", "schema", "example", "headers"});
         c_.with(v, "status", [&](const ynode& x) { assign(e.response_status, c_.get_status(x)); });
-        c_.with(v, "example", [&](const ynode& x) { e.response_example = c_.to_json(x); });
+        read_body(v, e.response_schema, e.response_example);
+        c_.with(v, "headers", [&](const ynode& x) {
+          if (!c_.expect_map(x)) return;
+          std::map<std::string, const ynode*> folded;
+          for (const yentry* h : c_.unique_entries(x)) {
+            auto sh = c_.enter(h->key.text);
+            if (!check_header_key(h->key, folded)) continue;
+            if (auto text = c_.get_string(h->value)) e.response_headers[h->key.text] = *text;
+          }
+        });
       });
       c_.with(item, "statuses", [&](const ynode& v) { read_statuses(v, e.statuses); });
       if (e.statuses.success.empty()) e.statuses.success = {200, 201, 202, 204};
-      c_.with(item, "idempotency", [&](const ynode& v) {
-        if (!c_.expect_map(v)) return;
-        c_.check_keys(v, {"header"});
-        c_.with_required(v, "header", [&](const ynode& x) {
-          if (auto header = c_.get_nonempty_string(x)) e.idempotency_header = *header;
+      if (applies("idempotency", false)) {
+        c_.with(item, "idempotency", [&](const ynode& v) {
+          if (!c_.expect_map(v)) return;
+          c_.check_keys(v, {"header"});
+          c_.with_required(v, "header", [&](const ynode& x) {
+            if (auto header = c_.get_header_name(x)) e.idempotency_header = *header;
+          });
         });
-      });
+      }
+      if (applies("rate_limit", false)) {
+        c_.with(item, "rate_limit", [&](const ynode& v) {
+          if (auto r = c_.get_rate(v)) e.rate_limit = *r;
+        });
+      }
+      if (applies("pagination", false))
+        c_.with(item, "pagination", [&](const ynode& v) { read_pagination(v, e); });
+      if (applies("timeout", false)) {
+        c_.with(item, "timeout", [&](const ynode& v) {
+          if (auto d = c_.get_duration(v, true)) e.timeout = *d;
+        });
+      }
+      c_.with(item, "versioning", [&](const ynode& v) { read_versioning(v, e, path_ok); });
+      if (applies("signature", true))
+        c_.with(item, "signature", [&](const ynode& v) { read_signature(v, e); });
+      if (applies("dedup_key", true)) {
+        c_.with(item, "dedup_key", [&](const ynode& v) { assign(e.dedup_key, c_.get_field_path(v)); });
+      }
       plan_.endpoints.push_back(std::move(e));
     }
     endpoint_ids_.complete = complete;
+  }
+
+  struct path_parse {
+    std::vector<std::string> names;
+    std::string error;  // empty when the path is well-formed
+  };
+
+  // The `{name}` parameters of a path, in order.
+  static path_parse path_parameters(std::string_view path) {
+    path_parse out;
+    std::size_t i = 0;
+    while (i < path.size()) {
+      if (path[i] == '}') {
+        out.error = "'}' without a matching '{' in the path";
+        return out;
+      }
+      if (path[i] != '{') {
+        ++i;
+        continue;
+      }
+      const auto close = path.find('}', i);
+      const auto next_open = path.find('{', i + 1);
+      if (close == std::string_view::npos || (next_open != std::string_view::npos && next_open < close)) {
+        out.error = "'{' without a matching '}' in the path";
+        return out;
+      }
+      const std::string name(path.substr(i + 1, close - i - 1));
+      const bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+      });
+      if (!ok) {
+        out.error = "expected a parameter name of letters, digits and '_' inside {}, got '{" + name + "}'";
+        return out;
+      }
+      if (std::find(out.names.begin(), out.names.end(), name) != out.names.end()) {
+        out.error = "path parameter '" + name + "' appears twice";
+        return out;
+      }
+      out.names.push_back(name);
+      i = close + 1;
+    }
+    return out;
+  }
+
+  void read_path_params(const ynode& n, endpoint& e, bool path_ok) {
+    if (!c_.expect_map(n)) return;
+    std::vector<std::string_view> known(e.path_params.begin(), e.path_params.end());
+    std::vector<std::pair<std::string, parameter_spec>> specs;
+    for (const yentry* p : c_.unique_entries(n)) {
+      auto s = c_.enter(p->key.text);
+      const bool in_path = std::find(known.begin(), known.end(), p->key.text) != known.end();
+      if (path_ok && !in_path) {
+        std::string message = "'" + p->key.text + "' is not a parameter of the path '" + e.path + "'";
+        if (auto guess = closest(p->key.text, known))
+          message += "; did you mean '" + std::string(*guess) + "'?";
+        c_.error(p->key, message);
+        c_.check_opaque(p->value);
+        continue;
+      }
+      if (auto spec = read_parameter(p->value, p->key.text, false))
+        specs.emplace_back(p->key.text, std::move(*spec));
+    }
+    if (!path_ok) return;
+    for (const auto& name : e.path_params) {
+      auto it = std::find_if(specs.begin(), specs.end(), [&](const auto& p) { return p.first == name; });
+      if (it != specs.end()) {
+        e.path_param_specs.push_back(std::move(it->second));
+      } else if (!c_.find(n, name)) {
+        c_.error(n, "missing path parameter '" + name + "' (the path has {" + name + "})");
+      }
+    }
+  }
+
+  std::optional<parameter_spec> read_parameter(const ynode& n, const std::string& name, bool query) {
+    parameter_spec p;
+    p.name = name;
+    p.where = c_.where(n);
+    if (!c_.expect_map(n)) return std::nullopt;
+    if (query)
+      c_.check_keys(n, {"type", "required", "example", "description"});
+    else
+      c_.check_keys(n, {"type", "example", "description"});
+    bool type_ok = true;
+    c_.with(n, "type", [&](const ynode& v) {
+      auto t = c_.get_enum(
+          v, std::array{param_type::string, param_type::integer, param_type::number, param_type::boolean},
+          "type");
+      type_ok = t.has_value();
+      assign(p.type, std::move(t));
+    });
+    if (query) c_.with(n, "required", [&](const ynode& v) { assign(p.required, c_.get_bool(v)); });
+    c_.with(n, "description", [&](const ynode& v) { assign(p.description, c_.get_string(v)); });
+    c_.with(n, "example", [&](const ynode& v) {
+      p.example = c_.to_json(v);
+      if (!type_ok) return;
+      boost::json::object schema;
+      schema["type"] = std::string(to_string(p.type));
+      check_example(v, schema, *p.example);
+    });
+    return p;
+  }
+
+  // Header names ignore case: `folded` maps each lower-cased name to where it first appeared.
+  bool check_header_key(const ynode& key, std::map<std::string, const ynode*>& folded) {
+    if (!is_token(key.text)) {
+      c_.error(key, "expected a header name (letters, digits and !#$%&'*+-.^_`|~), got " + describe(key));
+      return false;
+    }
+    std::string lower = key.text;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; });
+    auto [it, inserted] = folded.emplace(lower, &key);
+    if (!inserted) {
+      c_.error(key, "header '" + key.text + "' is also given as '" + it->second->text + "' (" +
+                        c_.line_of(*it->second) + "); header names ignore case");
+      return false;
+    }
+    return true;
+  }
+
+  void read_headers(const ynode& n, std::map<std::string, text_or_secret>& out) {
+    if (!c_.expect_map(n)) return;
+    std::map<std::string, const ynode*> folded;
+    for (const yentry* h : c_.unique_entries(n)) {
+      auto s = c_.enter(h->key.text);
+      if (!check_header_key(h->key, folded)) continue;
+      if (auto value = get_text_or_secret(h->value)) out[h->key.text] = std::move(*value);
+    }
+  }
+
+  // `schema` and `example` of a request or response; the example must satisfy the schema.
+  void read_body(const ynode& n, std::optional<boost::json::value>& schema,
+                 std::optional<boost::json::value>& example) {
+    bool schema_ok = false;
+    c_.with(n, "schema", [&](const ynode& v) {
+      const auto before = c_.error_count();
+      auto json = c_.to_json(v, false);
+      check_schema(v, json);
+      schema = std::move(json);
+      schema_ok = c_.error_count() == before;
+    });
+    c_.with(n, "example", [&](const ynode& v) {
+      const auto before = c_.error_count();
+      example = c_.to_json(v);
+      if (schema_ok && c_.error_count() == before) check_example(v, *schema, *example);
+    });
+  }
+
+  // Reports each way `value` (read from `n`) fails `schema`, at the offending node.
+  void check_example(const ynode& n, const boost::json::value& schema, const boost::json::value& value) {
+    for (const auto& m : check_against_schema(schema, value)) {
+      const ynode* at = &n;
+      for (const auto& segment : m.at) {
+        const ynode* next = nullptr;
+        if (const auto* key = std::get_if<std::string>(&segment)) {
+          if (at->is_map()) next = c_.find(*at, *key);
+        } else if (at->is_sequence() && std::get<std::size_t>(segment) < at->items.size()) {
+          next = &at->items[std::get<std::size_t>(segment)];
+        }
+        if (next == nullptr) break;
+        at = next;
+      }
+      c_.error(*at, m.str());
+    }
+  }
+
+  // A JSON Schema of the subset model.hpp lists; `root` is the whole schema as JSON, for $ref.
+  void check_schema(const ynode& n, const boost::json::value& root) {
+    if (!c_.expect_map(n)) return;
+    static const std::vector<std::string_view> keywords{"type",
+                                                        "properties",
+                                                        "required",
+                                                        "items",
+                                                        "enum",
+                                                        "const",
+                                                        "format",
+                                                        "minimum",
+                                                        "maximum",
+                                                        "exclusiveMinimum",
+                                                        "exclusiveMaximum",
+                                                        "minLength",
+                                                        "maxLength",
+                                                        "pattern",
+                                                        "minItems",
+                                                        "maxItems",
+                                                        "additionalProperties",
+                                                        "description",
+                                                        "default",
+                                                        "nullable",
+                                                        "oneOf",
+                                                        "anyOf",
+                                                        "allOf",
+                                                        "$ref"};
+    for (const yentry* e : c_.unique_entries(n)) {
+      if (std::find(keywords.begin(), keywords.end(), e->key.text) == keywords.end()) {
+        std::string message = "unknown JSON Schema keyword '" + e->key.text + "'";
+        if (auto guess = closest(e->key.text, keywords))
+          message += "; did you mean '" + std::string(*guess) + "'?";
+        else
+          message += " (this subset knows: " + join(keywords) + ")";
+        c_.error(e->key, message);
+      }
+    }
+    c_.with(n, "type", [&](const ynode& v) {
+      static const std::vector<std::string_view> types{"string", "integer", "number", "boolean",
+                                                       "object", "array",   "null"};
+      auto one = [&](const ynode& t) {
+        auto name = c_.get_string(t);
+        if (name && std::find(types.begin(), types.end(), *name) == types.end()) {
+          c_.error(t, unknown_name("type", *name, types));
+        }
+        return name;
+      };
+      if (!v.is_sequence()) {
+        one(v);
+        return;
+      }
+      if (v.items.empty()) c_.error(v, "expected at least one type");
+      std::vector<std::string> seen;
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        auto s = c_.enter(i);
+        auto name = one(v.items[i]);
+        if (!name) continue;
+        if (std::find(seen.begin(), seen.end(), *name) != seen.end())
+          c_.error(v.items[i], "'" + *name + "' is listed twice");
+        seen.push_back(*name);
+      }
+    });
+    const ynode* properties = c_.find(n, "properties");
+    c_.with(n, "properties", [&](const ynode& v) {
+      if (!c_.expect_map(v)) return;
+      for (const yentry* e : c_.unique_entries(v)) {
+        auto s = c_.enter(e->key.text);
+        check_schema(e->value, root);
+      }
+    });
+    c_.with(n, "required", [&](const ynode& v) {
+      if (!c_.expect_list(v, "property names")) return;
+      std::vector<std::string> seen;
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        auto s = c_.enter(i);
+        auto name = c_.get_string(v.items[i]);
+        if (!name) continue;
+        if (std::find(seen.begin(), seen.end(), *name) != seen.end()) {
+          c_.error(v.items[i], "'" + *name + "' is listed twice");
+          continue;
+        }
+        seen.push_back(*name);
+        if (properties == nullptr || !properties->is_map()) {
+          c_.error(v.items[i], "'" + *name + "' is not in properties");
+        } else if (!c_.find(*properties, *name)) {
+          std::vector<std::string_view> known;
+          for (const auto& e : properties->entries) {
+            if (e.key.is_scalar()) known.push_back(e.key.text);
+          }
+          std::string message = "'" + *name + "' is not in properties";
+          if (auto guess = closest(*name, known)) message += "; did you mean '" + std::string(*guess) + "'?";
+          c_.error(v.items[i], message);
+        }
+      }
+    });
+    c_.with(n, "items", [&](const ynode& v) { check_schema(v, root); });
+    c_.with(n, "enum", [&](const ynode& v) {
+      if (!c_.expect_list(v, "values")) return;
+      if (v.items.empty()) c_.error(v, "expected at least one value");
+      c_.check_opaque(v);
+    });
+    c_.with(n, "const", [&](const ynode& v) { c_.check_opaque(v); });
+    c_.with(n, "default", [&](const ynode& v) { c_.check_opaque(v); });
+    c_.with(n, "format", [&](const ynode& v) { c_.get_string(v); });
+    c_.with(n, "description", [&](const ynode& v) { c_.get_string(v); });
+    c_.with(n, "nullable", [&](const ynode& v) { c_.get_bool(v); });
+    std::map<std::string_view, double> bounds;
+    for (const char* key : {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}) {
+      c_.with(n, key, [&](const ynode& v) {
+        if (auto d = c_.get_number(v)) bounds[key] = *d;
+      });
+    }
+    for (const char* key : {"minLength", "maxLength", "minItems", "maxItems"}) {
+      c_.with(n, key, [&](const ynode& v) {
+        if (auto count = c_.get_int(v, 0, INT_MAX, "an integer >= 0")) bounds[key] = *count;
+      });
+    }
+    for (auto [low, high] : {std::pair{"minimum", "maximum"}, std::pair{"minLength", "maxLength"},
+                             std::pair{"minItems", "maxItems"}}) {
+      if (bounds.contains(low) && bounds.contains(high) && bounds[low] > bounds[high]) {
+        c_.error(*c_.find(n, high), std::string(high) + " is below " + low);
+      }
+    }
+    c_.with(n, "pattern", [&](const ynode& v) { c_.get_regex(v); });
+    c_.with(n, "additionalProperties", [&](const ynode& v) {
+      if (v.is_map()) {
+        check_schema(v, root);
+      } else if (!v.is_scalar() || (v.text != "true" && v.text != "false")) {
+        c_.error(v, "expected true, false or a schema, got " + describe(v));
+      }
+    });
+    for (const char* key : {"oneOf", "anyOf", "allOf"}) {
+      c_.with(n, key, [&](const ynode& v) {
+        if (!c_.expect_list(v, "schemas")) return;
+        if (v.items.empty()) c_.error(v, "expected at least one schema");
+        for (std::size_t i = 0; i < v.items.size(); ++i) {
+          auto s = c_.enter(i);
+          check_schema(v.items[i], root);
+        }
+      });
+    }
+    c_.with(n, "$ref", [&](const ynode& v) {
+      auto ref = c_.get_string(v);
+      if (!ref) return;
+      if (*ref != "#" && !ref->starts_with("#/")) {
+        c_.error(v, "only local references ('#' or '#/...') are supported, got " + describe(v));
+        return;
+      }
+      // Follow the chain of references: it must end at a schema, not at nothing or back at itself.
+      std::vector<const boost::json::value*> seen;
+      std::string current = *ref;
+      for (int hop = 0;; ++hop) {
+        const boost::json::value* target = resolve_local_ref(root, current);
+        if (target == nullptr) {
+          c_.error(v, "$ref '" + current + "' does not resolve in this schema");
+          return;
+        }
+        if (!target->is_object()) {
+          c_.error(v, "$ref '" + current + "' does not point at a schema");
+          return;
+        }
+        if (std::find(seen.begin(), seen.end(), target) != seen.end() || hop > 100) {
+          c_.error(v, "$ref '" + *ref + "' refers back to itself");
+          return;
+        }
+        seen.push_back(target);
+        const auto* next = target->get_object().if_contains("$ref");
+        if (next == nullptr || !next->is_string()) return;
+        current = std::string(next->get_string());
+      }
+    });
+  }
+
+  void read_pagination(const ynode& n, endpoint& e) {
+    if (!c_.expect_map(n)) return;
+    auto& p = e.pagination.emplace();
+    p.where = c_.where(n);
+    c_.check_keys(n, {"style", "param", "limit_param", "max_page_size", "has_more", "next_cursor", "items"});
+    bool style_ok = false;
+    c_.with_required(n, "style", [&](const ynode& v) {
+      auto style = c_.get_enum(v,
+                               std::array{pagination_style::cursor, pagination_style::page,
+                                          pagination_style::offset, pagination_style::link_header},
+                               "pagination style");
+      style_ok = style.has_value();
+      assign(p.style, std::move(style));
+    });
+    if (style_ok && p.style == pagination_style::link_header) {
+      c_.error_at_key(n, "param",
+                      "param does not apply to link_header pagination (the Link header names the next page)");
+    } else {
+      c_.with(n, "param", [&](const ynode& v) { assign(p.param, c_.get_nonempty_string(v)); });
+      if (style_ok && !c_.find(n, "param")) {
+        c_.error(n, "missing required key 'param' (required for " + std::string(to_string(p.style)) +
+                        " pagination)");
+      }
+    }
+    if (style_ok && p.style != pagination_style::cursor) {
+      c_.error_at_key(n, "next_cursor", "next_cursor applies only to cursor pagination");
+    } else {
+      c_.with(n, "next_cursor", [&](const ynode& v) { assign(p.next_cursor, c_.get_field_path(v)); });
+    }
+    c_.with(n, "limit_param", [&](const ynode& v) { assign(p.limit_param, c_.get_nonempty_string(v)); });
+    c_.with(n, "max_page_size", [&](const ynode& v) {
+      if (auto size = c_.get_int(v, 1, INT_MAX, "an integer >= 1")) p.max_page_size = *size;
+    });
+    c_.with(n, "has_more", [&](const ynode& v) { assign(p.has_more, c_.get_field_path(v)); });
+    c_.with(n, "items", [&](const ynode& v) { assign(p.items, c_.get_field_path(v)); });
+  }
+
+  void read_versioning(const ynode& n, endpoint& e, bool path_ok) {
+    if (!c_.expect_map(n)) return;
+    auto& v = e.versioning.emplace();
+    v.where = c_.where(n);
+    c_.check_keys(n, {"style", "header", "param", "value"});
+    std::optional<versioning_style> style;
+    c_.with_required(n, "style", [&](const ynode& x) {
+      style = c_.get_enum(
+          x, std::array{versioning_style::header, versioning_style::path, versioning_style::query},
+          "versioning style");
+    });
+    bool value_ok = false;
+    c_.with_required(n, "value", [&](const ynode& x) {
+      auto value = c_.get_nonempty_string(x);
+      value_ok = value.has_value();
+      assign(v.value, std::move(value));
+    });
+    if (!style) return;
+    v.style = *style;
+    const char* name_key = v.style == versioning_style::header ? "header" : "param";
+    const char* other_key = v.style == versioning_style::header ? "param" : "header";
+    if (v.style == versioning_style::path) {
+      c_.error_at_key(n, "header", "header does not apply to versioning style path");
+      c_.error_at_key(n, "param", "param does not apply to versioning style path");
+      const std::string segment = "/" + v.value;
+      const bool in_path = e.path.find(segment + "/") != std::string::npos || e.path.ends_with(segment);
+      if (path_ok && value_ok && !in_path) {
+        c_.error(*c_.find(n, "value"), "'" + v.value + "' is not a segment of the path '" + e.path + "'");
+      }
+      return;
+    }
+    c_.error_at_key(
+        n, other_key,
+        std::string(other_key) + " does not apply to versioning style " + std::string(to_string(v.style)));
+    if (!c_.find(n, name_key)) {
+      c_.error(n, "missing required key '" + std::string(name_key) +
+                      "' (required with style: " + std::string(to_string(v.style)) + ")");
+    }
+    c_.with(n, name_key, [&](const ynode& x) {
+      assign(v.name, v.style == versioning_style::header ? c_.get_header_name(x) : c_.get_nonempty_string(x));
+    });
+  }
+
+  void read_signature(const ynode& n, endpoint& e) {
+    if (!c_.expect_map(n)) return;
+    auto& sig = e.signature.emplace();
+    sig.where = c_.where(n);
+    c_.check_keys(n, {"scheme", "header", "secret", "tolerance", "timestamp_header"});
+    c_.with(n, "scheme", [&](const ynode& v) {
+      assign(sig.scheme,
+             c_.get_enum(v, std::array{signature_scheme::hmac_sha256, signature_scheme::hmac_sha512},
+                         "signature scheme"));
+    });
+    c_.with_required(n, "header", [&](const ynode& v) { assign(sig.header, c_.get_header_name(v)); });
+    c_.with_required(n, "secret", [&](const ynode& v) { assign(sig.secret, get_secret(v)); });
+    c_.with(n, "tolerance", [&](const ynode& v) { assign(sig.tolerance, c_.get_duration(v, true)); });
+    c_.with(n, "timestamp_header",
+            [&](const ynode& v) { assign(sig.timestamp_header, c_.get_header_name(v)); });
   }
 
   void read_statuses(const ynode& n, status_classes& out) {
@@ -846,51 +1614,399 @@ class plan_reader {
     }
   }
 
+  void read_mappings(const ynode& n) {
+    if (!c_.expect_list(n, "mappings")) return;
+    std::vector<std::pair<std::string, const ynode*>> seen;  // "endpoint direction" and where
+    for (std::size_t i = 0; i < n.items.size(); ++i) {
+      auto s = c_.enter(i);
+      const ynode& item = n.items[i];
+      data_mapping m;
+      m.where = c_.where(item);
+      if (!c_.expect_map(item)) continue;
+      c_.check_keys(item, {"endpoint", "direction", "unmapped", "preserve_to", "fields"});
+      const endpoint* target = nullptr;
+      const ynode* endpoint_node = nullptr;
+      c_.with_required(item, "endpoint", [&](const ynode& v) {
+        auto id = c_.get_string(v);
+        if (!id || !check_ref(v, *id, endpoint_ids_, "endpoint")) return;
+        m.endpoint = *id;
+        endpoint_node = &v;
+        target = plan_.find_endpoint(*id);
+      });
+      if (target != nullptr && target->direction == endpoint_direction::inbound)
+        m.direction = mapping_direction::request;
+      c_.with(item, "direction", [&](const ynode& v) {
+        assign(m.direction,
+               c_.get_enum(v, std::array{mapping_direction::response, mapping_direction::request},
+                           "mapping direction"));
+      });
+      if (endpoint_node != nullptr) {
+        const std::string key = m.endpoint + " " + std::string(to_string(m.direction));
+        auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& p) { return p.first == key; });
+        if (it != seen.end()) {
+          auto se = c_.enter("endpoint");
+          c_.error(*endpoint_node, "a second " + std::string(to_string(m.direction)) +
+                                       " mapping for endpoint '" + m.endpoint + "' (first at " +
+                                       c_.line_of(*it->second) + ")");
+        } else {
+          seen.emplace_back(key, endpoint_node);
+        }
+      }
+      bool unmapped_ok = false;
+      c_.with_required(item, "unmapped", [&](const ynode& v) {
+        auto policy = c_.get_enum(
+            v, std::array{unmapped_policy::ignore, unmapped_policy::reject, unmapped_policy::preserve},
+            "unmapped policy");
+        unmapped_ok = policy.has_value();
+        assign(m.unmapped, std::move(policy));
+      });
+      if (unmapped_ok && m.unmapped == unmapped_policy::preserve) {
+        c_.with(item, "preserve_to", [&](const ynode& v) { assign(m.preserve_to, c_.get_field_path(v)); });
+        if (!c_.find(item, "preserve_to"))
+          c_.error(item, "missing required key 'preserve_to' (required with unmapped: preserve)");
+      } else if (unmapped_ok) {
+        c_.error_at_key(item, "preserve_to", "preserve_to applies only with unmapped: preserve");
+      }
+      c_.with_required(item, "fields", [&](const ynode& v) {
+        if (!c_.expect_list(v, "fields")) return;
+        if (v.items.empty()) {
+          c_.error(v, "expected at least one field");
+          return;
+        }
+        std::unordered_map<std::string, const ynode*> targets;
+        for (std::size_t j = 0; j < v.items.size(); ++j) {
+          auto sj = c_.enter(j);
+          if (!c_.expect_map(v.items[j])) continue;
+          auto field = read_field(v.items[j]);
+          if (field.target.empty()) continue;
+          const ynode* at = c_.find(v.items[j], "target");
+          auto [it, inserted] = targets.emplace(field.target, at);
+          if (!inserted) {
+            auto st = c_.enter("target");
+            c_.error(*at,
+                     "duplicate target '" + field.target + "' (first at " + c_.line_of(*it->second) + ")");
+            continue;
+          }
+          m.fields.push_back(std::move(field));
+        }
+      });
+      plan_.mapping.push_back(std::move(m));
+    }
+  }
+
+  field_mapping read_field(const ynode& n) {
+    field_mapping f;
+    f.where = c_.where(n);
+    c_.check_keys(n, {"source", "target", "type", "required", "default", "transform", "validate"});
+    c_.with(n, "source", [&](const ynode& v) { assign(f.source, c_.get_field_path(v)); });
+    c_.with_required(n, "target", [&](const ynode& v) { assign(f.target, c_.get_field_path(v)); });
+    bool type_ok = true;
+    c_.with(n, "type", [&](const ynode& v) {
+      auto t = c_.get_enum(
+          v,
+          std::array{field_type::string, field_type::integer, field_type::number, field_type::boolean,
+                     field_type::timestamp, field_type::date, field_type::currency, field_type::enum_,
+                     field_type::object, field_type::array},
+          "field type");
+      type_ok = t.has_value();
+      assign(f.type, std::move(t));
+    });
+    c_.with(n, "required", [&](const ynode& v) { assign(f.required, c_.get_bool(v)); });
+    c_.with(n, "default", [&](const ynode& v) {
+      if (!v.is_scalar()) {
+        c_.error(v, "expected a scalar (a string, number or boolean), got " + describe(v));
+        return;
+      }
+      auto value = scalar_to_json(v);
+      const bool fits = !type_ok || (f.type == field_type::integer   ? is_integer_json(value)
+                                     : f.type == field_type::number  ? value.is_number()
+                                     : f.type == field_type::boolean ? value.is_bool()
+                                                                     : true);
+      if (!fits) {
+        c_.error(v, "expected a default of type " + std::string(to_string(f.type)) + ", got " + describe(v));
+        return;
+      }
+      f.default_value = std::move(value);
+    });
+    c_.with(n, "transform", [&](const ynode& v) { read_transform(v, f.transform); });
+    c_.with(n, "validate", [&](const ynode& v) {
+      if (auto checks = read_validation(v, type_ok ? std::optional(f.type) : std::nullopt))
+        f.validate = std::move(*checks);
+    });
+    // Judged on what is written, so a concat with a broken argument does not also draw "missing source".
+    bool concat = false;
+    if (const ynode* t = c_.find(n, "transform")) {
+      const ynode* first = t->is_sequence() && !t->items.empty() ? &t->items.front() : t;
+      concat = first->is_map() && !first->entries.empty() && first->entries.front().key.is_scalar() &&
+               first->entries.front().key.text == "concat";
+    }
+    if (concat) {
+      c_.error_at_key(n, "source",
+                      "source does not apply with a concat transform (concat.sources names the fields)");
+    } else if (!c_.find(n, "source") && !c_.find(n, "default")) {
+      c_.error(n,
+               "missing required key 'source' (only a field with a default or a concat transform may leave "
+               "it out)");
+    }
+    return f;
+  }
+
+  static bool is_integer_json(const boost::json::value& v) {
+    return v.is_int64() || v.is_uint64() || (v.is_double() && std::floor(v.get_double()) == v.get_double());
+  }
+
+  void read_transform(const ynode& n, std::vector<transform_step>& out) {
+    if (n.is_sequence()) {
+      if (n.items.empty()) c_.error(n, "expected at least one transform step");
+      for (std::size_t i = 0; i < n.items.size(); ++i) {
+        auto s = c_.enter(i);
+        auto step = read_transform_step(n.items[i]);
+        if (!step) continue;
+        if (step->kind == transform_kind::concat && i > 0) {
+          c_.error(n.items[i], "concat must be the first step (it produces the value the others work on)");
+          continue;
+        }
+        out.push_back(std::move(*step));
+      }
+      return;
+    }
+    if (auto step = read_transform_step(n)) out.push_back(std::move(*step));
+  }
+
+  std::optional<transform_step> read_transform_step(const ynode& n) {
+    static constexpr std::array plain{transform_kind::rename,          transform_kind::lowercase,
+                                      transform_kind::uppercase,       transform_kind::trim,
+                                      transform_kind::unix_to_rfc3339, transform_kind::rfc3339_to_unix,
+                                      transform_kind::currency_upper};
+    static constexpr std::array with_arguments{transform_kind::enum_map, transform_kind::scale,
+                                               transform_kind::concat};
+    std::vector<std::string_view> known;
+    for (auto k : plain) known.push_back(to_string(k));
+    for (auto k : with_arguments) known.push_back(to_string(k));
+    auto find_kind = [&](std::string_view name) -> std::optional<transform_kind> {
+      for (auto k : plain) {
+        if (to_string(k) == name) return k;
+      }
+      for (auto k : with_arguments) {
+        if (to_string(k) == name) return k;
+      }
+      return std::nullopt;
+    };
+    auto takes_arguments = [&](transform_kind k) {
+      return std::find(with_arguments.begin(), with_arguments.end(), k) != with_arguments.end();
+    };
+    transform_step step;
+    step.where = c_.where(n);
+    if (n.is_scalar()) {
+      auto kind = find_kind(n.text);
+      if (!kind) {
+        c_.error(n, unknown_name("transform", n.text, known));
+        return std::nullopt;
+      }
+      if (takes_arguments(*kind)) {
+        c_.error(n, n.text + " takes arguments: write it as a map such as " +
+                        (*kind == transform_kind::scale      ? std::string("{scale: 0.01}")
+                         : *kind == transform_kind::enum_map ? std::string("{enum_map: {A: a}}")
+                                                             : std::string("{concat: {sources: [a, b]}}")));
+        return std::nullopt;
+      }
+      step.kind = *kind;
+      return step;
+    }
+    if (!n.is_map() || n.entries.size() != 1 || !n.entries.front().key.is_scalar()) {
+      c_.error(n, "expected a transform name or a one-key map such as {scale: 0.01}, got " + describe(n));
+      return std::nullopt;
+    }
+    const auto& [key, value] = n.entries.front();
+    auto kind = find_kind(key.text);
+    if (!kind) {
+      c_.error(key, unknown_name("transform", key.text, known));
+      return std::nullopt;
+    }
+    if (!takes_arguments(*kind)) {
+      c_.error(key, key.text + " takes no arguments: write it as a plain name");
+      return std::nullopt;
+    }
+    step.kind = *kind;
+    auto s = c_.enter(key.text);
+    const auto before = c_.error_count();
+    switch (*kind) {
+      case transform_kind::enum_map:
+        if (!c_.expect_map(value)) return std::nullopt;
+        if (value.entries.empty()) c_.error(value, "expected at least one value to map");
+        for (const yentry* e : c_.unique_entries(value)) {
+          auto se = c_.enter(e->key.text);
+          if (auto to = c_.get_string(e->value)) step.enum_map.emplace_back(e->key.text, *to);
+        }
+        break;
+      case transform_kind::scale: {
+        auto factor = c_.get_number(value);
+        if (factor && *factor == 0) c_.error(value, "expected a non-zero factor such as 0.01");
+        if (factor) step.factor = *factor;
+        break;
+      }
+      case transform_kind::concat:
+        if (!c_.expect_map(value)) return std::nullopt;
+        c_.check_keys(value, {"sources", "separator"});
+        c_.with_required(value, "sources", [&](const ynode& v) {
+          if (!c_.expect_list(v, "field paths")) return;
+          if (v.items.size() < 2) {
+            c_.error(v, "expected at least two field paths to concatenate");
+            return;
+          }
+          for (std::size_t i = 0; i < v.items.size(); ++i) {
+            auto si = c_.enter(i);
+            if (auto path = c_.get_field_path(v.items[i])) step.sources.push_back(*path);
+          }
+        });
+        c_.with(value, "separator", [&](const ynode& v) { assign(step.separator, c_.get_string(v)); });
+        break;
+      default: break;
+    }
+    if (c_.error_count() != before) return std::nullopt;
+    return step;
+  }
+
+  std::optional<field_validation> read_validation(const ynode& n, std::optional<field_type> type) {
+    field_validation out;
+    out.where = c_.where(n);
+    const bool numeric = !type || *type == field_type::integer || *type == field_type::number;
+    const bool textual =
+        !type || (*type != field_type::integer && *type != field_type::number &&
+                  *type != field_type::boolean && *type != field_type::object && *type != field_type::array);
+    const std::string type_name = type ? std::string(to_string(*type)) : std::string();
+    if (n.is_scalar()) {
+      // The DESIGN.md shorthand: ">= 0", "< 100".
+      std::string_view rest = trim(n.text);
+      std::optional<std::pair<bool, bool>> op;  // (is a lower bound, exclusive)
+      for (auto [symbol, lower, exclusive] : {std::tuple{">=", true, false}, std::tuple{"<=", false, false},
+                                              std::tuple{">", true, true}, std::tuple{"<", false, true}}) {
+        if (rest.starts_with(symbol)) {
+          op = std::pair{lower, exclusive};
+          rest = trim(rest.substr(std::string_view(symbol).size()));
+          break;
+        }
+      }
+      auto bound = op ? core::parse_number(rest) : std::nullopt;
+      if (!bound) {
+        c_.error(n,
+                 "expected a comparison such as '>= 0' or '< 100', or a map of min, max, regex, enum, "
+                 "min_length and max_length, got " +
+                     describe(n));
+        return std::nullopt;
+      }
+      if (!numeric) {
+        c_.error(n, "a numeric bound applies to integer and number fields, not " + type_name);
+        return std::nullopt;
+      }
+      (op->first ? out.min : out.max) = *bound;
+      (op->first ? out.min_exclusive : out.max_exclusive) = op->second;
+      return out;
+    }
+    if (!c_.expect_map(n)) return std::nullopt;
+    c_.check_keys(n, {"min", "max", "regex", "enum", "min_length", "max_length"});
+    const auto before = c_.error_count();
+    auto applies = [&](std::string_view key, bool ok, std::string_view to) {
+      if (ok || !c_.find(n, key)) return true;
+      c_.error_at_key(n, key,
+                      std::string(key) + " applies to " + std::string(to) + " fields, not " + type_name);
+      return false;
+    };
+    if (applies("min", numeric, "integer and number")) {
+      c_.with(n, "min", [&](const ynode& v) { assign(out.min, c_.get_number(v)); });
+    }
+    if (applies("max", numeric, "integer and number")) {
+      c_.with(n, "max", [&](const ynode& v) { assign(out.max, c_.get_number(v)); });
+    }
+    if (applies("regex", textual, "text"))
+      c_.with(n, "regex", [&](const ynode& v) { out.regex = c_.get_regex(v); });
+    for (auto [key, field] :
+         {std::pair{"min_length", &out.min_length}, std::pair{"max_length", &out.max_length}}) {
+      if (applies(key, textual, "text")) {
+        c_.with(n, key, [&](const ynode& v) { *field = c_.get_int(v, 0, INT_MAX, "an integer >= 0"); });
+      }
+    }
+    c_.with(n, "enum", [&](const ynode& v) {
+      if (!c_.expect_list(v, "values")) return;
+      if (v.items.empty()) c_.error(v, "expected at least one value");
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        auto s = c_.enter(i);
+        if (!v.items[i].is_scalar()) {
+          c_.error(v.items[i],
+                   "expected a scalar (a string, number or boolean), got " + describe(v.items[i]));
+          continue;
+        }
+        out.allowed.push_back(scalar_to_json(v.items[i]));
+      }
+    });
+    if (out.min && out.max && *out.min > *out.max) c_.error(*c_.find(n, "max"), "max is below min");
+    if (out.min_length && out.max_length && *out.min_length > *out.max_length) {
+      c_.error(*c_.find(n, "max_length"), "max_length is below min_length");
+    }
+    if (c_.error_count() != before) return std::nullopt;
+    return out;
+  }
+
   retry_config read_retry(const ynode& n) {
     retry_config r;
     r.where = c_.where(n);
     r.retry_on = {429, 502, 503, 504, core::error_class::timeout, core::error_class::connection_error};
     if (!c_.expect_map(n)) return r;
-    c_.check_keys(n, {"max_attempts", "backoff", "retry_on", "retry_after", "timeouts", "dead_letter"});
+    c_.check_keys(n, {"max_attempts", "backoff", "retry_on", "fatal_on", "retry_after", "timeouts",
+                      "dead_letter", "retry_budget", "circuit_breaker", "idempotency"});
     c_.with_required(n, "max_attempts", [&](const ynode& v) {
       assign(r.max_attempts, c_.get_int(v, 1, INT_MAX, "an integer >= 1"));
     });
     c_.with(n, "backoff", [&](const ynode& v) {
       if (!c_.expect_map(v)) return;
-      c_.check_keys(v, {"strategy", "base", "max", "jitter"});
+      c_.check_keys(v, {"strategy", "base", "max", "jitter", "multiplier"});
+      bool strategy_ok = true;
       c_.with(v, "strategy", [&](const ynode& x) {
-        if (auto s = c_.get_choice(x, {"exponential", "constant"}, "backoff strategy")) {
+        auto s = c_.get_choice(x, {"exponential", "constant"}, "backoff strategy");
+        strategy_ok = s.has_value();
+        if (s)
           r.backoff.strategy = *s == "constant" ? backoff_strategy::constant : backoff_strategy::exponential;
-        }
       });
       c_.with(v, "base", [&](const ynode& x) { assign(r.backoff.base, c_.get_duration(x)); });
       c_.with(v, "max", [&](const ynode& x) { assign(r.backoff.max, c_.get_duration(x)); });
       c_.with(v, "jitter", [&](const ynode& x) {
-        if (auto s = c_.get_choice(x, {"none", "full"}, "jitter")) {
-          r.backoff.jitter = *s == "none" ? jitter_kind::none : jitter_kind::full;
-        }
+        assign(r.backoff.jitter, c_.get_enum(x,
+                                             std::array{jitter_kind::none, jitter_kind::full,
+                                                        jitter_kind::equal, jitter_kind::decorrelated},
+                                             "jitter"));
       });
+      if (strategy_ok && r.backoff.strategy == backoff_strategy::constant) {
+        c_.error_at_key(v, "multiplier", "multiplier applies only to exponential backoff");
+      } else {
+        c_.with(v, "multiplier", [&](const ynode& x) {
+          auto m = c_.get_number(x);
+          if (m && *m <= 1) {
+            c_.error(x, "expected a number > 1, got " + describe(x));
+            return;
+          }
+          assign(r.backoff.multiplier, std::move(m));
+        });
+      }
     });
+    bool retry_on_given = false;
     c_.with(n, "retry_on", [&](const ynode& v) {
-      if (!c_.expect_list(v, "HTTP statuses and error classes")) return;
-      r.retry_on.clear();
-      for (std::size_t i = 0; i < v.items.size(); ++i) {
-        auto s = c_.enter(i);
-        const ynode& item = v.items[i];
-        if (item.is_scalar()) {
-          if (auto status = parse_integer(item.text); status && *status >= 100 && *status <= 599) {
-            r.retry_on.emplace_back(static_cast<int>(*status));
-            continue;
-          }
-          if (auto e = core::parse_error_class(item.text)) {
-            r.retry_on.emplace_back(*e);
-            continue;
-          }
+      retry_on_given = true;
+      if (auto conditions = read_conditions(v)) r.retry_on = std::move(*conditions);
+    });
+    c_.with(n, "fatal_on", [&](const ynode& v) {
+      auto conditions = read_conditions(v);
+      if (!conditions) return;
+      for (std::size_t i = 0; i < conditions->size(); ++i) {
+        const auto& c = (*conditions)[i];
+        if (std::find(r.retry_on.begin(), r.retry_on.end(), c) == r.retry_on.end()) {
+          r.fatal_on.push_back(c);
+          continue;
         }
-        c_.error(item,
-                 "expected an HTTP status 100..599 or an error class (timeout, connection_error, "
-                 "schema_error, protocol_error), got " +
-                     describe(item));
+        auto s = c_.enter(i);
+        const std::string name = std::holds_alternative<int>(c)
+                                     ? std::to_string(std::get<int>(c))
+                                     : std::string(core::to_string(std::get<core::error_class>(c)));
+        c_.error(v.items[i], name + " is also in retry_on" + (retry_on_given ? "" : " (by default)"));
       }
     });
     c_.with(n, "retry_after", [&](const ynode& v) {
@@ -911,7 +2027,137 @@ class plan_reader {
       c_.check_keys(v, {"path"});
       c_.with(v, "path", [&](const ynode& x) { assign(r.dead_letter_path, c_.get_nonempty_string(x)); });
     });
+    c_.with(n, "retry_budget", [&](const ynode& v) {
+      if (is_off(v)) return;
+      if (!v.is_map()) {
+        c_.error(v, "expected off or a map with ratio and min_per_second, got " + describe(v));
+        return;
+      }
+      auto& b = r.retry_budget.emplace();
+      b.where = c_.where(v);
+      c_.check_keys(v, {"ratio", "min_per_second"});
+      c_.with(v, "ratio", [&](const ynode& x) { assign(b.ratio, c_.get_ratio(x)); });
+      c_.with(v, "min_per_second", [&](const ynode& x) {
+        auto m = c_.get_number(x);
+        if (m && *m < 0) {
+          c_.error(x, "expected a number >= 0, got " + describe(x));
+          return;
+        }
+        assign(b.min_per_second, std::move(m));
+      });
+    });
+    c_.with(n, "circuit_breaker", [&](const ynode& v) {
+      if (is_off(v)) return;
+      if (!v.is_map()) {
+        c_.error(v, "expected off or a map such as {failure_rate: 50%, open_for: 30s}, got " + describe(v));
+        return;
+      }
+      r.circuit_breaker = read_circuit_breaker(v);
+    });
+    c_.with(n, "idempotency", [&](const ynode& v) {
+      if (!c_.expect_map(v)) return;
+      auto& i = r.idempotency.emplace();
+      i.where = c_.where(v);
+      c_.check_keys(v, {"approach", "notes"});
+      c_.with_required(v, "approach", [&](const ynode& x) {
+        assign(i.approach,
+               c_.get_enum(x,
+                           std::array{idempotency_approach::header, idempotency_approach::natural_key,
+                                      idempotency_approach::none},
+                           "idempotency approach"));
+      });
+      c_.with(v, "notes", [&](const ynode& x) { assign(i.notes, c_.get_string(x)); });
+    });
     return r;
+  }
+
+  // `off` (or false) switches a feature off; in a phase it removes what the plan's retry set.
+  static bool is_off(const ynode& n) {
+    return n.is_scalar() && !n.quoted && (n.text == "off" || n.text == "false");
+  }
+
+  std::optional<std::vector<retry_condition>> read_conditions(const ynode& v) {
+    if (!c_.expect_list(v, "HTTP statuses and error classes")) return std::nullopt;
+    std::vector<retry_condition> out;
+    for (std::size_t i = 0; i < v.items.size(); ++i) {
+      auto s = c_.enter(i);
+      const ynode& item = v.items[i];
+      if (item.is_scalar()) {
+        if (auto status = parse_integer(item.text); status && *status >= 100 && *status <= 599) {
+          out.emplace_back(static_cast<int>(*status));
+          continue;
+        }
+        if (auto e = core::parse_error_class(item.text)) {
+          out.emplace_back(*e);
+          continue;
+        }
+      }
+      c_.error(item,
+               "expected an HTTP status 100..599 or an error class (timeout, connection_error, "
+               "schema_error, protocol_error), got " +
+                   describe(item));
+    }
+    return out;
+  }
+
+  circuit_breaker_config read_circuit_breaker(const ynode& n) {
+    circuit_breaker_config b;
+    b.where = c_.where(n);
+    c_.check_keys(
+        n, {"window", "size", "failure_rate", "slow_call", "min_calls", "open_for", "half_open_calls"});
+    bool window_ok = true;
+    c_.with(n, "window", [&](const ynode& v) {
+      auto w = c_.get_enum(v, std::array{breaker_window::count, breaker_window::time}, "window");
+      window_ok = w.has_value();
+      assign(b.window, std::move(w));
+    });
+    bool size_ok = true;
+    if (window_ok) {
+      c_.with(n, "size", [&](const ynode& v) {
+        if (b.window == breaker_window::count) {
+          auto size = c_.get_int(v, 1, INT_MAX, "an integer >= 1 (calls in the window)");
+          size_ok = size.has_value();
+          assign(b.size, std::move(size));
+        } else {
+          auto size = c_.get_duration(v, true);
+          size_ok = size.has_value();
+          assign(b.time_size, std::move(size));
+        }
+      });
+    }
+    c_.with(n, "failure_rate", [&](const ynode& v) {
+      auto rate = c_.get_ratio(v);
+      if (rate && *rate == 0) {
+        c_.error(v, "expected a ratio > 0, got " + describe(v));
+        return;
+      }
+      assign(b.failure_rate, std::move(rate));
+    });
+    c_.with(n, "slow_call", [&](const ynode& v) {
+      if (!c_.expect_map(v)) return;
+      auto& slow = b.slow_call.emplace();
+      slow.where = c_.where(v);
+      c_.check_keys(v, {"threshold", "rate"});
+      c_.with_required(v, "threshold",
+                       [&](const ynode& x) { assign(slow.threshold, c_.get_duration(x, true)); });
+      c_.with(v, "rate", [&](const ynode& x) { assign(slow.rate, c_.get_ratio(x)); });
+    });
+    bool min_calls_ok = true;
+    c_.with(n, "min_calls", [&](const ynode& v) {
+      auto m = c_.get_int(v, 1, INT_MAX, "an integer >= 1");
+      min_calls_ok = m.has_value();
+      assign(b.min_calls, std::move(m));
+    });
+    c_.with(n, "open_for", [&](const ynode& v) { assign(b.open_for, c_.get_duration(v, true)); });
+    c_.with(n, "half_open_calls",
+            [&](const ynode& v) { assign(b.half_open_calls, c_.get_int(v, 1, INT_MAX, "an integer >= 1")); });
+    if (window_ok && size_ok && min_calls_ok && b.window == breaker_window::count && b.min_calls > b.size) {
+      const ynode* at = c_.find(n, "min_calls");
+      c_.error(at != nullptr ? *at : n, "min_calls (" + std::to_string(b.min_calls) +
+                                            ") exceeds the window size (" + std::to_string(b.size) +
+                                            "): the breaker could never open");
+    }
+    return b;
   }
 
   void read_traffic(const ynode& n) {
@@ -951,8 +2197,9 @@ class plan_reader {
         complete = false;
         continue;
       }
-      c_.check_keys(item, {"id", "description", "detection", "response", "recovery", "alerting",
-                           "user_impact", "inject", "expect"});
+      c_.check_keys(item,
+                    {"id", "description", "detection", "response", "recovery", "alerting", "user_impact",
+                     "degradation", "observability", "consistency", "compensation", "inject", "expect"});
       bool has_id = false;
       c_.with_required(item, "id", [&](const ynode& v) {
         auto id = c_.get_id(v);
@@ -967,9 +2214,21 @@ class plan_reader {
       for (auto [key, field] :
            {std::pair{"description", &f.description}, std::pair{"detection", &f.detection},
             std::pair{"response", &f.response}, std::pair{"recovery", &f.recovery},
-            std::pair{"alerting", &f.alerting}, std::pair{"user_impact", &f.user_impact}}) {
+            std::pair{"alerting", &f.alerting}, std::pair{"user_impact", &f.user_impact},
+            std::pair{"degradation", &f.degradation}, std::pair{"consistency", &f.consistency},
+            std::pair{"compensation", &f.compensation}}) {
         c_.with(item, key, [&](const ynode& v) { assign(*field, c_.get_string(v)); });
       }
+      c_.with(item, "observability", [&](const ynode& v) {
+        if (!c_.expect_map(v)) return;
+        auto& o = f.observability.emplace();
+        o.where = c_.where(v);
+        c_.check_keys(v, {"logs", "correlation_id", "metrics"});
+        c_.with(v, "logs", [&](const ynode& x) { assign(o.logs, c_.get_string_list(x)); });
+        c_.with(v, "correlation_id",
+                [&](const ynode& x) { assign(o.correlation_id, c_.get_nonempty_string(x)); });
+        c_.with(v, "metrics", [&](const ynode& x) { assign(o.metrics, c_.get_string_list(x)); });
+      });
       c_.with_required(item, "inject", [&](const ynode& v) {
         if (v.is_map()) {
           f.inject.push_back(read_fault(v));
@@ -1218,6 +2477,72 @@ class plan_reader {
 };
 
 // ---------------------------------------------------------------------------------------------------
+// Counting documents.
+//
+// yaml-cpp 0.7's LoadAll can hand back the same empty document forever on input it cannot read, such
+// as a stray ',' (jbeder/yaml-cpp#1040; fixed upstream by #1319), allocating until the process is
+// killed. Documents are counted with a parser that must move forward, and only the first is loaded.
+
+class document_counter final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    start = mark;
+    seen_node_ = false;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+  YAML::Mark start;  // the document's root node, or where the document starts when it has none
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (!seen_node_) start = mark;
+    seen_node_ = true;
+  }
+
+  bool seen_node_ = false;
+};
+
+struct document_scan {
+  std::size_t count = 0;
+  YAML::Mark second;  // where the second document starts
+};
+
+// Throws YAML::Exception for what the parser rejects, and for a parser that stops making progress.
+document_scan scan_documents(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  document_counter counter;
+  document_scan out;
+  std::optional<int> previous;
+  while (parser.HandleNextDocument(counter)) {
+    const YAML::Mark start = counter.start;
+    if (previous && *previous == start.pos) {
+      const auto at = static_cast<std::size_t>(start.pos);
+      const std::string what = at < text.size() ? "'" + text.substr(at, 1) + "'" : "the end of the input";
+      throw YAML::ParserException(start, "unexpected " + what);
+    }
+    previous = start.pos;
+    if (++out.count == 2) out.second = start;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // --set
 
 std::vector<std::string> split_path(std::string_view path) {
@@ -1235,9 +2560,9 @@ std::vector<std::string> split_path(std::string_view path) {
 
 ynode parse_override_value(const std::string& text) {
   try {
-    auto docs = YAML::LoadAll(text);
-    if (docs.empty()) return fresh_node(ynode::kind::null);
-    if (docs.size() == 1) return tree_converter(true).convert(docs.front());
+    const auto scan = scan_documents(text);
+    if (scan.count == 0) return fresh_node(ynode::kind::null);
+    if (scan.count == 1) return tree_converter(true).convert(YAML::Load(text));
   } catch (const YAML::Exception&) {
   } catch (const tree_too_large&) {
   }
@@ -1338,22 +2663,25 @@ diagnostic at_mark(const std::string& file, const YAML::Mark& mark, std::string 
 }
 
 integration_plan load(std::string_view text, std::string file, const load_options& options) {
-  std::vector<YAML::Node> docs;
+  document_scan scan;
+  YAML::Node doc;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    const std::string copy(text);
+    scan = scan_documents(copy);
+    if (scan.count == 1) doc = YAML::Load(copy);
   } catch (const YAML::Exception& e) {
     throw diagnostic_error(at_mark(file, e.mark, "invalid YAML: " + e.msg));
   }
-  if (docs.empty() || (docs.size() == 1 && docs.front().IsNull())) {
+  if (scan.count == 0 || (scan.count == 1 && doc.IsNull())) {
     throw diagnostic_error(diagnostic{{file, 0, 0}, severity::error, "the plan is empty", {}});
   }
-  if (docs.size() > 1) {
+  if (scan.count > 1) {
     throw diagnostic_error(at_mark(
-        file, docs[1].Mark(), "a plan is one YAML document; this file has " + std::to_string(docs.size())));
+        file, scan.second, "a plan is one YAML document; this file has " + std::to_string(scan.count)));
   }
   ynode root;
   try {
-    root = tree_converter(false).convert(docs.front());
+    root = tree_converter(false).convert(doc);
   } catch (const tree_too_large& e) {
     throw diagnostic_error(at_mark(file, e.mark, e.message));
   }

@@ -32,9 +32,18 @@ struct load_options {
 // from `--set` are reported with file "--set" and last). `file_name` is used as given in diagnostics.
 //
 // The model is filled as model.hpp documents, plus what the plan format fixes on top of it:
-// - auth.header is "X-API-Key" for api_key when the plan gives none;
+// - auth.header is "X-API-Key" for api_key in a header, "Signature" for hmac and "Authorization" for
+//   jwt when the plan gives none; auth.secret holds the method's main credential;
 // - statuses.success is [200, 201, 202, 204] and retry.retry_on [429, 502, 503, 504, timeout,
 //   connection_error] when absent;
+// - an inbound endpoint's method is POST unless written; outbound-only keys (idempotency, pagination,
+//   rate_limit, timeout) on an inbound endpoint and inbound-only keys (signature, dedup_key) on an
+//   outbound one are errors;
+// - a mapping's direction is `response` for an outbound endpoint and `request` for an inbound one;
+// - examples given with a schema must satisfy it (check_against_schema); path_params, when given,
+//   document exactly the path's `{name}`s;
+// - `circuit_breaker: off` and `retry_budget: off` leave those features unset, so a phase can remove
+//   what the plan's retry sets;
 // - every failure mode without a `lost` expectation gets an implicit `lost == 0`;
 // - phase::retry_settings is set only for phases with `settings.retry`: the plan's retry with those
 //   keys merged in. A phase without it has nullopt and runs with the plan's retry.

@@ -2,9 +2,12 @@
 // and the source location of each element kept for diagnostics and lint.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -25,7 +28,15 @@ struct integration_info {
   std::string name;  // required; names the report
   std::string system;
   std::string base_url;
-  std::vector<std::string> assumptions;
+  std::string description;
+  source_location where;
+};
+
+// A value the plan may write plainly or name by reference (`env:NAME`, `file:PATH`): a header value,
+// an OAuth client id. At most one of the two is set (neither when the plan gives no value).
+struct text_or_secret {
+  std::string text;
+  std::optional<core::secret_ref> secret;
   source_location where;
 };
 
@@ -35,10 +46,70 @@ std::optional<auth_method> parse_auth_method(std::string_view s) noexcept;
 // Whether `run` can drive this method today.
 bool is_supported(auth_method m) noexcept;
 
+enum class api_key_location { header, query };
+std::string_view to_string(api_key_location l) noexcept;
+
+struct oauth2_client_credentials_config {
+  std::string token_url;     // required: a path on base_url or an absolute URL
+  text_or_secret client_id;  // empty when the plan gives none
+  std::vector<std::string> scopes;
+  std::string audience;
+  duration refresh_before_expiry = 60s;  // fetch a new token this long before the current one ends
+  duration token_lifetime = 1h;          // what the mock token endpoint issues / what the plan assumes
+  source_location where;
+};
+
+enum class hmac_algorithm { sha256, sha512 };
+std::string_view to_string(hmac_algorithm a) noexcept;
+enum class signed_component { method, path, query, timestamp, body, host };
+std::string_view to_string(signed_component c) noexcept;
+
+struct hmac_auth_config {
+  hmac_algorithm algorithm = hmac_algorithm::sha256;
+  // What the signature covers, in signing order; never empty.
+  std::vector<signed_component> signed_components{signed_component::method, signed_component::path,
+                                                  signed_component::timestamp, signed_component::body};
+  std::string timestamp_header = "X-Timestamp";
+  duration tolerance = 5min;  // clock skew the server accepts
+  source_location where;
+};
+
+struct mtls_config {
+  core::secret_ref client_cert;        // required; normally file:PATH (PEM)
+  core::secret_ref client_key;         // required; normally file:PATH (PEM)
+  std::optional<core::secret_ref> ca;  // the CA the server certificate must chain to; none = system store
+  source_location where;
+};
+
+enum class jwt_algorithm { HS256, RS256, ES256 };
+std::string_view to_string(jwt_algorithm a) noexcept;
+
+struct jwt_config {
+  jwt_algorithm algorithm = jwt_algorithm::RS256;
+  std::map<std::string, std::string> claims;  // iss, sub, aud... as written
+  duration lifetime = 5min;                   // exp - iat of each token minted
+  source_location where;
+};
+
 struct auth_config {
   auth_method method = auth_method::none;
-  std::string header;                     // api_key: header carrying the key (default X-API-Key)
-  std::optional<core::secret_ref> secret; // api_key: `key`, bearer: `token`
+  // The header carrying the credential: api_key with `in: header` (default X-API-Key), hmac (default
+  // Signature), jwt (default Authorization). Empty for the other methods.
+  std::string header;
+  // The method's main credential: api_key `key`, bearer `token`, oauth2 `client_secret`, hmac `secret`,
+  // jwt `signing_key`. Not set for none and mtls (see mtls->client_key).
+  std::optional<core::secret_ref> secret;
+  api_key_location key_in = api_key_location::header;  // api_key only
+  std::string query_param;                             // api_key with `in: query`: required
+  // Every method but none may document these.
+  std::optional<duration> rotation;  // how often the credential is rotated, e.g. 90d
+  std::vector<std::string> required_scopes;
+  std::vector<std::string> security_notes;
+  // Set for their own method only.
+  std::optional<oauth2_client_credentials_config> oauth2;
+  std::optional<hmac_auth_config> hmac;
+  std::optional<mtls_config> mtls;
+  std::optional<jwt_config> jwt;
   source_location where;
 };
 
@@ -48,15 +119,89 @@ struct status_classes {
   std::vector<int> fatal;
 };
 
+// Outbound: we call the external system. Inbound: it calls us (webhooks).
+enum class endpoint_direction { outbound, inbound };
+std::string_view to_string(endpoint_direction d) noexcept;
+
+enum class param_type { string, integer, number, boolean };
+std::string_view to_string(param_type t) noexcept;
+
+// A path or query parameter.
+struct parameter_spec {
+  std::string name;
+  param_type type = param_type::string;
+  bool required = false;                      // query parameters; path parameters are always required
+  std::optional<boost::json::value> example;  // checked against `type`
+  std::string description;
+  source_location where;
+};
+
+enum class versioning_style { header, path, query };
+std::string_view to_string(versioning_style s) noexcept;
+
+struct versioning_config {
+  versioning_style style = versioning_style::header;
+  std::string name;   // the header (style header) or query parameter (style query); empty for path
+  std::string value;  // the version pinned, e.g. 2024-06-20 or v59.0; for style path it is in `path`
+  source_location where;
+};
+
+enum class pagination_style { cursor, page, offset, link_header };
+std::string_view to_string(pagination_style s) noexcept;
+
+// Field paths are dotted names in the response body (`data.items`).
+struct pagination_config {
+  pagination_style style = pagination_style::cursor;
+  std::string param;        // query parameter carrying the cursor/page/offset; empty for link_header
+  std::string limit_param;  // query parameter carrying the page size
+  std::optional<int> max_page_size;
+  std::string has_more;     // field telling whether another page follows
+  std::string next_cursor;  // cursor style: field holding the next cursor
+  std::string items;        // field holding the page's records
+  source_location where;
+};
+
+enum class signature_scheme { hmac_sha256, hmac_sha512 };
+std::string_view to_string(signature_scheme s) noexcept;
+
+// How an inbound request proves it comes from the external system.
+struct signature_config {
+  signature_scheme scheme = signature_scheme::hmac_sha256;
+  std::string header;            // required: the header carrying the signature
+  core::secret_ref secret;       // required
+  duration tolerance = 5min;     // oldest timestamp accepted (replay window)
+  std::string timestamp_header;  // empty when the timestamp is inside the signature header
+  source_location where;
+};
+
 struct endpoint {
   std::string id;
-  std::string method = "GET";
+  std::string description;
+  endpoint_direction direction = endpoint_direction::outbound;
+  std::string method = "GET";  // POST for inbound endpoints
   std::string path;
+  std::vector<std::string> path_params;           // the `{name}`s of `path`, in order
+  std::vector<parameter_spec> path_param_specs;   // as documented, in path order; empty when not given
+  std::map<std::string, text_or_secret> headers;  // sent with every request (outbound) / expected (inbound)
+  std::vector<parameter_spec> query;
+  // Request and response schemas are a JSON Schema subset (see check_against_schema); examples, when
+  // given with a schema, satisfy it.
+  std::optional<boost::json::value> request_schema;
   std::optional<boost::json::value> request_example;
+  std::optional<boost::json::value> response_schema;
   std::optional<boost::json::value> response_example;
   int response_status = 0;  // status the mock answers with; 0 = first success status
+  std::map<std::string, std::string> response_headers;  // name -> what it carries
   status_classes statuses;
   std::optional<std::string> idempotency_header;
+  // Outbound only.
+  std::optional<double> rate_limit;  // documented limit, requests per second
+  std::optional<pagination_config> pagination;
+  std::optional<duration> timeout;  // read timeout for this endpoint instead of retry.timeouts.read
+  std::optional<versioning_config> versioning;
+  // Inbound only.
+  std::optional<signature_config> signature;
+  std::string dedup_key;  // field path that identifies an event across redeliveries
   source_location where;
 
   int success_status() const noexcept {
@@ -65,8 +210,79 @@ struct endpoint {
   }
 };
 
+// --- data mapping ------------------------------------------------------------------------------------
+
+enum class mapping_direction { response, request };
+std::string_view to_string(mapping_direction d) noexcept;
+// What happens to source fields no mapping names.
+enum class unmapped_policy { ignore, reject, preserve };
+std::string_view to_string(unmapped_policy p) noexcept;
+
+enum class field_type { string, integer, number, boolean, timestamp, date, currency, enum_, object, array };
+std::string_view to_string(field_type t) noexcept;  // "enum" for enum_
+
+enum class transform_kind {
+  rename,  // a marker: the value moves from source to target unchanged
+  lowercase,
+  uppercase,
+  trim,
+  unix_to_rfc3339,
+  rfc3339_to_unix,
+  currency_upper,
+  enum_map,
+  scale,
+  concat,
+};
+std::string_view to_string(transform_kind k) noexcept;
+
+struct transform_step {
+  transform_kind kind = transform_kind::rename;
+  std::vector<std::pair<std::string, std::string>> enum_map;  // enum_map: from -> to, as written
+  double factor = 1.0;                                        // scale
+  std::vector<std::string> sources;                           // concat: two or more field paths
+  std::string separator = " ";                                // concat
+  source_location where;
+};
+
+// Checks on the mapped value. `validate: ">= 0"` sets min; the map form sets any of them.
+struct field_validation {
+  std::optional<double> min;
+  bool min_exclusive = false;
+  std::optional<double> max;
+  bool max_exclusive = false;
+  std::optional<std::string> regex;         // ECMAScript, searched (not anchored)
+  std::vector<boost::json::value> allowed;  // `enum`: scalars
+  std::optional<int> min_length;
+  std::optional<int> max_length;
+  source_location where;
+};
+
+struct field_mapping {
+  std::string source;  // dotted field path; empty when `default` or a concat step gives the value
+  std::string target;  // dotted field path; unique within the mapping
+  field_type type = field_type::string;
+  bool required = false;
+  std::optional<boost::json::value> default_value;  // a scalar, used when the source is absent
+  std::vector<transform_step> transform;            // applied in order; concat only first
+  std::optional<field_validation> validate;
+  source_location where;
+};
+
+struct data_mapping {
+  std::string endpoint;                                       // an endpoint id
+  mapping_direction direction = mapping_direction::response;  // request for inbound endpoints
+  unmapped_policy unmapped = unmapped_policy::ignore;         // the plan must say (no default in the format)
+  std::string preserve_to;  // unmapped: preserve: target path the unmapped fields are kept under
+  std::vector<field_mapping> fields;
+  source_location where;
+};
+
+// --- retry ---------------------------------------------------------------------------------------------
+
 enum class backoff_strategy { constant, exponential };
-enum class jitter_kind { none, full };
+// full: uniform in [0, ceiling]; equal: ceiling/2 + uniform in [0, ceiling/2]; decorrelated:
+// uniform in [base, 3 * previous wait], capped (AWS "Exponential Backoff and Jitter").
+enum class jitter_kind { none, full, equal, decorrelated };
 std::string_view to_string(backoff_strategy s) noexcept;
 std::string_view to_string(jitter_kind j) noexcept;
 
@@ -75,6 +291,7 @@ struct backoff_config {
   duration base = 100ms;
   duration max = 10s;
   jitter_kind jitter = jitter_kind::full;
+  double multiplier = 2.0;  // exponential: the ceiling grows by this factor per retry; > 1
 };
 
 struct retry_after_policy {
@@ -91,13 +308,57 @@ struct timeout_config {
 // A condition the client retries on: an HTTP status or an error class.
 using retry_condition = std::variant<int, core::error_class>;
 
+// Retries may add at most `ratio` of the first attempts, with a floor for quiet periods (Finagle's
+// RetryBudget defaults).
+struct retry_budget_config {
+  double ratio = 0.2;
+  double min_per_second = 10;
+  source_location where;
+};
+
+enum class breaker_window { count, time };
+std::string_view to_string(breaker_window w) noexcept;
+
+struct slow_call_config {
+  duration threshold;  // required: a call slower than this counts as slow
+  double rate = 1.0;   // open when this share of the window is slow
+  source_location where;
+};
+
+struct circuit_breaker_config {
+  breaker_window window = breaker_window::count;
+  int size = 20;              // count window: the last N calls
+  duration time_size = 60s;   // time window: the calls of the last period
+  double failure_rate = 0.5;  // open when this share of the window failed...
+  int min_calls = 10;         // ...and the window holds at least this many calls
+  std::optional<slow_call_config> slow_call;
+  duration open_for = 30s;  // then half-open
+  int half_open_calls = 3;  // trial calls while half-open
+  source_location where;
+};
+
+enum class idempotency_approach { header, natural_key, none };
+std::string_view to_string(idempotency_approach a) noexcept;
+
+// How a retried write avoids a duplicate effect.
+struct idempotency_config {
+  idempotency_approach approach = idempotency_approach::header;
+  std::string notes;
+  source_location where;
+};
+
 struct retry_config {
   int max_attempts = 3;  // attempts in all, the first included
   backoff_config backoff;
   std::vector<retry_condition> retry_on;  // default [429, 502, 503, 504, timeout, connection_error]
+  // Statuses and error classes never retried, whatever else says so; none is also in retry_on.
+  std::vector<retry_condition> fatal_on;
   retry_after_policy retry_after;
   timeout_config timeouts;
   std::string dead_letter_path = "dead-letter.jsonl";
+  std::optional<retry_budget_config> retry_budget;        // none: no budget
+  std::optional<circuit_breaker_config> circuit_breaker;  // none: `off` or not given
+  std::optional<idempotency_config> idempotency;
   source_location where;
 };
 
@@ -137,6 +398,13 @@ struct expectation {
   source_location where;
 };
 
+struct observability_config {
+  std::vector<std::string> logs;
+  std::string correlation_id;  // how one request is followed across systems
+  std::vector<std::string> metrics;
+  source_location where;
+};
+
 struct failure_mode {
   std::string id;
   std::string description;
@@ -145,6 +413,10 @@ struct failure_mode {
   std::string recovery;
   std::string alerting;
   std::string user_impact;
+  std::string degradation;  // what still works while the fault lasts
+  std::optional<observability_config> observability;
+  std::string consistency;   // what state the two systems are left in
+  std::string compensation;  // how a half-done operation is undone or completed
   std::vector<fault> inject;
   std::vector<expectation> expect;
   source_location where;
@@ -158,7 +430,8 @@ struct phase {
   std::vector<std::string> risks;
   std::vector<std::string> success_criteria;
   std::vector<std::string> triggers;
-  std::vector<std::string> failure_modes;  // ids; empty = all
+  // The phase's acceptance tests: the failure modes that must hold for it to be done (ids; empty = all).
+  std::vector<std::string> failure_modes;
   std::optional<retry_config> retry_settings;     // the plan's retry with this phase's `settings.retry` applied
   source_location where;
 };
@@ -167,8 +440,11 @@ struct integration_plan {
   std::string file;
   int version = 1;
   integration_info integration;
+  std::vector<std::string> assumptions;
+  std::vector<std::string> verification;  // how the integration is verified beyond `run`
   auth_config auth;
   std::vector<endpoint> endpoints;
+  std::vector<data_mapping> mapping;
   retry_config retry;
   traffic_config traffic;
   std::vector<failure_mode> failure_modes;
@@ -178,5 +454,37 @@ struct integration_plan {
   const failure_mode* find_failure_mode(std::string_view id) const noexcept;
   const phase* find_phase(std::string_view name) const noexcept;
 };
+
+// --- JSON Schema subset -------------------------------------------------------------------------------
+//
+// Endpoint schemas use these keywords: type (string, integer, number, boolean, object, array, null, or a
+// list of them), properties, required, items, enum, const, format, minimum, maximum, exclusiveMinimum,
+// exclusiveMaximum, minLength, maxLength, pattern, minItems, maxItems, additionalProperties (bool or
+// schema), description, default, nullable, oneOf, anyOf, allOf and $ref (local: `#` or `#/...`). The
+// loader rejects anything else, so the checker below can assume a well-formed schema.
+
+struct schema_mismatch {
+  std::vector<std::variant<std::string, std::size_t>> at;  // path to the value: object keys, array indices
+  std::string message;                                     // e.g. "expected integer, got string"
+
+  // "amount: expected integer, got string"; "items[2].id: ..."; just the message at the root.
+  std::string str() const;
+};
+
+// Every way `value` fails `schema` (empty when it conforms). Formats date-time, date, email and uuid
+// are checked; other formats are annotations. A $ref that does not resolve is a mismatch. `pattern` is
+// not tried on strings over 1000 characters (std::regex recurses per character).
+std::vector<schema_mismatch> check_against_schema(const boost::json::value& schema,
+                                                  const boost::json::value& value);
+
+// The value a local $ref (`#`, `#/properties/a`, with ~0 and ~1 escapes) names in `root`; null when
+// it names nothing.
+const boost::json::value* resolve_local_ref(const boost::json::value& root, std::string_view ref);
+
+// What running `mode` would need that this version cannot execute, as short reasons (empty: it can
+// run). The two-argument form judges the plan's own retry; pass a phase's effective retry otherwise.
+std::vector<std::string> unsupported_features(const integration_plan& plan, const failure_mode& mode);
+std::vector<std::string> unsupported_features(const integration_plan& plan, const failure_mode& mode,
+                                              const retry_config& retry);
 
 }  // namespace planproof::plan

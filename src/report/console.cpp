@@ -57,7 +57,7 @@ void print_failure_mode(std::ostream& out, const scenario::failure_mode_result& 
   out << "  " << label(r.outcome) << "  " << r.id;
   if (r.id.size() < options.id_width) out << std::string(options.id_width - r.id.size(), ' ');
   if (r.outcome == scenario::verdict::skipped || r.outcome == scenario::verdict::error) {
-    out << ": " << core::redact(r.reason) << '\n';
+    out << "  " << core::redact(r.reason) << '\n';
     out.flush();
     return;
   }

@@ -9,9 +9,11 @@ core::duration backoff_policy::ceiling(int retry) const noexcept {
   if (config_.strategy == plan::backoff_strategy::constant || retry <= 1) {
     return std::min(config_.base, config_.max);
   }
-  // base * 2^(retry-1), computed in floating point so large retry counts saturate instead of overflowing.
-  const double scaled = static_cast<double>(config_.base.count()) * std::ldexp(1.0, std::min(retry - 1, 62));
-  if (scaled >= static_cast<double>(config_.max.count())) return config_.max;
+  if (config_.base <= core::duration::zero()) return core::duration::zero();
+  // base * multiplier^(retry-1), in floating point so large retry counts saturate instead of overflowing.
+  const double scaled =
+      static_cast<double>(config_.base.count()) * std::pow(config_.multiplier, std::min(retry - 1, 1000));
+  if (!(scaled < static_cast<double>(config_.max.count()))) return config_.max;
   return core::duration{static_cast<core::duration::rep>(scaled)};
 }
 

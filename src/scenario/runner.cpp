@@ -44,7 +44,8 @@ struct auth_material {
 
 auth_material resolve_auth(const plan::auth_config& auth, std::vector<std::string>& notes) {
   auth_material m;
-  if (auth.method == plan::auth_method::none || !auth.secret) return m;
+  // Methods this version cannot drive are skipped per failure mode; nothing to resolve for them.
+  if (auth.method == plan::auth_method::none || !auth.secret || !plan::is_supported(auth.method)) return m;
   auto resolved = core::resolve_secret(*auth.secret);
   std::string value;
   if (resolved.value) {
@@ -143,7 +144,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
                             const run_options& options, client::dead_letter_queue& dead_letters) {
   failure_mode_result result;
   result.id = mode.id;
-  if (auto why = unsupported_reason(plan, mode); !why.empty()) {
+  if (auto why = unsupported_reason(plan, mode, retry); !why.empty()) {
     result.outcome = verdict::skipped;
     result.reason = why;
     return result;
@@ -262,21 +263,11 @@ std::vector<const plan::failure_mode*> select_failure_modes(const plan::integrat
   return selected;
 }
 
-std::string unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode) {
-  if (!plan::is_supported(plan.auth.method)) {
-    return "auth method " + std::string(plan::to_string(plan.auth.method)) + " is not supported by this version";
-  }
-  for (const auto& f : mode.inject) {
-    const auto* entry = plan::find_fault(f.kind);
-    if (entry == nullptr || !entry->supported) return "fault '" + f.kind + "' is not supported by this version";
-  }
-  for (const auto& e : mode.expect) {
-    const auto* entry = plan::find_expectation(e.name);
-    if (entry == nullptr || !entry->supported) {
-      return "expectation '" + e.name + "' is not supported by this version";
-    }
-  }
-  return {};
+std::string unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode,
+                               const plan::retry_config& retry) {
+  std::string out;
+  for (const auto& feature : plan::unsupported_features(plan, mode, retry)) out += (out.empty() ? "" : ", ") + feature;
+  return out.empty() ? out : "not yet supported by this version: " + out;
 }
 
 run_result run_live(const plan::integration_plan& plan, const run_options& options) {

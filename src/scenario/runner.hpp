@@ -28,9 +28,10 @@ struct run_options {
 std::vector<const plan::failure_mode*> select_failure_modes(const plan::integration_plan& plan,
                                                             const run_options& options);
 
-// Why this build cannot run a failure mode (unsupported fault, expectation or auth method);
-// empty when it can.
-std::string unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode);
+// Why this build cannot run a failure mode with these retry settings ("not yet supported by this
+// version: circuit breaker, fault 'reset'"); empty when it can.
+std::string unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode,
+                               const plan::retry_config& retry);
 
 run_result run_live(const plan::integration_plan& plan, const run_options& options);
 

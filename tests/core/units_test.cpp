@@ -13,6 +13,8 @@ TEST(parse_duration, accepts_every_unit) {
   EXPECT_EQ(parse_duration("1.5s"), duration(1500ms));
   EXPECT_EQ(parse_duration("1m"), duration(60s));
   EXPECT_EQ(parse_duration("2h"), duration(7200s));
+  EXPECT_EQ(parse_duration("90d"), duration(90 * 86400s));
+  EXPECT_EQ(parse_duration("1.5d"), duration(36h));
   EXPECT_EQ(parse_duration("10us"), duration(10us));
   EXPECT_EQ(parse_duration("7ns"), duration(7ns));
   EXPECT_EQ(parse_duration("0"), duration(0s));
@@ -20,7 +22,8 @@ TEST(parse_duration, accepts_every_unit) {
 }
 
 TEST(parse_duration, rejects_what_is_not_a_duration) {
-  for (const char* bad : {"", "s", "5", "-1s", "1 s", "1sec", "abc", "1.2.3s", "1e3s", ".s", "99999999999h"}) {
+  for (const char* bad : {"", "s", "5", "-1s", "1 s", "1sec", "abc", "1.2.3s", "1e3s", ".s", "99999999999h",
+                          "1D", "12000d", "d", "1dd"}) {
     EXPECT_FALSE(parse_duration(bad)) << bad;
   }
 }
@@ -51,6 +54,10 @@ TEST(format_duration, round_trips_common_values) {
   EXPECT_EQ(format_duration(60s), "1m");
   EXPECT_EQ(format_duration(90s), "1m30s");
   EXPECT_EQ(format_duration(0s), "0s");
+  EXPECT_EQ(format_duration(2h), "2h");
+  EXPECT_EQ(format_duration(36h), "36h");  // whole days only
+  EXPECT_EQ(format_duration(24h), "1d");
+  EXPECT_EQ(format_duration(90 * 86400s), "90d");
 }
 
 }  // namespace

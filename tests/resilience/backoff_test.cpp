@@ -22,6 +22,28 @@ TEST(backoff_policy, exponential_doubles_until_the_cap) {
   EXPECT_EQ(b.ceiling(1000), duration(5s));  // saturates, no overflow
 }
 
+TEST(backoff_policy, exponential_grows_by_the_multiplier) {
+  plan::backoff_config config = exponential(100ms, 10s, plan::jitter_kind::none);
+  config.multiplier = 3;
+  const backoff_policy b(config);
+  EXPECT_EQ(b.ceiling(1), duration(100ms));
+  EXPECT_EQ(b.ceiling(2), duration(300ms));
+  EXPECT_EQ(b.ceiling(3), duration(900ms));
+  EXPECT_EQ(b.ceiling(5), duration(8100ms));
+  EXPECT_EQ(b.ceiling(6), duration(10s));
+  EXPECT_EQ(b.ceiling(100000), duration(10s));
+  config.multiplier = 1.5;
+  const backoff_policy slow(config);
+  EXPECT_EQ(slow.ceiling(2), duration(150ms));
+  EXPECT_EQ(slow.ceiling(3), duration(225ms));
+}
+
+TEST(backoff_policy, zero_base_stays_zero) {
+  const backoff_policy b(exponential(0ms, 5s, plan::jitter_kind::none));
+  EXPECT_EQ(b.ceiling(1), duration::zero());
+  EXPECT_EQ(b.ceiling(40), duration::zero());
+}
+
 TEST(backoff_policy, constant_ignores_the_attempt_number) {
   const backoff_policy b({plan::backoff_strategy::constant, 300ms, 5s, plan::jitter_kind::none});
   EXPECT_EQ(b.ceiling(1), duration(300ms));
