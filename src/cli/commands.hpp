@@ -7,8 +7,15 @@
 
 namespace planproof::cli {
 
-using command_action = std::function<int()>;
+// A registered subcommand and what to do when it is the one given.
+struct command {
+  CLI::App* app = nullptr;
+  std::function<int()> action;
+};
 
-command_action add_run_command(CLI::App& app);
+command add_run_command(CLI::App& app);
+command add_render_command(CLI::App& app);
+command add_new_command(CLI::App& app);
+command add_import_openapi_command(CLI::App& app);
 
 }  // namespace planproof::cli

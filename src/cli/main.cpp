@@ -1,6 +1,7 @@
 // planproof: make an integration plan executable.
 #include <csignal>
 #include <iostream>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
@@ -18,7 +19,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
 
-  command_action run = add_run_command(app);
+  const std::vector<command> commands{add_run_command(app), add_render_command(app), add_new_command(app),
+                                       add_import_openapi_command(app)};
 
   try {
     app.parse(argc, argv);
@@ -33,7 +35,10 @@ int main(int argc, char** argv) {
     return exit_usage;
   }
   try {
-    return run();
+    for (const auto& c : commands) {
+      if (c.app->parsed()) return c.action();
+    }
+    return exit_usage;
   } catch (const std::exception& e) {
     std::cerr << "planproof: internal error: " << e.what() << '\n';
     return exit_harness_error;

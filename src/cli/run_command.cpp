@@ -76,7 +76,7 @@ int execute(const run_args& args) {
 
 }  // namespace
 
-command_action add_run_command(CLI::App& app) {
+command add_run_command(CLI::App& app) {
   auto args = std::make_shared<run_args>();
   auto* cmd = app.add_subcommand(
       "run", "Run the plan's failure modes: mock upstreams inject each fault, a real client configured\n"
@@ -96,10 +96,7 @@ command_action add_run_command(CLI::App& app) {
       ->take_all();
   auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");
   cmd->add_flag("--verbose,-v", args->verbose, "Print every expectation and metric")->excludes(quiet);
-  return [args, cmd]() -> int {
-    if (!cmd->parsed()) return exit_usage;
-    return execute(*args);
-  };
+  return {cmd, [args] { return execute(*args); }};
 }
 
 }  // namespace planproof::cli
