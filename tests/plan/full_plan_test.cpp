@@ -252,7 +252,6 @@ TEST(full_plan, a_wrong_example_in_the_fixture_is_caught) {
 TEST(full_plan, mutations_never_crash) {
   // The same hostile edits as loader_fuzz, over the fixture that exercises every new construct.
   const std::string good = read_fixture("full_plan.yaml");
-  std::mt19937 random(20240621);  // fixed: a failure must reproduce
   const std::string alphabet = " \n\t:-[]{},#&*!|>'\"%@`?0123456789abcxyz.~$/";
   auto expect_no_crash = [](const std::string& text, const std::string& what) {
     try {
@@ -263,31 +262,7 @@ TEST(full_plan, mutations_never_crash) {
         EXPECT_EQ(d.message.find("internal error"), std::string::npos) << what << ": " << d.message;
     }
   };
-  for (int i = 0; i < 60; ++i) {
-    const auto cut = std::uniform_int_distribution<std::size_t>(0, good.size())(random);
-    expect_no_crash(good.substr(0, cut), "truncated at " + std::to_string(cut));
-  }
-  for (int i = 0; i < 300; ++i) {
-    std::string text = good;
-    const int edits = std::uniform_int_distribution<int>(1, 6)(random);
-    for (int e = 0; e < edits; ++e) {
-      const auto at = std::uniform_int_distribution<std::size_t>(0, text.size() - 1)(random);
-      switch (std::uniform_int_distribution<int>(0, 3)(random)) {
-        case 0: text[at] = alphabet[random() % alphabet.size()]; break;
-        case 1: text.erase(at, std::uniform_int_distribution<std::size_t>(1, 20)(random)); break;
-        case 2: text.insert(at, 1, alphabet[random() % alphabet.size()]); break;
-        default: {  // move a whole line somewhere else: keys land in the wrong map
-          const auto start = text.rfind('\n', at);
-          const auto end = text.find('\n', at);
-          if (start == std::string::npos || end == std::string::npos) break;
-          const auto line = text.substr(start, end - start);
-          text.erase(start, end - start);
-          text.insert(std::uniform_int_distribution<std::size_t>(0, text.size())(random), line);
-        }
-      }
-    }
-    expect_no_crash(text, "mutation " + std::to_string(i));
-  }
+  test_support::for_each_mutation(good, 20240621, 60, 300, alphabet, expect_no_crash);
 }
 
 // --- plan-level keys --------------------------------------------------------------------------------

@@ -653,33 +653,8 @@ void expect_no_crash(const std::string& text, const std::string& what) {
 
 TEST(loader_fuzz, mutated_and_truncated_plans_never_crash) {
   const std::string& good = good_yaml();
-  std::mt19937 random(20240607);  // fixed: a failure must reproduce
   const std::string alphabet = " \n\t:-[]{},#&*!|>'\"%@`?0123456789abcxyz.~";
-  for (int i = 0; i < 60; ++i) {
-    const auto cut = std::uniform_int_distribution<std::size_t>(0, good.size())(random);
-    expect_no_crash(good.substr(0, cut), "truncated at " + std::to_string(cut));
-  }
-  for (int i = 0; i < 160; ++i) {
-    std::string text = good;
-    const int edits = std::uniform_int_distribution<int>(1, 6)(random);
-    for (int e = 0; e < edits; ++e) {
-      const auto at = std::uniform_int_distribution<std::size_t>(0, text.size() - 1)(random);
-      switch (std::uniform_int_distribution<int>(0, 3)(random)) {
-        case 0: text[at] = alphabet[random() % alphabet.size()]; break;
-        case 1: text.erase(at, std::uniform_int_distribution<std::size_t>(1, 20)(random)); break;
-        case 2: text.insert(at, 1, alphabet[random() % alphabet.size()]); break;
-        default: {  // move a whole line somewhere else: keys land in the wrong map
-          const auto start = text.rfind('\n', at);
-          const auto end = text.find('\n', at);
-          if (start == std::string::npos || end == std::string::npos) break;
-          const auto line = text.substr(start, end - start);
-          text.erase(start, end - start);
-          text.insert(std::uniform_int_distribution<std::size_t>(0, text.size())(random), line);
-        }
-      }
-    }
-    expect_no_crash(text, "mutation " + std::to_string(i));
-  }
+  test_support::for_each_mutation(good, 20240607, 60, 160, alphabet, expect_no_crash);
 }
 
 TEST(loader_fuzz, aliases_cannot_blow_up_or_loop) {

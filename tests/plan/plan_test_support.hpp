@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -99,6 +100,40 @@ inline load_options with_sets(std::initializer_list<std::string_view> sets) {
     if (o) options.overrides.push_back(*o);
   }
   return options;
+}
+
+// Seeded truncations of `good`, then seeded mutations (replaced, erased and inserted characters, and
+// whole lines moved so keys land in the wrong map), each handed to `check(text, what)`. Fixed seeds:
+// a failure must reproduce.
+template <class Check>
+void for_each_mutation(const std::string& good, unsigned seed, int truncations, int mutations,
+                       std::string_view alphabet, Check check) {
+  std::mt19937 random(seed);
+  for (int i = 0; i < truncations; ++i) {
+    const auto cut = std::uniform_int_distribution<std::size_t>(0, good.size())(random);
+    check(good.substr(0, cut), "truncated at " + std::to_string(cut));
+  }
+  for (int i = 0; i < mutations; ++i) {
+    std::string text = good;
+    const int edits = std::uniform_int_distribution<int>(1, 6)(random);
+    for (int e = 0; e < edits; ++e) {
+      const auto at = std::uniform_int_distribution<std::size_t>(0, text.size() - 1)(random);
+      switch (std::uniform_int_distribution<int>(0, 3)(random)) {
+        case 0: text[at] = alphabet[random() % alphabet.size()]; break;
+        case 1: text.erase(at, std::uniform_int_distribution<std::size_t>(1, 20)(random)); break;
+        case 2: text.insert(at, 1, alphabet[random() % alphabet.size()]); break;
+        default: {
+          const auto start = text.rfind('\n', at);
+          const auto end = text.find('\n', at);
+          if (start == std::string::npos || end == std::string::npos) break;
+          const auto line = text.substr(start, end - start);
+          text.erase(start, end - start);
+          text.insert(std::uniform_int_distribution<std::size_t>(0, text.size())(random), line);
+        }
+      }
+    }
+    check(text, "mutation " + std::to_string(i));
+  }
 }
 
 inline std::string condition_text(const retry_condition& c) {
