@@ -105,6 +105,16 @@ std::string format_duration(duration d) {
   return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
 }
 
+std::string format_number(double value, int significant) {
+  char buf[64];
+  if (std::abs(value - std::round(value)) < 1e-9 && std::abs(value) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", value);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.*g", significant, value);
+  }
+  return buf;
+}
+
 double to_millis(duration d) noexcept { return static_cast<double>(d.count()) / 1e6; }
 double to_seconds(duration d) noexcept { return static_cast<double>(d.count()) / 1e9; }
 

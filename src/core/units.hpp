@@ -21,6 +21,8 @@ std::optional<double> parse_number(std::string_view text);
 
 // Shortest readable form: 250ms, 2s, 1.5s, 1m30s, 36h, 90d.
 std::string format_duration(duration d);
+// A number for people: whole values without a decimal point, others to `significant` digits.
+std::string format_number(double value, int significant = 6);
 double to_millis(duration d) noexcept;
 double to_seconds(duration d) noexcept;
 

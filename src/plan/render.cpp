@@ -108,12 +108,7 @@ std::string join_codes(const std::vector<T>& items) {
   return join(text);
 }
 
-std::string number(double v) {
-  char buf[32];
-  if (std::abs(v - std::round(v)) < 1e-9 && std::abs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", v);
-  else std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+std::string number(double v) { return core::format_number(v); }
 
 std::string percent(double ratio) { return number(ratio * 100.0) + "%"; }
 std::string rate(double per_second) { return number(per_second) + "/s"; }

@@ -5,19 +5,12 @@
 #include <string>
 
 #include "core/logging.hpp"
+#include "core/units.hpp"
 
 namespace planproof::report {
 namespace {
 
-std::string number(double v) {
-  char buf[32];
-  if (std::abs(v - std::round(v)) < 1e-9 && std::abs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.4g", v);
-  }
-  return buf;
-}
+std::string number(double v) { return core::format_number(v, 4); }
 
 std::string observed_text(const boost::json::value& v) {
   if (v.is_bool()) return v.as_bool() ? "true" : "false";

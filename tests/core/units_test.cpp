@@ -60,5 +60,12 @@ TEST(format_duration, round_trips_common_values) {
   EXPECT_EQ(format_duration(90 * 86400s), "90d");
 }
 
+TEST(format_number, whole_values_plainly_others_to_the_given_digits) {
+  EXPECT_EQ(format_number(20), "20");
+  EXPECT_EQ(format_number(0.9483), "0.9483");
+  EXPECT_EQ(format_number(2.0 / 3.0, 4), "0.6667");
+  EXPECT_EQ(format_number(2.0 / 3.0), "0.666667");
+}
+
 }  // namespace
 }  // namespace planproof::core
