@@ -813,7 +813,8 @@ class plan_reader {
     auth.method = *method;
     std::vector<std::string_view> keys{"method"};
     switch (*method) {
-      case auth_method::none: break;
+      // No credential, but a reviewer still wants to read why none is needed.
+      case auth_method::none: keys.push_back("security_notes"); break;
       case auth_method::api_key: keys.insert(keys.end(), {"in", "header", "param", "key"}); break;
       case auth_method::bearer: keys.insert(keys.end(), {"token"}); break;
       case auth_method::oauth2_client_credentials:
@@ -839,7 +840,8 @@ class plan_reader {
             [&](const ynode& v) { assign(auth.required_scopes, c_.get_string_list(v)); });
     c_.with(n, "security_notes", [&](const ynode& v) { assign(auth.security_notes, c_.get_string_list(v)); });
     switch (*method) {
-      case auth_method::none: break;
+      // No credential, but a reviewer still wants to read why none is needed.
+      case auth_method::none: keys.push_back("security_notes"); break;
       case auth_method::api_key: read_api_key(n); break;
       case auth_method::bearer:
         c_.with_required(n, "token", [&](const ynode& v) { auth.secret = get_secret(v); });
@@ -2284,6 +2286,7 @@ class plan_reader {
         if (std::find(fault_common_keys.begin(), fault_common_keys.end(), key) == fault_common_keys.end()) {
           auto s = c_.enter(key);
           c_.check_opaque(e->value);
+          f.params[key] = c_.to_json(e->value, false);
         }
         continue;
       }
@@ -2653,6 +2656,29 @@ std::vector<diagnostic> sorted_unique(std::vector<diagnostic> ds) {
   return out;
 }
 
+// Every written element by path, for lint and anything else that reports against the plan after loading.
+void record_written(const ynode& n, const std::string& path, const context& c,
+                    std::map<std::string, integration_plan::written_node, std::less<>>& out) {
+  if (n.is_sequence()) {
+    for (std::size_t i = 0; i < n.items.size(); ++i) {
+      const auto item = path + "[" + std::to_string(i) + "]";
+      const ynode& v = n.items[i];
+      out.emplace(item, integration_plan::written_node{c.where(v), v.is_scalar() ? std::optional(v.text) : std::nullopt});
+      record_written(v, item, c, out);
+    }
+  } else if (n.is_map()) {
+    for (const auto& e : n.entries) {
+      if (!e.key.is_scalar()) continue;
+      const auto child = path.empty() ? e.key.text : path + "." + e.key.text;
+      // The first of duplicate keys, as decoding reads it.
+      const ynode& v = e.value;
+      out.emplace(child, integration_plan::written_node{c.where(v.is_scalar() ? v : e.key),
+                                                        v.is_scalar() ? std::optional(v.text) : std::nullopt});
+      record_written(v, child, c, out);
+    }
+  }
+}
+
 diagnostic at_mark(const std::string& file, const YAML::Mark& mark, std::string message) {
   diagnostic d{{file, 0, 0}, severity::error, std::move(message), {}};
   if (!mark.is_null()) {
@@ -2702,6 +2728,7 @@ integration_plan load(std::string_view text, std::string file, const load_option
   plan.file = file;
   plan_reader(c, plan).read(root);
   if (c.error_count() > 0) throw diagnostic_error(sorted_unique(std::move(c.diagnostics())));
+  record_written(root, "", c, plan.written);
   return plan;
 }
 

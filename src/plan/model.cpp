@@ -194,6 +194,18 @@ const endpoint* integration_plan::find_endpoint(std::string_view id) const noexc
   return it == endpoints.end() ? nullptr : &*it;
 }
 
+bool integration_plan::has(std::string_view path) const { return written.find(path) != written.end(); }
+
+source_location integration_plan::locate(std::string_view path) const {
+  while (!path.empty()) {
+    if (auto it = written.find(path); it != written.end()) return it->second.where;
+    // The parent: `a.b[2]` -> `a.b` -> `a`.
+    const auto cut = path.back() == ']' ? path.rfind('[') : path.rfind('.');
+    path = path.substr(0, cut == std::string_view::npos ? 0 : cut);
+  }
+  return {file, 0, 0};
+}
+
 const failure_mode* integration_plan::find_failure_mode(std::string_view id) const noexcept {
   auto it = std::find_if(failure_modes.begin(), failure_modes.end(), [&](const auto& f) { return f.id == id; });
   return it == failure_modes.end() ? nullptr : &*it;

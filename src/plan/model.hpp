@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include "core/diagnostic.hpp"
@@ -101,7 +102,7 @@ struct auth_config {
   std::optional<core::secret_ref> secret;
   api_key_location key_in = api_key_location::header;  // api_key only
   std::string query_param;                             // api_key with `in: query`: required
-  // Every method but none may document these.
+  // Every method but none may document these (none takes security_notes: why no credential is needed).
   std::optional<duration> rotation;  // how often the credential is rotated, e.g. 90d
   std::vector<std::string> required_scopes;
   std::vector<std::string> security_notes;
@@ -381,6 +382,9 @@ struct fault {
   duration from = 0ms;                    // window start, plan time since traffic start
   std::optional<duration> to;             // window end; none = until the end
   std::optional<std::string> endpoint;    // only this endpoint; none = every endpoint
+  // A fault this build cannot run yet keeps its parameters as written (`limit: 100/s`), so the
+  // document and lint can still read them.
+  boost::json::object params;
   source_location where;
 };
 
@@ -449,6 +453,19 @@ struct integration_plan {
   traffic_config traffic;
   std::vector<failure_mode> failure_modes;
   std::vector<phase> phases;
+  // What the file (or --set) wrote, by path: `retry.max_attempts`, `failure_modes[2].inject[0].status`,
+  // `phases[1].settings.retry`. A scalar is located at its value, a map or list at its key, a list
+  // item at the item. Defaults are not here: `has` tells what the plan wrote itself.
+  struct written_node {
+    source_location where;
+    std::optional<std::string> scalar;  // the text as written, for scalars
+  };
+  std::map<std::string, written_node, std::less<>> written;
+
+  bool has(std::string_view path) const;
+  // Where `path` was written, or where its nearest written ancestor was (`retry.backoff.base` falls
+  // back to `retry.backoff`, then `retry`); the file alone when nothing on the way was written.
+  source_location locate(std::string_view path) const;
 
   const endpoint* find_endpoint(std::string_view id) const noexcept;
   const failure_mode* find_failure_mode(std::string_view id) const noexcept;

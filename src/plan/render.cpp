@@ -446,6 +446,12 @@ std::string fault_text(const fault& f) {
     text += " " + format_duration(f.latency);
   } else if (f.kind == "malformed") {
     text += " (" + f.malformed + ")";
+  } else if (!f.params.empty()) {
+    std::vector<std::string> params;
+    for (const auto& [key, value] : f.params) {
+      params.push_back(std::string(key) + " " + scalar_text(value));
+    }
+    text += " (" + join(params) + ")";
   }
   if (f.probability < 1.0) text += " on " + percent(f.probability) + " of requests";
   if (f.from > core::duration::zero() || f.to) {

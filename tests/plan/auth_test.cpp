@@ -21,8 +21,11 @@ TEST(auth, none_takes_nothing_else) {
   EXPECT_EQ(plan.auth.method, auth_method::none);
   EXPECT_FALSE(plan.auth.secret);
   EXPECT_FALSE(plan.auth.rotation);
-  EXPECT_THAT(small_errors("auth: {method: none, security_notes: [x]}"),
-              ElementsAre("plan.yaml:8:22: error: auth: unknown key 'security_notes' (known: method)"));
+  EXPECT_THAT(small_errors("auth: {method: none, rotation: 90d}"),
+              ElementsAre("plan.yaml:8:22: error: auth: unknown key 'rotation' (known: method, security_notes)"));
+  // Why no credential is needed is worth writing down.
+  EXPECT_THAT(load_small("auth: {method: none, security_notes: [the sandbox is open]}").auth.security_notes,
+              ElementsAre("the sandbox is open"));
 }
 
 TEST(auth, api_key_in_a_header_by_default) {

@@ -293,7 +293,7 @@ failure_modes: [{id: f, inject: {fault: hang}}]
       "p");
   EXPECT_EQ(oauth.auth.method, auth_method::oauth2_client_credentials);
   EXPECT_THAT(errors_of("planproof: 1\nintegration: {name: x}\nauth: {method: none, key: env:K}" + rest),
-              ElementsAre("plan.yaml:3:22: error: auth: unknown key 'key' (known: method)"));
+              ElementsAre("plan.yaml:3:22: error: auth: unknown key 'key' (known: method, security_notes)"));
 }
 
 // --- one error each ---------------------------------------------------------------------------------
