@@ -13,8 +13,15 @@ struct command {
   std::function<int()> action;
 };
 
+// A repeatable option taking one value per occurrence (`--set A=1 --set B=2`), so a value never
+// swallows the positional PLAN that follows it.
+inline CLI::Option* repeatable(CLI::Option* option) {
+  return option->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 command add_run_command(CLI::App& app);
 command add_render_command(CLI::App& app);
+command add_lint_command(CLI::App& app);
 command add_new_command(CLI::App& app);
 command add_import_openapi_command(CLI::App& app);
 

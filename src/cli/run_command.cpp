@@ -83,7 +83,7 @@ command add_run_command(CLI::App& app) {
              "from the plan sends the plan's traffic, and each expectation is judged from what happened.");
   cmd->add_option("PLAN", args->plan, "The plan file (YAML or JSON)")->required();
   cmd->add_option("--phase", args->phase, "Run this phase: its failure modes and its settings overrides");
-  cmd->add_option("--only", args->only, "Run only this failure mode (repeatable)")->take_all();
+  repeatable(cmd->add_option("--only", args->only, "Run only this failure mode (repeatable)"));
   cmd->add_option("--seed", args->seed, "Seed for fault draws and jitter; the same seed reproduces a run")
       ->capture_default_str();
   cmd->add_option("--time-scale", args->time_scale,
@@ -91,9 +91,8 @@ command add_run_command(CLI::App& app) {
       ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
   cmd->add_option("--json", args->json, "Write the JSON report to FILE");
-  cmd->add_option("--set", args->sets,
-                  "Override a plan value before running, e.g. --set retry.max_attempts=1 (repeatable)")
-      ->take_all();
+  repeatable(cmd->add_option("--set", args->sets,
+                             "Override a plan value before running, e.g. --set retry.max_attempts=1 (repeatable)"));
   auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");
   cmd->add_flag("--verbose,-v", args->verbose, "Print every expectation and metric")->excludes(quiet);
   return {cmd, [args] { return execute(*args); }};
