@@ -1,5 +1,6 @@
 #include "scenario/runner.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "core/logging.hpp"
 #include "mocks/server.hpp"
 #include "plan/catalog.hpp"
+#include "plan/lint.hpp"
 #include "scenario/expectations.hpp"
 
 namespace planproof::scenario {
@@ -287,6 +289,16 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
   run.dead_letter_path = run.retry.dead_letter_path;
 
   const auto selected = select_failure_modes(plan, options);
+  if (const auto findings = plan::lint(plan); !findings.empty()) {
+    const auto errors = std::count_if(findings.begin(), findings.end(),
+                                      [](const auto& d) { return d.level == core::severity::error; });
+    const auto warnings = static_cast<std::ptrdiff_t>(findings.size()) - errors;
+    auto count = [](std::ptrdiff_t n, const char* what) {
+      return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+    };
+    run.notes.push_back("lint: the plan has " + count(errors, "error") + " and " + count(warnings, "warning") +
+                        "; `planproof lint " + plan.file + "` lists them");
+  }
   const auto auth = resolve_auth(plan.auth, run.notes);
   if (options.on_start) options.on_start(run, selected.size());
   client::dead_letter_queue dead_letters(run.retry.dead_letter_path);
