@@ -1,6 +1,7 @@
 // Lint rules: every rule fires on a plan that breaks it, at the line that breaks it, and stays quiet on
 // the clean fixture and on a near miss.
 #include <functional>
+#include <optional>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -325,6 +326,29 @@ TEST(lint, parameters_of_faults_not_yet_typed_are_kept) {
   EXPECT_EQ(f.params.at("limit").as_string(), "5/s");
   EXPECT_EQ(f.params.at("burst").as_int64(), 10);
   EXPECT_FALSE(f.params.contains("fault"));
+}
+
+TEST(lint, mutated_plans_that_load_lint_without_crashing) {
+  // Hostile edits of the clean fixture and of the fixture with every construct: whatever loads,
+  // lint reads without throwing, and every finding has a rule and a place or a reason to have none.
+  int linted = 0;
+  auto check = [&](const std::string& text, const std::string& what) {
+    std::optional<integration_plan> plan;
+    try {
+      plan = load_string(text, "fuzz.yaml");
+    } catch (const core::diagnostic_error&) {
+      return;
+    }
+    ++linted;
+    for (const auto& d : lint(*plan)) {
+      EXPECT_NE(find_lint_rule(d.rule), nullptr) << what << ": " << d.str();
+      EXPECT_FALSE(d.message.empty()) << what;
+    }
+  };
+  const std::string alphabet = " \n\t:-[]{},#&*!|>'\"%@`?0123456789abcxyz.~$/";
+  test_support::for_each_mutation(clean, 20261127, 40, 600, alphabet, check);
+  test_support::for_each_mutation(read_fixture("full_plan.yaml"), 20261128, 20, 300, alphabet, check);
+  EXPECT_GT(linted, 50) << "too few mutants loaded to say anything about lint";
 }
 
 }  // namespace
