@@ -27,7 +27,10 @@ boost::json::object failure_mode(const boost::json::value& report, std::string_v
 
 TEST(cli_run, example_plan_holds_and_writes_the_report) {
   test::temp_dir dir;
-  const auto r = planproof(dir, "run " + example + " --time-scale 0.05 --seed 7 --json report.json");
+  // The four failure modes whose faults this version injects (connection_resets is skipped until the
+  // mocks can reset a connection; example_plans_test runs the whole plan).
+  const auto r = planproof(dir, "run " + example + " --time-scale 0.05 --seed 7 --json report.json"
+                                " --only rate_limited --only upstream_503_burst --only hung_requests --only truncated_body");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("4 failure modes: 4 held, 0 broken"), std::string::npos) << r.output;
 
@@ -150,7 +153,7 @@ TEST(cli_run, phase_selects_its_failure_modes) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto report = boost::json::parse(test::read_file(dir / "report.json"));
   EXPECT_EQ(report.at("phase").as_string(), "phase1");
-  EXPECT_EQ(report.at("failure_modes").as_array().size(), 2u);
+  EXPECT_EQ(report.at("failure_modes").as_array().size(), 3u);
   // The phase's settings.retry replaced retry_on: no schema_error in phase 1.
   const auto& retry_on = report.at("settings").at("retry").at("retry_on").as_array();
   EXPECT_EQ(retry_on.size(), 7u);
