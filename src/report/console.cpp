@@ -96,7 +96,7 @@ void print_summary(std::ostream& out, const scenario::run_result& run) {
   out << '\n';
   std::size_t dead = 0;
   for (const auto& f : run.failure_modes) dead += f.metrics.dead_lettered;
-  if (dead > 0) out << dead << " dead letters appended to " << run.dead_letter_path << '\n';
+  if (dead > 0) out << dead << (dead == 1 ? " dead letter" : " dead letters") << " appended to " << run.dead_letter_path << '\n';
   out.flush();
 }
 
