@@ -2,8 +2,13 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "plan/loader.hpp"
 
 namespace planproof::cli {
 
@@ -18,6 +23,10 @@ struct command {
 inline CLI::Option* repeatable(CLI::Option* option) {
   return option->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
+
+// The plan's load options from `--set KEY=VALUE` arguments; nullopt (after saying why on standard
+// error) when one is not KEY=VALUE.
+std::optional<plan::load_options> load_options_from(const std::vector<std::string>& sets);
 
 command add_run_command(CLI::App& app);
 command add_render_command(CLI::App& app);

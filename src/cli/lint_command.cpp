@@ -55,20 +55,13 @@ int execute(const lint_args& args) {
       return exit_usage;
     }
   }
-  plan::load_options load;
-  for (const auto& s : args.sets) {
-    auto o = plan::parse_override(s);
-    if (!o) {
-      std::cerr << "--set: error: '" << s << "' is not KEY=VALUE (e.g. --set retry.max_attempts=1)\n";
-      return exit_usage;
-    }
-    load.overrides.push_back(std::move(*o));
-  }
+  const auto load = load_options_from(args.sets);
+  if (!load) return exit_usage;
 
   std::vector<core::diagnostic> findings;
   bool loaded = true;
   try {
-    findings = plan::lint(plan::load_file(args.plan, load));
+    findings = plan::lint(plan::load_file(args.plan, *load));
   } catch (const core::diagnostic_error& e) {
     findings = e.diagnostics();
     loaded = false;

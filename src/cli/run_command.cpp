@@ -31,15 +31,8 @@ void print(const core::diagnostic_error& e) {
 int execute(const run_args& args) {
   core::setup_logging(args.quiet ? core::verbosity::quiet
                                  : (args.verbose ? core::verbosity::verbose : core::verbosity::normal));
-  plan::load_options load;
-  for (const auto& s : args.sets) {
-    auto o = plan::parse_override(s);
-    if (!o) {
-      std::cerr << "--set: error: '" << s << "' is not KEY=VALUE (e.g. --set retry.max_attempts=1)\n";
-      return exit_usage;
-    }
-    load.overrides.push_back(std::move(*o));
-  }
+  const auto load = load_options_from(args.sets);
+  if (!load) return exit_usage;
 
   scenario::run_options options;
   if (!args.phase.empty()) options.phase = args.phase;
@@ -57,7 +50,7 @@ int execute(const run_args& args) {
 
   scenario::run_result run;
   try {
-    const auto plan = plan::load_file(args.plan, load);
+    const auto plan = plan::load_file(args.plan, *load);
     for (const auto& f : plan.failure_modes) console.id_width = std::max(console.id_width, f.id.size());
     run = scenario::run_live(plan, options);
   } catch (const core::diagnostic_error& e) {
