@@ -14,11 +14,12 @@
 #include <boost/json/parse.hpp>
 
 #include "support/process.hpp"
+#include "support/paths.hpp"
 
 namespace planproof {
 namespace {
 
-const std::filesystem::path scenarios = std::filesystem::path(PLANPROOF_SOURCE_DIR) / "scenarios";
+const std::filesystem::path scenarios = std::filesystem::path(::planproof::test::source_dir()) / "scenarios";
 const std::string hr_plan = (scenarios / "hr-sync.plan.yaml").string();
 
 // The secrets the example plans name, unset so every run uses a generated credential.
@@ -28,7 +29,7 @@ const std::string unset_secrets =
 
 // Runs planproof inside `dir` so dead letters and reports land there.
 test::process_result planproof(const test::temp_dir& dir, const std::string& args) {
-  return test::run_shell("cd '" + dir.path().string() + "' && " + unset_secrets + PLANPROOF_EXECUTABLE + " " + args);
+  return test::run_shell("cd '" + dir.path().string() + "' && " + unset_secrets + ::planproof::test::planproof_executable() + " " + args);
 }
 
 std::vector<std::string> example_plans() {
@@ -127,7 +128,7 @@ TEST(cli_example_plans, are_the_four_cases_of_the_design_each_with_its_own_auth)
   for (const auto& plan : plans) {
     const auto text = test::read_file(scenarios / plan);
     EXPECT_TRUE(text.starts_with("# yaml-language-server: $schema=planproof.schema.json\n")) << plan;
-    const auto r = test::run_shell(std::string(PLANPROOF_EXECUTABLE) + " render '" + (scenarios / plan).string() + "'");
+    const auto r = test::run_shell(::planproof::test::planproof_executable() + " render '" + (scenarios / plan).string() + "'");
     ASSERT_EQ(r.exit_code, 0) << plan << "\n" << r.output;
     const std::string marker = "| Method | `";
     const auto at = r.output.find(marker);

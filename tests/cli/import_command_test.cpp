@@ -6,15 +6,16 @@
 #include <gtest/gtest.h>
 
 #include "support/process.hpp"
+#include "support/paths.hpp"
 
 namespace planproof {
 namespace {
 
-const std::filesystem::path data_dir = std::filesystem::path(PLANPROOF_SOURCE_DIR) / "tests" / "cli" / "data";
+const std::filesystem::path data_dir = std::filesystem::path(::planproof::test::source_dir()) / "tests" / "cli" / "data";
 
 // Every process is bounded: a hang shows up as exit 124, not as a stuck test run.
 test::process_result planproof(const test::temp_dir& dir, const std::string& args) {
-  return test::run_shell("cd '" + dir.path().string() + "' && timeout 20 " + PLANPROOF_EXECUTABLE + " " + args);
+  return test::run_shell("cd '" + dir.path().string() + "' && timeout 20 " + ::planproof::test::planproof_executable() + " " + args);
 }
 
 bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }

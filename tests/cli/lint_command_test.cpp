@@ -8,15 +8,16 @@
 #include <boost/json/parse.hpp>
 
 #include "support/process.hpp"
+#include "support/paths.hpp"
 
 namespace planproof {
 namespace {
 
-const std::filesystem::path source_dir(PLANPROOF_SOURCE_DIR);
+const std::filesystem::path source_dir(::planproof::test::source_dir());
 const std::string clean = (source_dir / "tests/plan/data/lint_clean.plan.yaml").string();
 
 test::process_result planproof(const std::string& args) {
-  return test::run_shell(std::string(PLANPROOF_EXECUTABLE) + " " + args);
+  return test::run_shell(::planproof::test::planproof_executable() + " " + args);
 }
 
 std::vector<std::string> lines(const std::string& text) {
@@ -41,7 +42,7 @@ TEST(cli_lint, example_plans_have_no_findings) {
 
 TEST(cli_lint, a_new_skeleton_has_only_fill_me_in_warnings) {
   test::temp_dir dir;
-  ASSERT_EQ(test::run_shell("cd '" + dir.path().string() + "' && " + PLANPROOF_EXECUTABLE + " new demo").exit_code, 0);
+  ASSERT_EQ(test::run_shell("cd '" + dir.path().string() + "' && " + ::planproof::test::planproof_executable() + " new demo").exit_code, 0);
   const auto r = planproof("lint '" + (dir / "demo.plan.yaml").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto all = lines(r.output);

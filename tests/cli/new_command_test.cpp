@@ -2,12 +2,13 @@
 #include <gtest/gtest.h>
 
 #include "support/process.hpp"
+#include "support/paths.hpp"
 
 namespace planproof {
 namespace {
 
 test::process_result planproof(const test::temp_dir& dir, const std::string& args) {
-  return test::run_shell("cd '" + dir.path().string() + "' && " + PLANPROOF_EXECUTABLE + " " + args);
+  return test::run_shell("cd '" + dir.path().string() + "' && " + ::planproof::test::planproof_executable() + " " + args);
 }
 
 TEST(cli_new, skeleton_loads_and_renders_every_section) {

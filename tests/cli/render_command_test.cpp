@@ -4,11 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "support/process.hpp"
+#include "support/paths.hpp"
 
 namespace planproof {
 namespace {
 
-const std::filesystem::path scenarios = std::filesystem::path(PLANPROOF_SOURCE_DIR) / "scenarios";
+const std::filesystem::path scenarios = std::filesystem::path(::planproof::test::source_dir()) / "scenarios";
 
 std::vector<std::filesystem::path> example_plans() {
   std::vector<std::filesystem::path> plans;
@@ -26,7 +27,7 @@ TEST(cli_render, committed_documents_are_current) {
   for (const auto& plan : plans) {
     auto document = plan;
     document.replace_extension(".md");  // payments.plan.yaml -> payments.plan.md
-    const auto r = test::run_shell(std::string(PLANPROOF_EXECUTABLE) + " render '" + plan.string() + "'");
+    const auto r = test::run_shell(::planproof::test::planproof_executable() + " render '" + plan.string() + "'");
     ASSERT_EQ(r.exit_code, 0) << r.output;
     ASSERT_TRUE(std::filesystem::exists(document)) << document << " is missing";
     EXPECT_EQ(r.output, test::read_file(document))
@@ -36,7 +37,7 @@ TEST(cli_render, committed_documents_are_current) {
 }
 
 TEST(cli_render, document_has_the_six_sections_in_order) {
-  const auto r = test::run_shell(std::string(PLANPROOF_EXECUTABLE) + " render '" +
+  const auto r = test::run_shell(::planproof::test::planproof_executable() + " render '" +
                                  (scenarios / "payments.plan.yaml").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::size_t at = 0;
@@ -54,7 +55,7 @@ TEST(cli_render, document_has_the_six_sections_in_order) {
 TEST(cli_render, writes_the_file_with_o_and_rejects_bad_plans) {
   test::temp_dir dir;
   const auto out = dir / "plan.md";
-  const auto r = test::run_shell(std::string(PLANPROOF_EXECUTABLE) + " render '" +
+  const auto r = test::run_shell(::planproof::test::planproof_executable() + " render '" +
                                  (scenarios / "payments.plan.yaml").string() + "' -o '" + out.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(test::read_file(out).find("## 5. Failure Modes"), std::string::npos);
@@ -63,10 +64,10 @@ TEST(cli_render, writes_the_file_with_o_and_rejects_bad_plans) {
     std::ofstream bad(dir / "bad.plan.yaml");
     bad << "planproof: 1\nintegration: {name: x}\n";
   }
-  const auto bad = test::run_shell(std::string(PLANPROOF_EXECUTABLE) + " render '" + (dir / "bad.plan.yaml").string() + "'");
+  const auto bad = test::run_shell(::planproof::test::planproof_executable() + " render '" + (dir / "bad.plan.yaml").string() + "'");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_NE(bad.output.find("bad.plan.yaml:"), std::string::npos) << bad.output;
-  EXPECT_EQ(test::run_shell(std::string(PLANPROOF_EXECUTABLE) + " render").exit_code, 2);
+  EXPECT_EQ(test::run_shell(::planproof::test::planproof_executable() + " render").exit_code, 2);
 }
 
 }  // namespace

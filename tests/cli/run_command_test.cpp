@@ -4,17 +4,18 @@
 #include <boost/json/parse.hpp>
 
 #include "support/process.hpp"
+#include "support/paths.hpp"
 
 namespace planproof {
 namespace {
 
 using test::run_shell;
 
-const std::string example = std::string(PLANPROOF_SOURCE_DIR) + "/scenarios/payments.plan.yaml";
+const std::string example = ::planproof::test::source_dir() + "/scenarios/payments.plan.yaml";
 
 // Runs planproof inside `dir` so dead letters and reports land there.
 test::process_result planproof(const test::temp_dir& dir, const std::string& args) {
-  return run_shell("cd '" + dir.path().string() + "' && env -u ACMEPAY_API_KEY " + PLANPROOF_EXECUTABLE + " " + args);
+  return run_shell("cd '" + dir.path().string() + "' && env -u ACMEPAY_API_KEY " + ::planproof::test::planproof_executable() + " " + args);
 }
 
 boost::json::object failure_mode(const boost::json::value& report, std::string_view id) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "plan_test_support.hpp"
+#include "support/paths.hpp"
 
 namespace planproof::plan {
 namespace {
@@ -318,7 +319,7 @@ TEST(unsupported_features, the_full_plan_lists_what_run_cannot_do) {
 }
 
 TEST(unsupported_features, a_plan_run_can_execute_lists_nothing) {
-  const auto plan = load_file(std::filesystem::path(PLANPROOF_SOURCE_DIR) / "scenarios/payments.plan.yaml");
+  const auto plan = load_file(std::filesystem::path(::planproof::test::source_dir()) / "scenarios/payments.plan.yaml");
   for (const auto& f : plan.failure_modes) {
     // The mocks cannot reset a connection yet; every other payments failure mode runs.
     if (f.id == "connection_resets")

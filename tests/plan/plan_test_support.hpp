@@ -15,10 +15,11 @@
 #include <gtest/gtest.h>
 
 #include "plan/loader.hpp"
+#include "support/paths.hpp"
 
 namespace planproof::plan::test_support {
 
-inline const std::filesystem::path data_dir = std::filesystem::path(PLANPROOF_SOURCE_DIR) / "tests/plan/data";
+inline const std::filesystem::path data_dir = std::filesystem::path(::planproof::test::source_dir()) / "tests/plan/data";
 
 inline std::string read_fixture(const std::string& name) {
   std::ifstream in(data_dir / name, std::ios::binary);
