@@ -1,5 +1,8 @@
 #include "mocks/canned_response.hpp"
 
+#include <cstdio>
+#include <ctime>
+
 #include <boost/beast/http/status.hpp>
 #include <boost/json/parse.hpp>
 
@@ -47,6 +50,37 @@ std::string retry_after_value(core::duration d) {
   if (d <= core::duration::zero()) return "0";
   const auto seconds = (d + 1s - core::duration(1)) / core::duration(1s);
   return std::to_string(seconds);
+}
+
+std::string invalid_utf8_body(std::string_view body) {
+  std::string out(body);
+  // 0xC3 0x28 is a lead byte followed by a non-continuation byte: invalid in every decoder.
+  const auto quote = out.find('"');
+  if (quote == std::string::npos) return "\"\xC3\x28\"";
+  out.insert(quote + 1, "\xC3\x28");
+  return out;
+}
+
+canned_response with_overstated_length(canned_response r, std::size_t extra) {
+  const std::string field = "Content-Length: ";
+  const auto at = r.head.find(field);
+  if (at == std::string::npos) return r;
+  const auto end = r.head.find("\r\n", at);
+  r.head.replace(at + field.size(), end - at - field.size(), std::to_string(r.body.size() + extra));
+  return r;
+}
+
+std::string http_date(std::chrono::system_clock::time_point t) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
+                months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
 }
 
 std::string truncate_body(std::string_view body) {

@@ -2,6 +2,7 @@
 // write of bytes that already exist: no per-request header formatting on the hot path.
 #pragma once
 
+#include <chrono>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,6 +31,17 @@ canned_response make_json_error(int status, std::string_view code, header_list e
 
 // Retry-After value: whole seconds, rounded up, of a plan duration (1500ms -> "2").
 std::string retry_after_value(core::duration d);
+
+// The `malformed: invalid_utf8` body: the JSON with bytes that are not UTF-8 inside its first string
+// (or a lone such string when it has none), so a strict parser rejects it.
+std::string invalid_utf8_body(std::string_view body);
+
+// `r` with a Content-Length `extra` bytes longer than its body (`malformed: wrong_content_length`):
+// the client waits for bytes that never come and sees the connection close mid-body.
+canned_response with_overstated_length(canned_response r, std::size_t extra);
+
+// An IMF-fixdate (RFC 9110 section 5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string http_date(std::chrono::system_clock::time_point t);
 
 // The `malformed: truncated` body: the first half of `body`, at least one byte shorter, and
 // shortened further until it does not parse as JSON ("{}" -> "{", "12" -> "").

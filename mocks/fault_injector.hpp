@@ -1,13 +1,16 @@
 // Which fault, if any, the mock upstream applies to a request. Pure decision: the plan's faults, a
-// seeded generator and the request's plan time in, a fault out. No clock and no socket, so the
-// same seed and the same request order give the same fault sequence, and tests need no server.
+// seeded generator, the request's plan time and rate-limit key in, a fault out. No clock and no
+// socket, so the same seed and the same request order give the same fault sequence, and tests need
+// no server.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <random>
 #include <span>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/units.hpp"
@@ -19,15 +22,35 @@ namespace planproof::mocks {
 // The runner filters unsupported kinds out first; anything else is dropped here, never applied.
 bool is_injectable(const plan::fault& f) noexcept;
 
+// A fault applied to one request, with what was drawn for it.
+struct fault_decision {
+  std::size_t index = 0;                      // into fault_injector::faults()
+  core::duration delay{};                     // latency: the drawn delay, plan time
+  std::optional<core::duration> retry_after;  // rate_limit: until the bucket has a token again
+  double bucket_size = 0;                     // rate_limit: the policy's quota, for RateLimit headers
+  core::duration bucket_window{};             // rate_limit: time to refill the whole bucket
+};
+
 class fault_injector {
  public:
   fault_injector(std::vector<plan::fault> faults, std::uint64_t seed);
 
-  // Index (into faults()) of the fault to apply to a request for `endpoint_id` at plan time
-  // `elapsed`. A fault is in scope when elapsed is in [from, to) and its endpoint filter matches;
-  // each in-scope fault takes exactly one draw from the generator, whether or not an earlier one
-  // already applied, so one request's outcome never shifts the draws of the faults after it.
-  // The first in-scope fault (in plan order) whose draw is below its probability wins.
+  // The fault to apply to a request for `endpoint_id` at plan time `elapsed`. `rate_key` names the
+  // request's rate-limit bucket for `key: credential` (the credential it carried; "" = none) —
+  // header keys are looked up with `header`, which may be empty when no rate_limit fault uses one.
+  //
+  // A fault is in scope when `elapsed` is in one of its windows and its endpoint filter matches;
+  // every in-scope fault counts the request (for first/every/after) and takes exactly one draw from
+  // the generator, whether or not an earlier one already applied, so one request's outcome never
+  // shifts the draws of the faults after it. A rate_limit bucket spends a token on every request in
+  // scope. The first in-scope fault (in plan order) that is selected and drawn below its
+  // probability wins; a rate_limit fault applies only when its bucket is empty, an outage only in
+  // its down periods.
+  template <class HeaderLookup>
+  std::optional<fault_decision> decide(std::string_view endpoint_id, core::duration elapsed,
+                                       std::string_view credential, HeaderLookup&& header);
+
+  // For callers with no rate-limit key: the index of the fault applied.
   std::optional<std::size_t> decide(std::string_view endpoint_id, core::duration elapsed);
 
   // The faults kept, in plan order.
@@ -35,10 +58,50 @@ class fault_injector {
   // How many faults of the plan were dropped because is_injectable() said no.
   std::size_t ignored() const noexcept { return ignored_; }
 
+  // Rate-limit buckets beyond this many keys share one overflow bucket, so a client inventing keys
+  // cannot grow memory without bound.
+  static constexpr std::size_t max_buckets = 100'000;
+
  private:
+  struct bucket {
+    double tokens = 0;
+    core::duration refilled{};
+  };
+  struct state {
+    std::uint64_t in_scope = 0;                          // requests counted for first/every/after
+    std::unordered_map<std::string, bucket> buckets;     // rate_limit
+  };
+
+  double draw() noexcept;
+  core::duration draw_latency(const plan::latency_spec& l);
+  bool in_scope(const plan::fault& f, std::string_view endpoint_id, core::duration elapsed) const noexcept;
+  bool down(const plan::fault& f, core::duration elapsed) const noexcept;
+  std::optional<core::duration> take_token(std::size_t i, const std::string& key, core::duration elapsed);
+  std::optional<fault_decision> decide_with(std::string_view endpoint_id, core::duration elapsed,
+                                            const std::vector<std::string>& keys);
+
   std::vector<plan::fault> faults_;
+  std::vector<state> states_;  // parallel to faults_
   std::mt19937_64 rng_;
   std::size_t ignored_ = 0;
+  bool header_keys_ = false;   // some rate_limit fault keys its buckets by a header
 };
+
+template <class HeaderLookup>
+std::optional<fault_decision> fault_injector::decide(std::string_view endpoint_id, core::duration elapsed,
+                                                     std::string_view credential, HeaderLookup&& header) {
+  // One key per fault: only rate_limit faults read theirs, and only header keys need the lookup.
+  std::vector<std::string> keys(faults_.size());
+  for (std::size_t i = 0; i < faults_.size(); ++i) {
+    const auto& f = faults_[i];
+    if (f.kind != "rate_limit") continue;
+    if (f.limit_key == "credential") {
+      keys[i] = credential;
+    } else if (header_keys_ && f.limit_key.starts_with("header:")) {
+      keys[i] = std::string(header(std::string_view(f.limit_key).substr(7)));
+    }
+  }
+  return decide_with(endpoint_id, elapsed, keys);
+}
 
 }  // namespace planproof::mocks

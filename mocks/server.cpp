@@ -24,12 +24,14 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include "mocks/canned_response.hpp"
 #include "mocks/fault_injector.hpp"
+#include "mocks/schema_drift.hpp"
 
 namespace planproof::mocks {
 
@@ -50,6 +52,11 @@ std::string_view to_string(fate f) noexcept {
     case fate::unauthorized: return "unauthorized";
     case fate::not_found: return "not_found";
     case fate::bad_request: return "bad_request";
+    case fate::reset: return "reset";
+    case fate::emptied: return "emptied";
+    case fate::cut: return "cut";
+    case fate::dribbled: return "dribbled";
+    case fate::rate_limited: return "rate_limited";
   }
   return "answered";
 }
@@ -62,7 +69,9 @@ constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::string_view crlf = "\r\n";
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 
-enum class fault_kind : std::uint8_t { none, status, latency, hang, malformed };
+enum class fault_kind : std::uint8_t {
+  none, status, latency, hang, reset, empty_reply, close, slow_body, malformed, schema_drift, rate_limit, outage
+};
 
 std::string_view to_string(fault_kind k) noexcept {
   switch (k) {
@@ -70,32 +79,57 @@ std::string_view to_string(fault_kind k) noexcept {
     case fault_kind::status: return "status";
     case fault_kind::latency: return "latency";
     case fault_kind::hang: return "hang";
+    case fault_kind::reset: return "reset";
+    case fault_kind::empty_reply: return "empty_reply";
+    case fault_kind::close: return "close";
+    case fault_kind::slow_body: return "slow_body";
     case fault_kind::malformed: return "malformed";
+    case fault_kind::schema_drift: return "schema_drift";
+    case fault_kind::rate_limit: return "rate_limit";
+    case fault_kind::outage: return "outage";
   }
   return "";
 }
 
 fault_kind kind_of(const plan::fault& f) noexcept {
-  if (f.kind == "status") return fault_kind::status;
-  if (f.kind == "latency") return fault_kind::latency;
-  if (f.kind == "hang") return fault_kind::hang;
-  if (f.kind == "malformed") return fault_kind::malformed;
+  for (auto k : {fault_kind::status, fault_kind::latency, fault_kind::hang, fault_kind::reset, fault_kind::empty_reply,
+                 fault_kind::close, fault_kind::slow_body, fault_kind::malformed, fault_kind::schema_drift,
+                 fault_kind::rate_limit, fault_kind::outage}) {
+    if (f.kind == to_string(k)) return k;
+  }
   return fault_kind::none;  // unreachable: fault_injector keeps injectable kinds only
 }
 
-// A route with both of its answers serialized once.
+// A route with its answers serialized once: the normal one and each way a fault breaks it.
 struct compiled_route {
   route spec;
   canned_response normal;
-  canned_response malformed;
+  std::array<canned_response, 4> malformed;  // by plan::malformation
 };
 
-// What the server does with a fully read request.
+// What the session does with a fully read request.
+enum class action : std::uint8_t {
+  answer,         // write `response` (after `delay`), keep the connection if the client does
+  answer_close,   // write `response`, then close (its Content-Length overstates the body)
+  hang,           // nothing; hold the connection until the client gives up
+  reset,          // RST
+  empty_reply,    // FIN without a byte
+  cut,            // the head and `cut_at` body bytes, then FIN
+  dribble,        // the head, then the body in `chunks` pieces spread over `spread`
+};
+
 struct decision {
-  const canned_response* response = nullptr;  // nullptr: no answer (hang)
+  const canned_response* response = nullptr;
+  std::optional<canned_response> owned;  // a response built for this request (Retry-After as a date...)
+  action act = action::answer;
   fate outcome = fate::answered;
-  core::duration delay{};  // real time to wait before answering
-  bool stopped = false;    // the server is stopping: drop the connection
+  core::duration delay{};                // real time to wait before answering
+  std::size_t cut_at = 0;                // cut: body bytes sent
+  int chunks = 1;                        // dribble
+  core::duration spread{};               // dribble: real time over which the body is sent
+  bool stopped = false;                  // the server is stopping: drop the connection
+
+  const canned_response* answer() const noexcept { return owned ? &*owned : response; }
 };
 
 // Kept compactly (the method and target share one string) since a run may record many requests.
@@ -188,21 +222,41 @@ class server_state : public std::enable_shared_from_this<server_state> {
                      [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
       compiled_route c;
       c.normal = make_canned_response(r.status, r.content_type, r.body);
-      c.malformed = make_canned_response(r.status, r.content_type, truncate_body(r.body));
+      using plan::malformation;
+      c.malformed[static_cast<std::size_t>(malformation::truncated)] =
+          make_canned_response(r.status, r.content_type, truncate_body(r.body));
+      c.malformed[static_cast<std::size_t>(malformation::invalid_utf8)] =
+          make_canned_response(r.status, r.content_type, invalid_utf8_body(r.body));
+      // What a proxy's error page or a captive portal looks like to a JSON client.
+      c.malformed[static_cast<std::size_t>(malformation::wrong_content_type)] = make_canned_response(
+          r.status, "text/html; charset=utf-8", "<html><body><h1>Service Unavailable</h1></body></html>");
+      c.malformed[static_cast<std::size_t>(malformation::wrong_content_length)] = with_overstated_length(c.normal, 64);
       c.spec = std::move(r);
       routes_.push_back(std::move(c));
     }
     for (const auto& f : injector_.faults()) {
-      kinds_.push_back(kind_of(f));
-      if (kinds_.back() == fault_kind::status && f.retry_after) {
+      const auto kind = kind_of(f);
+      kinds_.push_back(kind);
+      const bool error_status = kind == fault_kind::status || (kind == fault_kind::outage && f.outage == plan::outage_mode::status);
+      if (error_status && f.retry_after && f.retry_after_as == plan::retry_after_format::seconds) {
         const std::string seconds = retry_after_value(*f.retry_after);
         const std::pair<std::string_view, std::string_view> retry_after[] = {{"Retry-After", seconds}};
         fault_responses_.push_back(make_json_error(f.status, "injected", retry_after));
-      } else if (kinds_.back() == fault_kind::status) {
-        fault_responses_.push_back(make_json_error(f.status, "injected"));
+      } else if (error_status) {
+        fault_responses_.push_back(make_json_error(f.status, "injected"));  // a date Retry-After is added per request
       } else {
-        fault_responses_.emplace_back();  // unused: the other kinds answer with the route's bytes
+        fault_responses_.emplace_back();  // unused: the other kinds answer with the route's bytes or none
       }
+      std::vector<canned_response> drifted;
+      if (kind == fault_kind::schema_drift) {
+        for (const auto& r : routes_) {
+          boost::system::error_code ec;
+          const auto example = boost::json::parse(r.spec.body, ec);
+          drifted.push_back(ec ? r.normal
+                               : make_canned_response(r.spec.status, r.spec.content_type, drifted_body(example, f)));
+        }
+      }
+      drifted_.push_back(std::move(drifted));
     }
     if (beast::iequals(auth_.header, "Authorization")) {
       const std::pair<std::string_view, std::string_view> challenge[] = {
@@ -407,27 +461,79 @@ class server_state : public std::enable_shared_from_this<server_state> {
       const auto& req = parser.get();
       const decision d = self->decide(req);
       if (d.stopped) co_return;
-      if (!d.response) {  // hang
-        co_await hold(opt, *c);
-        co_return;
+      switch (d.act) {
+        case action::hang: co_await hold(opt, *c); co_return;
+        case action::reset: reset(*c); co_return;
+        case action::empty_reply: co_await linger(opt, *c); co_return;
+        default: break;
       }
       if (d.delay > core::duration::zero()) {
-        c->clear_deadline();  // the delay is bounded by itself; no socket operation is pending
-        c->delay.expires_after(std::chrono::duration_cast<steady::duration>(d.delay));
-        auto [delay_ec] = co_await c->delay.async_wait(use_tuple);
-        if (delay_ec || c->closed) co_return;
+        if (!co_await pause(*c, d.delay)) co_return;
       }
-      const bool keep_alive = req.keep_alive();
+      const auto& answer = *d.answer();
+      const bool head_only = req.method() == http::verb::head;
+      // These faults end the connection, and say so; the others keep it when the client does.
+      const bool keep_alive = req.keep_alive() && d.act != action::cut && d.act != action::answer_close;
       const std::string_view connection_header = !keep_alive          ? "Connection: close\r\n"
                                                  : req.version() < 11 ? "Connection: keep-alive\r\n"
                                                                       : "";
       c->set_deadline(opt.write_timeout);
-      if (co_await write(*c, *d.response, connection_header, req.method() == http::verb::head)) co_return;
+      if (d.act == action::cut) {
+        const std::array<asio::const_buffer, 4> buffers{
+            asio::buffer(answer.head), asio::buffer(connection_header), asio::buffer(crlf),
+            asio::buffer(answer.body.data(), head_only ? 0 : d.cut_at)};
+        auto [ec, n] = co_await asio::async_write(c->socket, buffers, use_tuple);
+        if (!ec) co_await linger(opt, *c);
+        co_return;
+      }
+      if (d.act == action::dribble && !head_only) {
+        if (co_await dribble(opt, *c, answer, connection_header, d.chunks, d.spread)) co_return;
+      } else if (co_await write(*c, answer, connection_header, head_only)) {
+        co_return;
+      }
       if (!keep_alive) {
         co_await linger(opt, *c);
         co_return;
       }
     }
+  }
+
+  // Waits `real` on the connection's timer; false when the connection closed meanwhile.
+  static asio::awaitable<bool> pause(connection& c, core::duration real) {
+    c.clear_deadline();  // the wait is bounded by itself; no socket operation is pending
+    c.delay.expires_after(std::chrono::duration_cast<steady::duration>(real));
+    auto [ec] = co_await c.delay.async_wait(use_tuple);
+    co_return !ec && !c.closed;
+  }
+
+  // The `slow_body` fault: the head at once, then the body in `chunks` pieces, the first after
+  // spread/chunks and the last at `spread`. An error ends it like any failed write.
+  static asio::awaitable<error_code> dribble(const server_options& opt, connection& c, const canned_response& r,
+                                             std::string_view connection_header, int chunks, core::duration spread) {
+    {
+      const std::array<asio::const_buffer, 3> head{asio::buffer(r.head), asio::buffer(connection_header),
+                                                   asio::buffer(crlf)};
+      auto [ec, n] = co_await asio::async_write(c.socket, head, use_tuple);
+      if (ec) co_return ec;
+    }
+    const std::size_t pieces = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(chunks), r.body.size()));
+    std::size_t sent = 0;
+    for (std::size_t k = 1; k <= pieces; ++k) {
+      if (!co_await pause(c, spread / static_cast<long>(pieces))) co_return error_code(asio::error::operation_aborted);
+      const std::size_t upto = r.body.size() * k / pieces;
+      c.set_deadline(opt.write_timeout);
+      auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(r.body.data() + sent, upto - sent), use_tuple);
+      if (ec) co_return ec;
+      sent = upto;
+    }
+    co_return error_code();
+  }
+
+  // The `reset` fault: with a zero linger time, closing sends RST instead of FIN.
+  static void reset(connection& c) {
+    error_code ignored;
+    c.socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    c.close();
   }
 
   static asio::awaitable<error_code> write(connection& c, const canned_response& r,
@@ -529,36 +635,113 @@ class server_state : public std::enable_shared_from_this<server_state> {
     if (stopped_) return decision{.stopped = true};
     const core::duration elapsed = clock_.now() - origin_;
     if (d.outcome == fate::answered) {
-      if (const auto i = injector_.decide(r->spec.endpoint_id, elapsed)) {
-        const auto& f = injector_.faults()[*i];
-        rec.fault = kinds_[*i];
-        switch (rec.fault) {
-          case fault_kind::status:
-            d.outcome = fate::fault_status;
-            d.response = &fault_responses_[*i];
-            break;
-          case fault_kind::latency:
-            d.outcome = fate::delayed;
-            d.delay = std::min(scale_.to_real(f.latency), options_.hang_limit);
-            break;
-          case fault_kind::hang:
-            d.outcome = fate::hung;
-            d.response = nullptr;
-            break;
-          case fault_kind::malformed:
-            d.outcome = fate::malformed;
-            d.response = &r->malformed;
-            break;
-          case fault_kind::none:
-            break;
-        }
+      const std::string_view credential =
+          auth_.header.empty() ? std::string_view() : std::string_view(req[auth_.header]);
+      const auto header = [&](std::string_view name) { return std::string_view(req[name]); };
+      if (const auto chosen = injector_.decide(r->spec.endpoint_id, elapsed, credential, header)) {
+        apply(*chosen, *r, d);
+        rec.fault = kinds_[chosen->index];
       }
     }
     rec.at = elapsed;
-    rec.status = static_cast<std::int16_t>(d.response ? d.response->status : 0);
+    const auto* answer = d.answer();
+    const bool sent = answer != nullptr && d.act != action::hang && d.act != action::reset && d.act != action::empty_reply;
+    rec.status = static_cast<std::int16_t>(sent ? answer->status : 0);
     rec.outcome = d.outcome;
     append(std::move(rec));
     return d;
+  }
+
+  // What fault `chosen` does to a request for route `r`.
+  void apply(const fault_decision& chosen, const compiled_route& r, decision& d) const {
+    const auto& f = injector_.faults()[chosen.index];
+    const auto i = chosen.index;
+    switch (kinds_[i]) {
+      case fault_kind::status:
+        d.outcome = fate::fault_status;
+        d.response = &fault_responses_[i];
+        if (f.retry_after && f.retry_after_as == plan::retry_after_format::http_date) d.owned = dated_error(f);
+        break;
+      case fault_kind::outage:
+        if (f.outage == plan::outage_mode::reset) {
+          d.outcome = fate::reset;
+          d.act = action::reset;
+        } else {
+          d.outcome = fate::fault_status;
+          d.response = &fault_responses_[i];
+          if (f.retry_after && f.retry_after_as == plan::retry_after_format::http_date) d.owned = dated_error(f);
+        }
+        break;
+      case fault_kind::latency:
+        d.outcome = fate::delayed;
+        d.delay = std::min(scale_.to_real(chosen.delay), options_.hang_limit);
+        break;
+      case fault_kind::hang:
+        d.outcome = fate::hung;
+        d.act = action::hang;
+        break;
+      case fault_kind::reset:
+        d.outcome = fate::reset;
+        d.act = action::reset;
+        break;
+      case fault_kind::empty_reply:
+        d.outcome = fate::emptied;
+        d.act = action::empty_reply;
+        break;
+      case fault_kind::close:
+        d.outcome = fate::cut;
+        d.act = action::cut;
+        d.cut_at = std::min(f.after_bytes.value_or(r.normal.body.size() / 2), r.normal.body.size());
+        // Nothing of the body left to cut off: stop within the headers instead, still mid-response.
+        if (d.cut_at == r.normal.body.size()) d.cut_at = r.normal.body.empty() ? 0 : r.normal.body.size() - 1;
+        break;
+      case fault_kind::slow_body:
+        d.outcome = fate::dribbled;
+        d.act = action::dribble;
+        d.chunks = f.chunks;
+        d.spread = std::min(scale_.to_real(f.over), options_.hang_limit);
+        break;
+      case fault_kind::malformed:
+        d.outcome = fate::malformed;
+        d.response = &r.malformed[static_cast<std::size_t>(f.malformed)];
+        if (f.malformed == plan::malformation::wrong_content_length) d.act = action::answer_close;
+        break;
+      case fault_kind::schema_drift:
+        d.outcome = fate::malformed;
+        d.response = &drifted_[i][static_cast<std::size_t>(&r - routes_.data())];
+        break;
+      case fault_kind::rate_limit:
+        d.outcome = fate::rate_limited;
+        d.owned = rate_limited(f, chosen);
+        break;
+      case fault_kind::none:
+        break;
+    }
+  }
+
+  // An error answer whose Retry-After is a date: now (wall clock) plus the plan's wait, rounded up
+  // to the next whole second. The client reads the difference as plan time, like a delay-seconds.
+  static canned_response dated_error(const plan::fault& f) {
+    const auto when = std::chrono::system_clock::now() +
+                      std::chrono::duration_cast<std::chrono::system_clock::duration>(*f.retry_after) +
+                      std::chrono::seconds(1);
+    const std::string date = http_date(when);
+    const std::pair<std::string_view, std::string_view> retry_after[] = {{"Retry-After", date}};
+    return make_json_error(f.status, "injected", retry_after);
+  }
+
+  // 429 with when to come back and the policy, in the IETF RateLimit header fields
+  // (draft-ietf-httpapi-ratelimit-headers): quota and window of the bucket, nothing left now.
+  static canned_response rate_limited(const plan::fault& f, const fault_decision& chosen) {
+    const auto wait = chosen.retry_after.value_or(core::duration::zero());
+    const std::string seconds = retry_after_value(wait);
+    const auto quota = static_cast<long long>(chosen.bucket_size);
+    const std::string window = retry_after_value(chosen.bucket_window);
+    const std::string policy = "\"bucket\";q=" + std::to_string(quota) + ";w=" + window;
+    const std::string state = "\"bucket\";r=0;t=" + seconds;
+    const std::pair<std::string_view, std::string_view> headers[] = {
+        {"Retry-After", seconds}, {"RateLimit-Policy", policy}, {"RateLimit", state}};
+    return make_json_error(f.status, "rate_limited", headers);
   }
 
   // A request that never became a complete HTTP request. False when the server is stopping.
@@ -612,6 +795,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
   std::vector<compiled_route> routes_;
   std::vector<fault_kind> kinds_;                   // parallel to injector_.faults()
   std::vector<canned_response> fault_responses_;    // parallel to injector_.faults()
+  std::vector<std::vector<canned_response>> drifted_;  // [fault][route]: schema_drift bodies
   canned_response not_found_ = make_json_error(404, "not_found");
   canned_response unauthorized_;
   canned_response bad_request_ = make_json_error(400, "bad_request");

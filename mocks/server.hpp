@@ -1,6 +1,7 @@
 // The fault-injecting mock upstream: an HTTP/1.1 server on loopback that answers the plan's
-// endpoints with their example bodies and applies the plan's faults (status, latency, hang,
-// malformed) in their time windows, with a seeded draw per request. Every request is recorded.
+// endpoints with their example bodies and applies the plan's faults (statuses, latency, hangs,
+// resets, broken and drifted bodies, rate limits, outages...) in their windows, with a seeded draw
+// per request. Every request is recorded.
 #pragma once
 
 #include <cstdint>
@@ -56,13 +57,18 @@ struct server_options {
 // What happened to a request. Every request read (or started) ends in exactly one.
 enum class fate : std::uint8_t {
   answered,      // the route's normal answer
-  fault_status,  // `status` fault
+  fault_status,  // `status` or `outage` fault: an error status
   delayed,       // `latency` fault: the normal answer, late
   hung,          // `hang` fault: no answer, connection held until the client closes it
-  malformed,     // `malformed` fault: route status, broken body
+  malformed,     // `malformed` or `schema_drift` fault: route status, broken or drifted body
   unauthorized,  // 401: credential missing or wrong
   not_found,     // 404: no route
   bad_request,   // not HTTP, too large, too slow (400/413/431/408), or abandoned mid-request (0)
+  reset,         // `reset` or `outage` (mode reset): RST after reading the request
+  emptied,       // `empty_reply`: FIN after reading the request, no answer
+  cut,           // `close`: part of the answer, then FIN
+  dribbled,      // `slow_body`: the answer, its body in slow chunks
+  rate_limited,  // `rate_limit`: 429 (or the fault's status) with Retry-After
 };
 std::string_view to_string(fate f) noexcept;
 

@@ -64,6 +64,7 @@ struct http_client::connection {
   explicit connection(asio::any_io_executor ex) : stream(std::move(ex)) {}
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since{};
 };
 
 http_client::http_client(asio::any_io_executor ex, client_options options, const plan::retry_config& retry,
@@ -92,14 +93,18 @@ void http_client::close() {
 }
 
 std::unique_ptr<http_client::connection> http_client::take_idle() {
-  if (idle_.empty()) return nullptr;
-  auto c = std::move(idle_.back());
-  idle_.pop_back();
-  return c;
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    if (now - c->idle_since < options_.pool_idle_timeout) return c;  // the most recently used first
+  }
+  return nullptr;
 }
 
 void http_client::give_back(std::unique_ptr<connection> c) {
   if (idle_.size() >= options_.max_idle_connections) return;  // closes on destruction
+  c->idle_since = std::chrono::steady_clock::now();
   idle_.push_back(std::move(c));
 }
 
@@ -111,7 +116,6 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
                                                                  const resilience::retry_state& state) {
   resilience::attempt_result result;
   auto conn = take_idle();
-  const bool reused = conn != nullptr;
   if (!conn) {
     conn = std::make_unique<connection>(ex_);
     conn->stream.expires_after(scale_.to_real(budget.connect_timeout));
@@ -133,12 +137,10 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
     std::tie(rec, std::ignore) = co_await http::async_read(conn->stream, conn->buffer, parser, nothrow_awaitable);
   }
   if (rec) {
-    // A pooled connection the server already closed fails before any response byte: that is not
-    // an attempt the upstream saw, so send it once more on a fresh connection.
-    const bool stale = reused && !parser.got_some() &&
-                       (rec == http::error::end_of_stream || rec == asio::error::connection_reset ||
-                        rec == asio::error::broken_pipe || rec == asio::error::eof);
-    if (stale) co_return co_await attempt(endpoint, wire_request, budget, state);
+    // Even on a reused connection this is an attempt: the upstream may have read the request before
+    // it reset or closed (the `reset` and `empty_reply` faults do exactly that), so sending it again
+    // silently could apply it twice and would hide an upstream attempt from the verdicts. Whether
+    // to retry is the retry policy's decision (connection_error in retry_on).
     result.error = classify_error(rec);
     co_return result;
   }
@@ -150,12 +152,18 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
   }
   const auto& success = endpoint.statuses.success;
   const bool succeeded = std::find(success.begin(), success.end(), result.status) != success.end();
-  if (succeeded && endpoint.response_example) {
+  if (succeeded && (endpoint.response_example || endpoint.response_schema)) {
     // The endpoint promises a JSON body: a truncated or non-JSON one is a schema error even on 2xx.
     boost::system::error_code jec;
     const auto ct = res[http::field::content_type];
-    boost::json::parse(res.body(), jec);
-    if (jec || !is_json_content_type(ct)) result.error = error_class::schema_error;
+    const auto body = boost::json::parse(res.body(), jec);
+    if (jec || !is_json_content_type(ct)) {
+      result.error = error_class::schema_error;
+    } else if (endpoint.response_schema && !plan::check_against_schema(*endpoint.response_schema, body).empty()) {
+      // Valid JSON that breaks the documented schema (a field dropped, renamed, re-typed): the
+      // integration cannot use it either.
+      result.error = error_class::schema_error;
+    }
   }
   if (res.keep_alive() && conn->buffer.size() == 0) {
     give_back(std::move(conn));

@@ -3,6 +3,7 @@
 // queue. It emits the typed events the verdicts are computed from.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,6 +34,10 @@ struct client_options {
   std::string host;                  // Host header
   std::vector<header> extra_headers; // sent on every request (auth)
   std::size_t max_idle_connections = 64;
+  // A pooled connection idle longer than this (real time) is closed instead of reused: a server
+  // closes idle keep-alive connections after some time of its own, and a request sent on one it
+  // has just closed fails like any other attempt (it is never silently sent again).
+  std::chrono::milliseconds pool_idle_timeout{2000};
   std::size_t body_limit = 8u << 20;
   boost::json::object dead_letter_context;  // added to every dead-letter record (failure mode, run)
 };

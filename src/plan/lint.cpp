@@ -384,15 +384,17 @@ class linter {
     if (const auto* status = f.params.if_contains("status"); status != nullptr && status->is_int64())
       return {static_cast<int>(status->get_int64())};
     using core::error_class;
-    if (f.kind == "status") return {f.status};
+    using conditions = std::vector<retry_condition>;
+    if (f.kind == "status" || f.kind == "rate_limit") return {f.status};
     if (f.kind == "latency")
-      return f.latency >= read_timeout(r, e) ? std::vector<retry_condition>{error_class::timeout}
-                                             : std::vector<retry_condition>{};
-    if (f.kind == "hang" || f.kind == "slow_body") return {error_class::timeout};
-    if (f.kind == "malformed" || f.kind == "schema_drift") return {error_class::schema_error};
-    if (f.kind == "reset" || f.kind == "close") return {error_class::connection_error};
-    if (f.kind == "rate_limit") return {429};
-    if (f.kind == "outage") return {503};
+      return f.latency.upper_bound() >= read_timeout(r, e) ? conditions{error_class::timeout} : conditions{};
+    if (f.kind == "slow_body") return f.over >= read_timeout(r, e) ? conditions{error_class::timeout} : conditions{};
+    if (f.kind == "hang") return {error_class::timeout};
+    if (f.kind == "malformed")
+      return {f.malformed == malformation::wrong_content_length ? error_class::connection_error : error_class::schema_error};
+    if (f.kind == "schema_drift") return {error_class::schema_error};
+    if (f.kind == "reset" || f.kind == "close" || f.kind == "empty_reply") return {error_class::connection_error};
+    if (f.kind == "outage") return f.outage == outage_mode::reset ? conditions{error_class::connection_error} : conditions{f.status};
     if (f.kind == "auth_expiry") return {401};
     return {};  // token endpoint, pagination and webhook faults show up elsewhere than a status
   }
@@ -639,7 +641,7 @@ class linter {
         const auto& f = p_.failure_modes[i];
         if (!runs_in(s, f)) continue;
         for (const auto& x : f.inject) {
-          if ((x.kind == "status" && x.retry_after) || x.kind == "rate_limit") {
+          if (((x.kind == "status" || x.kind == "outage") && x.retry_after) || x.kind == "rate_limit") {
             report_scoped(s, "retry-after-ignored", "retry_after.honor",
                           "failure mode " + f.id +
                               " answers with Retry-After, but retry_after.honor is false: retries arrive early");
@@ -774,9 +776,9 @@ class linter {
     const auto at = fault_path(mode, j, f);
     if (x.probability <= 0) {
       report("fault-inert", at, "the " + x.kind + " fault of " + f.id + " has probability 0: it never fires");
-    } else if (x.from >= p_.traffic.duration) {
+    } else if (x.starts_at() >= p_.traffic.duration) {
       report("fault-inert", at,
-             "the " + x.kind + " fault of " + f.id + " starts at " + dur(x.from) + ", after the traffic ends (" +
+             "the " + x.kind + " fault of " + f.id + " starts at " + dur(x.starts_at()) + ", after the traffic ends (" +
                  dur(p_.traffic.duration) + "): it never fires and the failure mode would hold untested");
     } else if (x.endpoint && *x.endpoint != p_.traffic.endpoint) {
       const endpoint* e = p_.find_endpoint(*x.endpoint);

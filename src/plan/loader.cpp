@@ -735,17 +735,27 @@ struct fault_kind_keys {
   std::vector<std::string_view> keys;
 };
 
+// The keys each fault kind the plan format types takes, beyond the common ones. A catalog kind not
+// listed here keeps whatever the plan writes in fault::params (a later version types it).
 const std::vector<fault_kind_keys>& fault_specific_keys() {
   static const std::vector<fault_kind_keys> keys{
-      {"status", {"status", "retry_after"}},
+      {"status", {"status", "retry_after", "retry_after_format"}},
       {"latency", {"latency"}},
       {"hang", {}},
+      {"reset", {}},
+      {"empty_reply", {}},
+      {"close", {"after_bytes"}},
+      {"slow_body", {"chunks", "over"}},
       {"malformed", {"malformed"}},
+      {"schema_drift", {"drop", "rename", "retype", "add"}},
+      {"rate_limit", {"limit", "burst", "key", "status"}},
+      {"outage", {"mode", "status", "retry_after", "retry_after_format", "up", "down"}},
   };
   return keys;
 }
 
-const std::vector<std::string_view> fault_common_keys{"fault", "probability", "during", "endpoint"};
+const std::vector<std::string_view> fault_common_keys{"fault", "probability", "during", "first",
+                                                      "every", "after", "endpoint"};
 
 constexpr std::array all_auth_methods{
     auth_method::none, auth_method::api_key, auth_method::bearer, auth_method::oauth2_client_credentials,
@@ -2268,17 +2278,20 @@ class plan_reader {
       f.kind = *name;
     });
 
-    // Which keys this fault takes. A fault known but not runnable yet takes anything (a later version
-    // validates it); when the fault is unknown, accept any kind's keys rather than pile on errors.
+    // Which keys this fault takes. A kind the format does not type yet takes anything (a later
+    // version validates it); when the fault is unknown, accept any kind's keys rather than pile on errors.
     const std::vector<std::string_view>* specific = nullptr;
     for (const auto& k : fault_specific_keys()) {
       if (entry != nullptr && k.kind == entry->name) specific = &k.keys;
     }
-    const bool open = entry != nullptr && (!entry->supported || specific == nullptr);
+    const bool open = entry != nullptr && specific == nullptr;
     std::vector<std::string_view> allowed = fault_common_keys;
     for (const auto& k : fault_specific_keys()) {
-      if (entry == nullptr || &k.keys == specific)
-        allowed.insert(allowed.end(), k.keys.begin(), k.keys.end());
+      if (entry == nullptr || &k.keys == specific) {
+        for (auto key : k.keys) {
+          if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) allowed.push_back(key);
+        }
+      }
     }
     for (const yentry* e : c_.unique_entries(n)) {
       const auto& key = e->key.text;
@@ -2301,46 +2314,219 @@ class plan_reader {
     }
 
     c_.with(n, "probability", [&](const ynode& v) { assign(f.probability, c_.get_ratio(v)); });
-    c_.with(n, "during", [&](const ynode& v) {
-      if (!v.is_sequence() || v.items.size() != 2) {
-        c_.error(v, "expected [FROM, TO], two durations such as [10s, 40s], got " + describe(v));
+    c_.with(n, "during", [&](const ynode& v) { read_windows(v, f.during); });
+    for (auto [key, field] : {std::pair{"first", &f.first}, std::pair{"every", &f.every}, std::pair{"after", &f.after}}) {
+      c_.with(n, key, [&](const ynode& v) {
+        if (auto count = c_.get_int(v, 1, INT_MAX, "a count >= 1")) *field = static_cast<std::uint64_t>(*count);
+      });
+    }
+    c_.with(n, "endpoint", [&](const ynode& v) {
+      if (auto id = c_.get_string(v); id && check_ref(v, *id, endpoint_ids_, "endpoint")) f.endpoint = *id;
+    });
+
+    if (entry == nullptr || open) return f;
+    auto read_retry_after = [&] {
+      c_.with(n, "retry_after", [&](const ynode& v) {
+        if (auto d = c_.get_duration(v)) f.retry_after = *d;
+      });
+      c_.with(n, "retry_after_format", [&](const ynode& v) {
+        assign(f.retry_after_as,
+               c_.get_enum(v, std::array{retry_after_format::seconds, retry_after_format::http_date},
+                           "Retry-After format"));
+      });
+      if (!f.retry_after) c_.error_at_key(n, "retry_after_format", "retry_after_format applies only with retry_after");
+    };
+    if (f.kind == "status") {
+      c_.with_required(n, "status", [&](const ynode& v) { assign(f.status, c_.get_status(v)); });
+      read_retry_after();
+    } else if (f.kind == "latency") {
+      c_.with_required(n, "latency", [&](const ynode& v) { read_latency(v, f.latency); });
+    } else if (f.kind == "close") {
+      c_.with(n, "after_bytes", [&](const ynode& v) {
+        if (auto b = c_.get_int(v, 0, INT_MAX, "a byte count >= 0")) f.after_bytes = static_cast<std::size_t>(*b);
+      });
+    } else if (f.kind == "slow_body") {
+      c_.with(n, "chunks", [&](const ynode& v) { assign(f.chunks, c_.get_int(v, 1, 10'000, "a count 1..10000")); });
+      c_.with(n, "over", [&](const ynode& v) { assign(f.over, c_.get_duration(v, true)); });
+    } else if (f.kind == "malformed") {
+      c_.with(n, "malformed", [&](const ynode& v) {
+        assign(f.malformed, c_.get_enum(v,
+                                        std::array{malformation::truncated, malformation::invalid_utf8,
+                                                   malformation::wrong_content_type,
+                                                   malformation::wrong_content_length},
+                                        "malformation"));
+      });
+    } else if (f.kind == "schema_drift") {
+      read_drift(n, f);
+    } else if (f.kind == "rate_limit") {
+      f.status = 429;
+      c_.with_required(n, "limit", [&](const ynode& v) { assign(f.limit, c_.get_rate(v)); });
+      c_.with(n, "burst", [&](const ynode& v) { assign(f.burst, c_.get_int(v, 1, 1'000'000, "a bucket size >= 1")); });
+      c_.with(n, "key", [&](const ynode& v) {
+        auto key = c_.get_string(v);
+        if (!key) return;
+        const bool header = key->starts_with("header:") && is_token(std::string_view(*key).substr(7));
+        if (*key == "credential" || *key == "global" || header) {
+          f.limit_key = *key;
+        } else {
+          c_.error(v, "expected credential, global or header:NAME, got " + describe(v));
+        }
+      });
+      c_.with(n, "status", [&](const ynode& v) { assign(f.status, c_.get_status(v)); });
+    } else if (f.kind == "outage") {
+      c_.with(n, "mode", [&](const ynode& v) {
+        assign(f.outage, c_.get_enum(v, std::array{outage_mode::status, outage_mode::reset}, "outage mode"));
+      });
+      c_.with(n, "status", [&](const ynode& v) { assign(f.status, c_.get_status(v)); });
+      read_retry_after();
+      if (f.outage == outage_mode::reset) {
+        for (const char* key : {"status", "retry_after"})
+          c_.error_at_key(n, key, std::string(key) + " does not apply to an outage in mode reset (connections are reset)");
+      }
+      c_.with(n, "up", [&](const ynode& v) {
+        if (auto d = c_.get_duration(v, true)) f.up = *d;
+      });
+      c_.with(n, "down", [&](const ynode& v) {
+        if (auto d = c_.get_duration(v, true)) f.down = *d;
+      });
+      if (f.up.has_value() != f.down.has_value()) {
+        c_.error(n, "flapping needs both up and down (e.g. up: 5s, down: 2s)");
+      }
+    }
+    return f;
+  }
+
+  // `during: [10s, 40s]`, or several windows: `during: [[10s, 20s], [30s, 40s]]`.
+  void read_windows(const ynode& v, std::vector<time_window>& out) {
+    const char* shape = "expected [FROM, TO] (two durations such as [10s, 40s]) or a list of them, got ";
+    if (!v.is_sequence() || v.items.empty()) {
+      c_.error(v, shape + describe(v));
+      return;
+    }
+    auto read_one = [&](const ynode& w) {
+      if (!w.is_sequence() || w.items.size() != 2) {
+        c_.error(w, shape + describe(w));
         return;
       }
       std::optional<duration> from, to;
       {
         auto s = c_.enter(std::size_t{0});
-        from = c_.get_duration(v.items[0]);
+        from = c_.get_duration(w.items[0]);
       }
       {
         auto s = c_.enter(std::size_t{1});
-        to = c_.get_duration(v.items[1]);
+        to = c_.get_duration(w.items[1]);
       }
       if (!from || !to) return;
       if (*from >= *to) {
-        c_.error(
-            v, "the window must end after it starts, got [" + v.items[0].text + ", " + v.items[1].text + "]");
+        c_.error(w, "the window must end after it starts, got [" + w.items[0].text + ", " + w.items[1].text + "]");
         return;
       }
-      f.from = *from;
-      f.to = *to;
-    });
-    c_.with(n, "endpoint", [&](const ynode& v) {
-      if (auto id = c_.get_string(v); id && check_ref(v, *id, endpoint_ids_, "endpoint")) f.endpoint = *id;
-    });
-
-    if (entry == nullptr || !entry->supported) return f;
-    if (f.kind == "status") {
-      c_.with_required(n, "status", [&](const ynode& v) { assign(f.status, c_.get_status(v)); });
-      c_.with(n, "retry_after", [&](const ynode& v) {
-        if (auto d = c_.get_duration(v)) f.retry_after = *d;
-      });
-    } else if (f.kind == "latency") {
-      c_.with_required(n, "latency", [&](const ynode& v) { assign(f.latency, c_.get_duration(v)); });
-    } else if (f.kind == "malformed") {
-      c_.with(n, "malformed",
-              [&](const ynode& v) { assign(f.malformed, c_.get_choice(v, {"truncated"}, "malformation")); });
+      out.push_back({*from, *to});
+    };
+    if (v.items.front().is_sequence()) {
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        auto s = c_.enter(i);
+        read_one(v.items[i]);
+      }
+    } else {
+      read_one(v);
     }
-    return f;
+  }
+
+  // `latency: 100ms`, or `{distribution: uniform, min: 50ms, max: 300ms}`,
+  // `{distribution: lognormal, median: 200ms, sigma: 0.8, cap: 5s}`, `{distribution: fixed, value: 1s}`.
+  void read_latency(const ynode& v, latency_spec& out) {
+    if (v.is_scalar()) {
+      assign(out.value, c_.get_duration(v));
+      return;
+    }
+    if (!c_.expect_map(v)) return;
+    bool known = false;
+    c_.with_required(v, "distribution", [&](const ynode& x) {
+      auto d = c_.get_enum(x, std::array{latency_distribution::fixed, latency_distribution::uniform,
+                                         latency_distribution::lognormal},
+                           "latency distribution");
+      known = d.has_value();
+      assign(out.distribution, std::move(d));
+    });
+    if (!known) {
+      c_.check_opaque(v);
+      return;
+    }
+    switch (out.distribution) {
+      case latency_distribution::fixed:
+        c_.check_keys(v, {"distribution", "value", "cap"});
+        c_.with_required(v, "value", [&](const ynode& x) { assign(out.value, c_.get_duration(x)); });
+        break;
+      case latency_distribution::uniform: {
+        c_.check_keys(v, {"distribution", "min", "max", "cap"});
+        c_.with_required(v, "min", [&](const ynode& x) { assign(out.min, c_.get_duration(x)); });
+        bool max_ok = c_.with_required(v, "max", [&](const ynode& x) { assign(out.max, c_.get_duration(x)); });
+        if (max_ok && out.max < out.min) c_.error(*c_.find(v, "max"), "max is below min");
+        break;
+      }
+      case latency_distribution::lognormal:
+        c_.check_keys(v, {"distribution", "median", "sigma", "cap"});
+        c_.with_required(v, "median", [&](const ynode& x) { assign(out.median, c_.get_duration(x, true)); });
+        c_.with(v, "sigma", [&](const ynode& x) {
+          auto sigma = c_.get_number(x);
+          if (sigma && (*sigma <= 0 || *sigma > 5)) {
+            c_.error(x, "expected a sigma in (0, 5], got " + describe(x));
+            return;
+          }
+          assign(out.sigma, std::move(sigma));
+        });
+        // A lognormal tail is unbounded; the cap keeps one draw from holding a connection for hours.
+        c_.with_required(v, "cap", [&](const ynode& x) {
+          if (auto d = c_.get_duration(x, true)) out.cap = *d;
+        });
+        return;
+    }
+    c_.with(v, "cap", [&](const ynode& x) {
+      if (auto d = c_.get_duration(x, true)) out.cap = *d;
+    });
+  }
+
+  // Schema drift edits fields of the response example: `drop: [a.b]`, `rename: {a: b}`,
+  // `retype: {a: string}`, `add: [a.c]`.
+  void read_drift(const ynode& n, fault& f) {
+    const auto before = c_.error_count();
+    c_.with(n, "drop", [&](const ynode& v) {
+      if (!c_.expect_list(v, "field paths")) return;
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        auto s = c_.enter(i);
+        if (auto path = c_.get_field_path(v.items[i])) f.drop.push_back(*path);
+      }
+    });
+    c_.with(n, "add", [&](const ynode& v) {
+      if (!c_.expect_list(v, "field paths")) return;
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        auto s = c_.enter(i);
+        if (auto path = c_.get_field_path(v.items[i])) f.add.push_back(*path);
+      }
+    });
+    c_.with(n, "rename", [&](const ynode& v) {
+      if (!c_.expect_map(v)) return;
+      for (const yentry* e : c_.unique_entries(v)) {
+        auto s = c_.enter(e->key.text);
+        auto from = c_.get_field_path(e->key);
+        auto to = c_.get_field_path(e->value);
+        if (from && to) f.rename.push_back({*from, *to});
+      }
+    });
+    c_.with(n, "retype", [&](const ynode& v) {
+      if (!c_.expect_map(v)) return;
+      for (const yentry* e : c_.unique_entries(v)) {
+        auto s = c_.enter(e->key.text);
+        auto field = c_.get_field_path(e->key);
+        auto type = c_.get_choice(e->value, {"string", "number", "integer", "boolean", "null", "object", "array"},
+                                  "JSON type");
+        if (field && type) f.retype.push_back({*field, *type});
+      }
+    });
+    if (f.drop.empty() && f.rename.empty() && f.retype.empty() && f.add.empty() && c_.error_count() == before)
+      c_.error(n, "schema_drift needs at least one of drop, rename, retype or add");
   }
 
   void read_expectations(const ynode& n, std::vector<expectation>& out) {

@@ -194,6 +194,45 @@ const endpoint* integration_plan::find_endpoint(std::string_view id) const noexc
   return it == endpoints.end() ? nullptr : &*it;
 }
 
+std::string_view to_string(latency_distribution d) noexcept {
+  switch (d) {
+    case latency_distribution::fixed: return "fixed";
+    case latency_distribution::uniform: return "uniform";
+    case latency_distribution::lognormal: return "lognormal";
+  }
+  return "fixed";
+}
+
+std::string_view to_string(retry_after_format f) noexcept {
+  return f == retry_after_format::http_date ? "http_date" : "seconds";
+}
+
+std::string_view to_string(malformation m) noexcept {
+  switch (m) {
+    case malformation::truncated: return "truncated";
+    case malformation::invalid_utf8: return "invalid_utf8";
+    case malformation::wrong_content_type: return "wrong_content_type";
+    case malformation::wrong_content_length: return "wrong_content_length";
+  }
+  return "truncated";
+}
+
+std::string_view to_string(outage_mode m) noexcept { return m == outage_mode::reset ? "reset" : "status"; }
+
+duration latency_spec::upper_bound() const noexcept {
+  duration longest = value;
+  if (distribution == latency_distribution::uniform) longest = max;
+  if (distribution == latency_distribution::lognormal) longest = cap.value_or(duration::max());
+  return cap ? std::min(longest, *cap) : longest;
+}
+
+duration fault::starts_at() const noexcept {
+  if (during.empty()) return duration::zero();
+  duration first = during.front().from;
+  for (const auto& w : during) first = std::min(first, w.from);
+  return first;
+}
+
 bool integration_plan::has(std::string_view path) const { return written.find(path) != written.end(); }
 
 source_location integration_plan::locate(std::string_view path) const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -371,21 +372,88 @@ struct traffic_config {
   source_location where;
 };
 
-// What the mock upstream does to a request. Fields used depend on `kind`.
+// A stretch of plan time since traffic start: [from, to).
+struct time_window {
+  duration from = 0ms;
+  std::optional<duration> to;  // none = until the end
+  bool contains(duration t) const noexcept { return t >= from && (!to || t < *to); }
+};
+
+enum class latency_distribution { fixed, uniform, lognormal };
+std::string_view to_string(latency_distribution d) noexcept;
+
+// How long a `latency` fault delays the answer: `latency: 100ms`, or a distribution.
+struct latency_spec {
+  latency_distribution distribution = latency_distribution::fixed;
+  duration value = 0ms;               // fixed
+  duration min = 0ms, max = 0ms;      // uniform: [min, max]
+  duration median = 0ms;              // lognormal: exp(N(ln median, sigma))...
+  double sigma = 0.5;
+  std::optional<duration> cap;        // ...cut at cap (any distribution)
+
+  // The longest delay it can draw: what a read timeout must be compared with.
+  duration upper_bound() const noexcept;
+};
+
+enum class retry_after_format { seconds, http_date };
+std::string_view to_string(retry_after_format f) noexcept;
+
+// How a `malformed` fault breaks a successful answer.
+enum class malformation { truncated, invalid_utf8, wrong_content_type, wrong_content_length };
+std::string_view to_string(malformation m) noexcept;
+
+enum class outage_mode { status, reset };
+std::string_view to_string(outage_mode m) noexcept;
+
+// A field path of the response example and what schema drift does to it.
+struct field_rename {
+  std::string from, to;
+};
+struct field_retype {
+  std::string field;
+  std::string type;  // string | number | integer | boolean | null | object | array
+};
+
+// What the mock upstream does to a request. Which requests: those in one of the windows, on the
+// endpoint, picked by the count selectors, then with `probability`. What: depends on `kind`; the
+// fields of other kinds keep their defaults.
 struct fault {
-  std::string kind;  // status | latency | hang | malformed | (later issues add more)
-  int status = 503;                       // status
-  std::optional<duration> retry_after;    // status: Retry-After sent (whole seconds, rounded up)
-  duration latency = 0ms;                 // latency: added before the normal answer
-  std::string malformed = "truncated";    // malformed: how the body is broken
+  std::string kind;  // a catalog name (catalog.hpp)
+
+  // --- which requests (every kind) ---
   double probability = 1.0;               // per request, drawn from the seeded generator
-  duration from = 0ms;                    // window start, plan time since traffic start
-  std::optional<duration> to;             // window end; none = until the end
+  std::vector<time_window> during;        // plan time since traffic start; empty = the whole run
+  std::optional<std::uint64_t> first;     // only the first N requests in scope ("fail N times, then succeed")
+  std::optional<std::uint64_t> every;     // only every Nth request in scope
+  std::optional<std::uint64_t> after;     // only once N requests in scope have passed
   std::optional<std::string> endpoint;    // only this endpoint; none = every endpoint
-  // A fault this build cannot run yet keeps its parameters as written (`limit: 100/s`), so the
+
+  // --- what (by kind) ---
+  int status = 503;                        // status (required); outage (status mode); rate_limit (the loader sets 429)
+  std::optional<duration> retry_after;     // status, outage: Retry-After sent
+  retry_after_format retry_after_as = retry_after_format::seconds;
+  latency_spec latency;                    // latency
+  malformation malformed = malformation::truncated;  // malformed
+  int chunks = 10;                         // slow_body: the body in this many pieces...
+  duration over = 1s;                      // ...spread over this long
+  std::optional<std::size_t> after_bytes;  // close: body bytes sent before the close; none = half
+  std::vector<std::string> drop;           // schema_drift: fields removed
+  std::vector<field_rename> rename;        // schema_drift: fields renamed
+  std::vector<field_retype> retype;        // schema_drift: fields given a value of another type
+  std::vector<std::string> add;            // schema_drift: fields the example does not have, added
+  double limit = 10;                       // rate_limit: requests per second...
+  int burst = 0;                           // ...with this bucket size (0 = one second's worth)
+  std::string limit_key = "credential";    // rate_limit: credential | global | header:NAME
+  outage_mode outage = outage_mode::status;  // outage
+  std::optional<duration> up, down;        // outage: flapping, down first; none = down throughout
+
+  // A fault kind this build cannot run yet keeps its parameters as written (`copies: 2`), so the
   // document and lint can still read them.
   boost::json::object params;
   source_location where;
+
+  // Where the fault first applies: the earliest window start (0 when always).
+  duration starts_at() const noexcept;
 };
 
 // `success_rate: ">= 0.99"`, `lost: 0`, `honors_retry_after: true`.

@@ -437,26 +437,70 @@ void render_retry(document& d, const integration_plan& p) {
               std::to_string(t.concurrency) + " in flight, for " + format_duration(t.duration) + ".");
 }
 
+std::string latency_text(const latency_spec& l) {
+  std::string text;
+  switch (l.distribution) {
+    case latency_distribution::fixed: text = format_duration(l.value); break;
+    case latency_distribution::uniform:
+      text = "uniform " + format_duration(l.min) + ".." + format_duration(l.max);
+      break;
+    case latency_distribution::lognormal:
+      text = "lognormal, median " + format_duration(l.median) + ", sigma " + number(l.sigma);
+      break;
+  }
+  if (l.cap) text += ", at most " + format_duration(*l.cap);
+  return text;
+}
+
+std::string retry_after_text(const fault& f) {
+  if (!f.retry_after) return {};
+  return " with Retry-After " + format_duration(*f.retry_after) +
+         (f.retry_after_as == retry_after_format::http_date ? " (as an HTTP-date)" : "");
+}
+
+std::string drift_text(const fault& f) {
+  std::vector<std::string> edits;
+  for (const auto& d : f.drop) edits.push_back("drop " + code_span(d));
+  for (const auto& r : f.rename) edits.push_back("rename " + code_span(r.from) + " to " + code_span(r.to));
+  for (const auto& r : f.retype) edits.push_back(code_span(r.field) + " as " + r.type);
+  for (const auto& a : f.add) edits.push_back("add " + code_span(a));
+  return join(edits);
+}
+
 std::string fault_text(const fault& f) {
   std::string text = code_span(f.kind);
   if (f.kind == "status") {
-    text += " " + std::to_string(f.status);
-    if (f.retry_after) text += " with Retry-After " + format_duration(*f.retry_after);
+    text += " " + std::to_string(f.status) + retry_after_text(f);
   } else if (f.kind == "latency") {
-    text += " " + format_duration(f.latency);
+    text += " " + latency_text(f.latency);
   } else if (f.kind == "malformed") {
-    text += " (" + f.malformed + ")";
+    text += " (" + std::string(to_string(f.malformed)) + ")";
+  } else if (f.kind == "close") {
+    text += f.after_bytes ? " after " + std::to_string(*f.after_bytes) + " body bytes" : " mid-body";
+  } else if (f.kind == "slow_body") {
+    text += " in " + std::to_string(f.chunks) + " chunks over " + format_duration(f.over);
+  } else if (f.kind == "schema_drift") {
+    text += " (" + drift_text(f) + ")";
+  } else if (f.kind == "rate_limit") {
+    text += " " + rate(f.limit) + (f.burst > 0 ? ", burst " + std::to_string(f.burst) : std::string()) + " per " +
+            f.limit_key + (f.status != 429 ? ", answering " + std::to_string(f.status) : std::string());
+  } else if (f.kind == "outage") {
+    text += f.outage == outage_mode::reset ? " (connections reset)" : " (" + std::to_string(f.status) + retry_after_text(f) + ")";
+    if (f.up && f.down) text += ", flapping: down " + format_duration(*f.down) + ", up " + format_duration(*f.up);
   } else if (!f.params.empty()) {
     std::vector<std::string> params;
-    for (const auto& [key, value] : f.params) {
-      params.push_back(std::string(key) + " " + scalar_text(value));
-    }
+    for (const auto& [key, value] : f.params) params.push_back(std::string(key) + " " + scalar_text(value));
     text += " (" + join(params) + ")";
   }
+  if (f.first) text += ", the first " + std::to_string(*f.first) + " requests";
+  if (f.every) text += ", every " + std::to_string(*f.every) + "th request";
+  if (f.after) text += ", after " + std::to_string(*f.after) + " requests";
   if (f.probability < 1.0) text += " on " + percent(f.probability) + " of requests";
-  if (f.from > core::duration::zero() || f.to) {
-    text += " from " + format_duration(f.from) + (f.to ? " to " + format_duration(*f.to) : " on");
+  std::vector<std::string> windows;
+  for (const auto& w : f.during) {
+    windows.push_back("from " + format_duration(w.from) + (w.to ? " to " + format_duration(*w.to) : " on"));
   }
+  if (!windows.empty()) text += " " + join(windows, " and ");
   if (f.endpoint) text += " on " + code_span(*f.endpoint);
   return text;
 }

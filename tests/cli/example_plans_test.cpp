@@ -45,7 +45,8 @@ std::vector<std::string> example_plans() {
 // The failure modes whose auth, faults and expectations this version runs: they must be reported
 // held, not skipped. A plan not listed here may skip everything (its auth method does not run yet).
 const std::map<std::string, std::vector<std::string>> must_hold{
-    {"payments.plan.yaml", {"rate_limited", "upstream_503_burst", "gateway_errors", "hung_requests", "truncated_body"}},
+    {"payments.plan.yaml",
+     {"rate_limited", "upstream_503_burst", "gateway_errors", "connection_resets", "hung_requests", "truncated_body"}},
     {"hr-sync.plan.yaml", {"hris_throttled", "hris_overloaded", "hung_page_requests", "truncated_pages", "token_revoked"}},
 };
 

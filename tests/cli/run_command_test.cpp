@@ -28,8 +28,7 @@ boost::json::object failure_mode(const boost::json::value& report, std::string_v
 
 TEST(cli_run, example_plan_holds_and_writes_the_report) {
   test::temp_dir dir;
-  // The four failure modes whose faults this version injects (connection_resets is skipped until the
-  // mocks can reset a connection; example_plans_test runs the whole plan).
+  // Four of the six failure modes (example_plans_test runs the whole plan).
   const auto r = planproof(dir, "run " + example + " --time-scale 0.05 --seed 7 --json report.json"
                                 " --only rate_limited --only upstream_503_burst --only hung_requests --only truncated_body");
   ASSERT_EQ(r.exit_code, 0) << r.output;

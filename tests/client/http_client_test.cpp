@@ -159,7 +159,7 @@ TEST(http_client, waits_for_retry_after_as_the_upstream_sees_it) {
   auto f = make_fault("status");
   f.status = 429;
   f.retry_after = 2s;
-  f.to = 1500ms;  // only the first attempt lands in the window
+  f.during = {{0ms, 1500ms}};  // only the first attempt lands in the window
   harness h({f});
   EXPECT_EQ(h.send(1), core::request_outcome::succeeded);
   const auto records = h.upstream->records();
@@ -177,7 +177,7 @@ TEST(http_client, ignores_retry_after_when_the_plan_says_so) {
   auto f = make_fault("status");
   f.status = 429;
   f.retry_after = 20s;
-  f.to = 4s;
+  f.during = {{0ms, 4s}};
   harness h({f});
   h.retry.retry_after.honor = false;
   h.retry.backoff = fixed_5s;
@@ -189,7 +189,7 @@ TEST(http_client, ignores_retry_after_when_the_plan_says_so) {
 
 TEST(http_client, hung_attempt_times_out_and_is_retried) {
   auto f = make_fault("hang");
-  f.to = 4s;
+  f.during = {{0ms, 4s}};
   harness h({f});
   h.retry.backoff = fixed_5s;
   EXPECT_EQ(h.send(1), core::request_outcome::succeeded);
@@ -203,7 +203,7 @@ TEST(http_client, hung_attempt_times_out_and_is_retried) {
 
 TEST(http_client, truncated_body_is_a_schema_error) {
   auto f = make_fault("malformed");
-  f.to = 4s;
+  f.during = {{0ms, 4s}};
   harness h({f});
   h.retry.backoff = fixed_5s;
   EXPECT_EQ(h.send(1), core::request_outcome::succeeded);

@@ -48,15 +48,14 @@ TEST(fault_injector, applies_at_about_its_probability) {
 
 TEST(fault_injector, window_is_half_open_in_plan_time) {
   auto f = status_fault(1.0);
-  f.from = 10s;
-  f.to = 20s;
+  f.during = {{10s, 20s}};
   fault_injector inj({f}, 1);
   EXPECT_FALSE(inj.decide("a", 10s - 1ns));
   EXPECT_TRUE(inj.decide("a", 10s));
   EXPECT_TRUE(inj.decide("a", 20s - 1ns));
   EXPECT_FALSE(inj.decide("a", 20s));
 
-  f.to.reset();
+  f.during = {{10s, std::nullopt}};
   fault_injector open_ended({f}, 1);
   EXPECT_FALSE(open_ended.decide("a", 9s));
   EXPECT_TRUE(open_ended.decide("a", 1000h));
@@ -101,7 +100,7 @@ TEST(fault_injector, every_in_scope_fault_takes_one_draw_and_out_of_scope_ones_n
 
   // A fault out of its window or for another endpoint draws nothing: b's sequence is unchanged.
   auto later = status_fault(0.5);
-  later.from = 1h;
+  later.during = {{1h, std::nullopt}};
   auto elsewhere = status_fault(0.5);
   elsewhere.endpoint = "other";
   fault_injector with_idle({later, elsewhere, b}, 3);
@@ -118,14 +117,14 @@ TEST(fault_injector, every_in_scope_fault_takes_one_draw_and_out_of_scope_ones_n
 
 TEST(fault_injector, drops_faults_it_cannot_carry_out) {
   auto reset = status_fault(1.0);
-  reset.kind = "reset";  // in the catalog, not supported
+  reset.kind = "pagination";  // in the catalog, not supported
   auto unknown = status_fault(1.0);
   unknown.kind = "gremlins";
   auto informational = status_fault(1.0);
   informational.status = 100;
   plan::fault utf8;
-  utf8.kind = "malformed";
-  utf8.malformed = "invalid_utf8";
+  utf8.kind = "slow_body";
+  utf8.chunks = 0;  // nothing to send the body in
   plan::fault hang;
   hang.kind = "hang";
   fault_injector inj({reset, unknown, informational, utf8, hang}, 1);
@@ -135,14 +134,123 @@ TEST(fault_injector, drops_faults_it_cannot_carry_out) {
   EXPECT_EQ(inj.decide("a", 0ms), std::optional<std::size_t>(0));
 }
 
+TEST(fault_injector, count_selectors_pick_requests_by_their_place_in_scope) {
+  auto first = status_fault(1.0);
+  first.first = 3;
+  fault_injector a({first}, 1);
+  EXPECT_EQ(sequence(a, 6), (std::vector<int>{0, 0, 0, -1, -1, -1}));
+
+  auto every = status_fault(1.0);
+  every.every = 3;
+  fault_injector b({every}, 1);
+  EXPECT_EQ(sequence(b, 7), (std::vector<int>{-1, -1, 0, -1, -1, 0, -1}));
+
+  auto after = status_fault(1.0);
+  after.after = 4;
+  fault_injector c({after}, 1);
+  EXPECT_EQ(sequence(c, 6), (std::vector<int>{-1, -1, -1, -1, 0, 0}));
+
+  // Only requests in scope count: out of the window or for another endpoint they do not.
+  auto windowed = status_fault(1.0);
+  windowed.first = 1;
+  windowed.during = {{10s, 20s}};
+  windowed.endpoint = "a";
+  fault_injector d({windowed}, 1);
+  EXPECT_FALSE(d.decide("a", 5s));
+  EXPECT_FALSE(d.decide("b", 15s));
+  EXPECT_TRUE(d.decide("a", 15s));
+  EXPECT_FALSE(d.decide("a", 16s));
+}
+
+TEST(fault_injector, several_windows) {
+  auto f = status_fault(1.0);
+  f.during = {{10s, 20s}, {30s, 40s}};
+  fault_injector inj({f}, 1);
+  EXPECT_FALSE(inj.decide("a", 5s));
+  EXPECT_TRUE(inj.decide("a", 10s));
+  EXPECT_FALSE(inj.decide("a", 25s));
+  EXPECT_TRUE(inj.decide("a", 39s));
+  EXPECT_FALSE(inj.decide("a", 40s));
+}
+
+TEST(fault_injector, latency_distributions_stay_in_their_bounds_and_repeat_for_a_seed) {
+  plan::fault uniform;
+  uniform.kind = "latency";
+  uniform.latency.distribution = plan::latency_distribution::uniform;
+  uniform.latency.min = 50ms;
+  uniform.latency.max = 150ms;
+  plan::fault lognormal;
+  lognormal.kind = "latency";
+  lognormal.latency.distribution = plan::latency_distribution::lognormal;
+  lognormal.latency.median = 100ms;
+  lognormal.latency.sigma = 1.0;
+  lognormal.latency.cap = 400ms;
+  auto draws = [](const plan::fault& f, std::uint64_t seed) {
+    fault_injector inj({f}, seed);
+    std::vector<core::duration> out;
+    for (int i = 0; i < 2000; ++i) out.push_back(inj.decide("a", 0ms, "", [](std::string_view) { return std::string_view(); })->delay);
+    return out;
+  };
+  const auto u = draws(uniform, 7);
+  EXPECT_EQ(u, draws(uniform, 7));
+  EXPECT_NE(u, draws(uniform, 8));
+  EXPECT_GE(*std::min_element(u.begin(), u.end()), 50ms);
+  EXPECT_LE(*std::max_element(u.begin(), u.end()), 150ms);
+  const auto l = draws(lognormal, 7);
+  auto sorted = l;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_LE(sorted.back(), 400ms);
+  EXPECT_EQ(sorted.back(), 400ms) << "sigma 1 reaches the cap in 2000 draws";
+  // The median of the draws is near the plan's median (lognormal: exp(N(ln m, s)) has median m).
+  EXPECT_GT(sorted[1000], 85ms);
+  EXPECT_LT(sorted[1000], 115ms);
+}
+
+TEST(fault_injector, rate_limit_buckets_refill_in_plan_time_and_are_bounded) {
+  plan::fault f;
+  f.kind = "rate_limit";
+  f.status = 429;
+  f.limit = 10;  // a bucket of 10, one token per 100 ms
+  fault_injector inj({f}, 1);
+  auto take = [&](std::string_view key, core::duration at) {
+    return inj.decide("a", at, key, [](std::string_view) { return std::string_view(); });
+  };
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(take("k", 0ms)) << i;
+  const auto limited = take("k", 0ms);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->retry_after, std::optional<core::duration>(100ms));
+  EXPECT_DOUBLE_EQ(limited->bucket_size, 10);
+  EXPECT_EQ(limited->bucket_window, 1s);
+  EXPECT_FALSE(take("other", 0ms)) << "each credential has its own bucket";
+  EXPECT_FALSE(take("k", 100ms));
+  EXPECT_TRUE(take("k", 100ms));
+  // Invented keys beyond the bound share one overflow bucket instead of growing memory.
+  for (std::size_t i = 0; i < fault_injector::max_buckets + 20; ++i) (void)take(std::to_string(i), 1h);
+  EXPECT_TRUE(take("yet-another-key", 1h)) << "the overflow bucket is empty by now";
+}
+
 TEST(fault_injector, is_injectable_accepts_the_supported_kinds) {
   plan::fault f;
-  for (const char* kind : {"status", "latency", "hang", "malformed"}) {
+  for (const char* kind : {"status", "latency", "hang", "reset", "empty_reply", "close", "slow_body", "malformed",
+                           "outage", "rate_limit"}) {
     f.kind = kind;
     EXPECT_TRUE(is_injectable(f)) << kind;
   }
-  f.kind = "slow_body";
+  // Known kinds this version does not inject, and typed kinds without what they need to do anything.
+  for (const char* kind : {"pagination", "auth_expiry", "duplicate_delivery"}) {
+    f.kind = kind;
+    EXPECT_FALSE(is_injectable(f)) << kind;
+  }
+  f.kind = "schema_drift";
+  EXPECT_FALSE(is_injectable(f)) << "no field to drift";
+  f.drop = {"id"};
+  EXPECT_TRUE(is_injectable(f));
+  f.kind = "rate_limit";
+  f.limit = 0;
   EXPECT_FALSE(is_injectable(f));
+  f.kind = "outage";
+  f.up = 1s;
+  EXPECT_FALSE(is_injectable(f)) << "up without down";
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
+#include "server_fixture.hpp"
 #include "test_client.hpp"
 
 namespace planproof::mocks {
@@ -19,108 +20,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::test_client;
+using namespace testing;
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-constexpr std::string_view charge_body = R"({"id":"ch_1","amount":1200,"currency":"eur"})";
-constexpr std::string_view items_body = R"({"items":[{"id":1},{"id":2}],"next":null})";
-
-std::vector<route> default_routes() {
-  return {
-      {"charge", "POST", "/v1/charges", 201, std::string(charge_body), "application/json", "Idempotency-Key"},
-      {"items", "GET", "/v1/items", 200, std::string(items_body), "application/json", std::nullopt},
-      {"refund", "POST", "/v1/refunds", 200, "{}", "application/json", std::nullopt},
-  };
-}
-
-plan::fault status_fault(int status, double probability = 1.0) {
-  plan::fault f;
-  f.kind = "status";
-  f.status = status;
-  f.probability = probability;
-  return f;
-}
-
-plan::fault kind_fault(std::string kind) {
-  plan::fault f;
-  f.kind = std::move(kind);
-  return f;
-}
-
-bool parses_as_json(std::string_view text) {
-  boost::system::error_code ec;
-  (void)boost::json::parse(text, ec);
-  return !ec;
-}
-
-struct setup {
-  std::vector<route> routes = default_routes();
-  auth_requirement auth;
-  std::vector<plan::fault> faults;
-  server_options options;
-  core::time_scale scale{};
-  int threads = 1;
-};
-
-// A server listening on 127.0.0.1:0 whose io_context runs on its own thread(s), and a manual
-// clock the test moves. Only listen() gives the io_context work, so once stop() has done its job
-// run() returns by itself: that is what stop_and_join() checks.
-class running_server {
- public:
-  explicit running_server(setup s)
-      : server_(ioc_.get_executor(), clock_, clock_.now(), s.scale, std::move(s.routes), std::move(s.auth),
-                std::move(s.faults), std::move(s.options)) {
-    listen_error_ = server_.listen();
-    EXPECT_FALSE(listen_error_) << listen_error_.message();
-    EXPECT_NE(server_.port(), 0);
-    running_ = s.threads;
-    for (int i = 0; i < s.threads; ++i) {
-      threads_.emplace_back([this] {
-        ioc_.run();
-        if (--running_ == 0) all_returned_.set_value();
-      });
-    }
-  }
-  ~running_server() { stop_and_join(); }
-
-  // Stops the server; true when every io_context thread returned from run() within the deadline.
-  bool stop_and_join(std::chrono::seconds deadline = 10s) {
-    if (joined_) return true;
-    server_.stop();
-    const bool returned = finished_.wait_for(deadline) == std::future_status::ready;
-    if (!returned) ioc_.stop();  // fail, but do not hang the test binary
-    for (auto& t : threads_) t.join();
-    joined_ = true;
-    return returned;
-  }
-
-  server& srv() { return server_; }
-  core::manual_clock& clock() { return clock_; }
-  unsigned short port() const { return server_.port(); }
-
-  // The clock is read by the server thread: move it only after the requests so far were recorded
-  // (wait_for_requests takes the server's lock, which orders the two threads).
-  void advance(core::duration d, std::uint64_t requests_so_far) {
-    ASSERT_TRUE(server_.wait_for_requests(requests_so_far, 10s));
-    clock_.advance(d);
-  }
-
- private:
-  core::manual_clock clock_{core::time_point{} + 1h};  // plan time is measured from here
-  asio::io_context ioc_;
-  server server_;
-  std::error_code listen_error_;
-  std::vector<std::thread> threads_;
-  std::atomic<int> running_{0};
-  std::promise<void> all_returned_;
-  std::future<void> finished_ = all_returned_.get_future();
-  bool joined_ = false;
-};
-
-std::string header(const test_client::response& r, std::string_view name) {
-  const auto it = r.find(name);
-  return it == r.end() ? std::string("<absent>") : std::string(it->value());
-}
 
 TEST(mock_server, answers_a_route_with_its_status_body_and_content_type) {
   running_server s({});
@@ -196,7 +99,7 @@ TEST(mock_server, status_fault_sends_retry_after_in_whole_seconds_rounded_up) {
 
 TEST(mock_server, latency_fault_answers_normally_after_the_scaled_latency) {
   auto slow = kind_fault("latency");
-  slow.latency = 100ms;
+  slow.latency.value = 100ms;
   // Scale 2: the wait must be 200 ms of real time; an unscaled 100 ms wait fails the bound below.
   running_server s({.faults = {slow}, .scale = core::time_scale{2.0}});
   test_client c(s.port());
@@ -291,8 +194,7 @@ TEST(mock_server, probability_zero_never_and_one_always) {
 
 TEST(mock_server, fault_window_follows_the_injected_clock) {
   auto outage = status_fault(503);
-  outage.from = 10s;
-  outage.to = 20s;
+  outage.during = {{10s, 20s}};
   running_server s({.faults = {outage}});
   test_client c(s.port());
 
@@ -618,7 +520,7 @@ TEST(mock_server, stop_closes_a_hung_connection_and_run_returns) {
 
 TEST(mock_server, stop_interrupts_a_latency_wait) {
   auto slow = kind_fault("latency");
-  slow.latency = 1h;
+  slow.latency.value = 1h;
   running_server s({.faults = {slow}});
   test_client c(s.port());
   ASSERT_FALSE(c.send_raw("GET /v1/items HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -652,7 +554,7 @@ TEST(mock_server, listen_reports_errors_instead_of_throwing) {
 
 TEST(mock_server, faults_it_cannot_carry_out_are_ignored_and_counted) {
   auto informational = status_fault(100);
-  running_server s({.faults = {kind_fault("reset"), kind_fault("gremlins"), informational}});
+  running_server s({.faults = {kind_fault("pagination"), kind_fault("gremlins"), informational}});
   EXPECT_EQ(s.srv().ignored_faults(), 3u);
   test_client c(s.port());
   EXPECT_EQ(c.get("/v1/items").res.result_int(), 200);

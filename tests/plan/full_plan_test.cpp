@@ -321,11 +321,7 @@ TEST(unsupported_features, the_full_plan_lists_what_run_cannot_do) {
 TEST(unsupported_features, a_plan_run_can_execute_lists_nothing) {
   const auto plan = load_file(std::filesystem::path(::planproof::test::source_dir()) / "scenarios/payments.plan.yaml");
   for (const auto& f : plan.failure_modes) {
-    // The mocks cannot reset a connection yet; every other payments failure mode runs.
-    if (f.id == "connection_resets")
-      EXPECT_THAT(unsupported_features(plan, f), ElementsAre("fault 'reset'"));
-    else
-      EXPECT_THAT(unsupported_features(plan, f), IsEmpty()) << f.id;
+    EXPECT_THAT(unsupported_features(plan, f), IsEmpty()) << f.id;
   }
 }
 
@@ -346,9 +342,9 @@ TEST(unsupported_features, one_reason_each) {
               ElementsAre("per-endpoint timeout on e"));
   EXPECT_THAT(reasons("endpoints: [{id: e, direction: inbound, path: /}]"),
               ElementsAre("traffic to an inbound endpoint"));
-  EXPECT_THAT(reasons("failure_modes: [{id: f, inject: [{fault: reset}, {fault: hang}, {fault: reset}], "
+  EXPECT_THAT(reasons("failure_modes: [{id: f, inject: [{fault: pagination}, {fault: hang}, {fault: pagination}], "
                       "expect: {p99_latency: < 1s}}]"),
-              ElementsAre("fault 'reset'", "expectation 'p99_latency'"));
+              ElementsAre("fault 'pagination'", "expectation 'p99_latency'"));
 }
 
 }  // namespace

@@ -114,8 +114,9 @@ TEST(loader, reads_a_complete_plan) {
   EXPECT_EQ(status.status, 429);
   EXPECT_EQ(status.retry_after, 2s);
   EXPECT_DOUBLE_EQ(status.probability, 0.3);
-  EXPECT_EQ(status.from, 10s);
-  EXPECT_EQ(status.to, 40s);
+  ASSERT_EQ(status.during.size(), 1u);
+  EXPECT_EQ(status.during[0].from, 10s);
+  EXPECT_EQ(status.during[0].to, 40s);
   EXPECT_FALSE(status.endpoint);
   EXPECT_EQ(status.where.line, 36);
   EXPECT_EQ(status.where.column, 13);
@@ -141,15 +142,16 @@ TEST(loader, reads_a_complete_plan) {
   const auto& slow = plan.failure_modes[1];
   ASSERT_EQ(slow.inject.size(), 3u);
   EXPECT_EQ(slow.inject[0].kind, "latency");
-  EXPECT_EQ(slow.inject[0].latency, 300ms);
+  EXPECT_EQ(slow.inject[0].latency.distribution, latency_distribution::fixed);
+  EXPECT_EQ(slow.inject[0].latency.value, 300ms);
   EXPECT_EQ(slow.inject[0].endpoint, "get_payment");
   EXPECT_DOUBLE_EQ(slow.inject[0].probability, 1.0);
-  EXPECT_EQ(slow.inject[0].from, 0ms);
-  EXPECT_FALSE(slow.inject[0].to);
+  EXPECT_TRUE(slow.inject[0].during.empty());
   EXPECT_EQ(slow.inject[1].kind, "malformed");
-  EXPECT_EQ(slow.inject[1].malformed, "truncated");
+  EXPECT_EQ(slow.inject[1].malformed, malformation::truncated);
   EXPECT_DOUBLE_EQ(slow.inject[1].probability, 0.1);
-  EXPECT_EQ(slow.inject[2].kind, "reset");  // known, not runnable yet: its keys are left alone
+  EXPECT_EQ(slow.inject[2].kind, "pagination");  // known, not typed yet: its keys are kept as written
+  EXPECT_EQ(slow.inject[2].params.at("breakage").as_string(), "short_page");
   ASSERT_EQ(slow.expect.size(), 5u);
   EXPECT_EQ(slow.expect[0].op, comparison::ge);  // a bare success rate is a floor
   EXPECT_DOUBLE_EQ(slow.expect[0].value, 0.99);
@@ -227,7 +229,9 @@ TEST(loader, json_plan_reads_the_same_as_yaml) {
     for (std::size_t j = 0; j < a.inject.size(); ++j) {
       EXPECT_EQ(a.inject[j].kind, b.inject[j].kind);
       EXPECT_EQ(a.inject[j].probability, b.inject[j].probability);
-      EXPECT_EQ(a.inject[j].to, b.inject[j].to);
+      EXPECT_EQ(a.inject[j].during.size(), b.inject[j].during.size());
+      for (std::size_t w = 0; w < a.inject[j].during.size() && w < b.inject[j].during.size(); ++w)
+        EXPECT_EQ(a.inject[j].during[w].to, b.inject[j].during[w].to);
     }
     ASSERT_EQ(a.expect.size(), b.expect.size());
     for (std::size_t j = 0; j < a.expect.size(); ++j) {
@@ -373,9 +377,9 @@ TEST(loader_errors, unknown_fault_lists_the_catalog) {
   EXPECT_THAT(
       errors_of(mutate(good_yaml(), "{fault: status,", "{fault: tiemout,")),
       ElementsAre("plan.yaml:36:21: error: failure_modes[0].inject.fault: unknown fault 'tiemout' (known: "
-                  "status, latency, hang, malformed, reset, close, slow_body, schema_drift, auth_expiry, "
-                  "token_endpoint_down, rate_limit, outage, pagination, duplicate_delivery, out_of_order, "
-                  "bad_signature, burst)"));
+                  "status, latency, hang, reset, empty_reply, close, slow_body, malformed, schema_drift, "
+                  "rate_limit, outage, auth_expiry, token_endpoint_down, pagination, duplicate_delivery, "
+                  "out_of_order, bad_signature, burst)"));
   // In a list of faults the index is part of the path.
   EXPECT_THAT(errors_of(mutate(good_yaml(), "{fault: latency,", "{fault: latncy,")),
               ElementsAre(HasSubstr("plan.yaml:45:17: error: failure_modes[1].inject[0].fault: unknown fault "
@@ -456,8 +460,16 @@ TEST(loader_errors, fault_window_must_be_ordered) {
       ElementsAre("plan.yaml:36:85: error: failure_modes[0].inject.during: the window must end after it "
                   "starts, got [40s, 10s]"));
   EXPECT_THAT(errors_of(mutate(good_yaml(), "during: [10s, 40s]", "during: 10s")),
-              ElementsAre("plan.yaml:36:85: error: failure_modes[0].inject.during: expected [FROM, TO], two "
-                          "durations such as [10s, 40s], got '10s'"));
+              ElementsAre("plan.yaml:36:85: error: failure_modes[0].inject.during: expected [FROM, TO] (two "
+                          "durations such as [10s, 40s]) or a list of them, got '10s'"));
+  // Several windows: each is checked, and the error names the one that is wrong.
+  EXPECT_THAT(errors_of(mutate(good_yaml(), "during: [10s, 40s]", "during: [[10s, 20s], [30s, 25s]]")),
+              ElementsAre("plan.yaml:36:98: error: failure_modes[0].inject.during[1]: the window must end after "
+                          "it starts, got [30s, 25s]"));
+  const auto plan = load_string(mutate(good_yaml(), "during: [10s, 40s]", "during: [[10s, 20s], [30s, 40s]]"), "plan.yaml");
+  ASSERT_EQ(plan.failure_modes[0].inject[0].during.size(), 2u);
+  EXPECT_EQ(plan.failure_modes[0].inject[0].during[1].from, 30s);
+  EXPECT_EQ(plan.failure_modes[0].inject[0].starts_at(), 10s);
 }
 
 TEST(loader_errors, unsupported_version_stops_there) {
@@ -585,7 +597,7 @@ TEST(overrides, change_values_by_key_index_and_id) {
   EXPECT_DOUBLE_EQ(plan.failure_modes[0].expect[0].value, 0.5);
   EXPECT_EQ(plan.failure_modes[0].expect[0].text, ">= 0.5");
   EXPECT_THAT(plan.phases[0].failure_modes, ElementsAre("rate_limited", "slow_upstream"));
-  EXPECT_EQ(plan.failure_modes[1].inject[0].latency, 2s);
+  EXPECT_EQ(plan.failure_modes[1].inject[0].latency.value, 2s);
   EXPECT_EQ(plan.integration.system, "Adyen");
   // Phases merge with the plan's retry as overridden.
   EXPECT_THAT(retry_on_text(*plan.phases[0].retry_settings), ElementsAre("503", "timeout"));

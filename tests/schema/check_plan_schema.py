@@ -574,7 +574,7 @@ ACCEPTED = [
         {"fault": "malformed"}, {"fault": "malformed", "malformed": "truncated"},
         {"fault": "latency", "latency": "0"}])),
     ("a not yet supported fault takes any key", appending_failure_mode(
-        {"id": "outage", "inject": {"fault": "outage", "windows": [{"from": "1s"}], "status": "anything", "x": None},
+        {"id": "pages", "inject": {"fault": "pagination", "windows": [{"from": "1s"}], "status": "anything", "x": None},
          "expect": {"recovers_within": "30s", "p99_latency": {"max": "2s"}, "detected_as": "schema_error",
                     "no_duplicate_effects": None, "breaker_opens": [1, 2]}})),
     ("expectations in every form", setting(*EXPECT, value={
