@@ -31,6 +31,17 @@ fault_injector::fault_injector(std::vector<plan::fault> faults, std::uint64_t se
     }
   }
   states_.resize(faults_.size());
+  enabled_.assign(faults_.size(), true);
+}
+
+bool fault_injector::set_enabled(std::size_t index, bool enabled) noexcept {
+  if (index >= enabled_.size()) return false;
+  enabled_[index] = enabled;
+  return true;
+}
+
+void fault_injector::reset() noexcept {
+  for (auto& s : states_) s = state{};
 }
 
 // 53 random bits as a double in [0, 1): the same on every standard library, unlike
@@ -108,7 +119,7 @@ std::optional<fault_decision> fault_injector::decide_with(std::string_view endpo
   std::optional<fault_decision> chosen;
   for (std::size_t i = 0; i < faults_.size(); ++i) {
     const auto& f = faults_[i];
-    if (!in_scope(f, endpoint_id, elapsed)) continue;
+    if (!enabled_[i] || !in_scope(f, endpoint_id, elapsed)) continue;
     const auto n = ++states_[i].in_scope;
     const double p = draw();
     std::optional<core::duration> empty_for;

@@ -55,6 +55,14 @@ class fault_injector {
 
   // The faults kept, in plan order.
   std::span<const plan::fault> faults() const noexcept { return faults_; }
+
+  // A disabled fault is out of scope for every request: it neither applies, counts nor draws.
+  // Both are for `planproof serve`'s admin API; index is into faults().
+  bool set_enabled(std::size_t index, bool enabled) noexcept;
+  bool enabled(std::size_t index) const noexcept { return index < enabled_.size() && enabled_[index]; }
+  // Forgets what requests so far did: selector counts and rate-limit buckets (the generator keeps
+  // its place, so a reset does not replay the same draws).
+  void reset() noexcept;
   // How many faults of the plan were dropped because is_injectable() said no.
   std::size_t ignored() const noexcept { return ignored_; }
 
@@ -82,6 +90,7 @@ class fault_injector {
 
   std::vector<plan::fault> faults_;
   std::vector<state> states_;  // parallel to faults_
+  std::vector<bool> enabled_;  // parallel to faults_
   std::mt19937_64 rng_;
   std::size_t ignored_ = 0;
   bool header_keys_ = false;   // some rate_limit fault keys its buckets by a header

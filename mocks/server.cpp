@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
+#include <climits>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -128,6 +130,8 @@ struct decision {
   int chunks = 1;                        // dribble
   core::duration spread{};               // dribble: real time over which the body is sent
   bool stopped = false;                  // the server is stopping: drop the connection
+  std::uint64_t generation = 0;          // which records_ the request's record went into...
+  std::size_t record = SIZE_MAX;         // ...and where (SIZE_MAX: not kept)
 
   const canned_response* answer() const noexcept { return owned ? &*owned : response; }
 };
@@ -141,6 +145,7 @@ struct stored_record {
   fate outcome = fate::answered;
   std::string request_line;  // "METHOD target"
   std::string idempotency_key;
+  core::duration latency{};
 };
 
 // One accepted connection. Everything here is touched on its strand only.
@@ -258,6 +263,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       }
       drifted_.push_back(std::move(drifted));
     }
+    injected_.assign(kinds_.size(), 0);
     if (beast::iequals(auth_.header, "Authorization")) {
       const std::pair<std::string_view, std::string_view> challenge[] = {
           {"WWW-Authenticate", R"(Bearer error="invalid_token")"}};
@@ -345,6 +351,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       r.fault = std::string(to_string(s.fault));
       r.idempotency_key = s.idempotency_key;
       r.outcome = s.outcome;
+      r.latency = s.latency;
       out.push_back(std::move(r));
     }
     return out;
@@ -359,6 +366,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
     return ok;
   }
   bool requests_at_least(std::uint64_t n) const { return request_count_.load() >= n; }
+  bool answers_at_least(std::uint64_t n) const { return metrics_.answered >= n; }  // locked
   bool connections_at_most(std::size_t n) const { return connections_.size() <= n; }  // locked
 
  private:
@@ -459,6 +467,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       }
 
       const auto& req = parser.get();
+      const auto read_at = steady::now();
       const decision d = self->decide(req);
       if (d.stopped) co_return;
       switch (d.act) {
@@ -491,6 +500,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       } else if (co_await write(*c, answer, connection_header, head_only)) {
         co_return;
       }
+      self->answered(d, answer.status, steady::now() - read_at);
       if (!keep_alive) {
         co_await linger(opt, *c);
         co_return;
@@ -641,6 +651,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       if (const auto chosen = injector_.decide(r->spec.endpoint_id, elapsed, credential, header)) {
         apply(*chosen, *r, d);
         rec.fault = kinds_[chosen->index];
+        ++injected_[chosen->index];
       }
     }
     rec.at = elapsed;
@@ -648,9 +659,62 @@ class server_state : public std::enable_shared_from_this<server_state> {
     const bool sent = answer != nullptr && d.act != action::hang && d.act != action::reset && d.act != action::empty_reply;
     rec.status = static_cast<std::int16_t>(sent ? answer->status : 0);
     rec.outcome = d.outcome;
-    append(std::move(rec));
+    d.generation = generation_;
+    d.record = append(std::move(rec));
     return d;
   }
+
+  // The answer to a decided request was written: its latency goes into its record and the totals.
+  void answered(const decision& d, int status, steady::duration real) {
+    const auto latency = std::chrono::duration_cast<core::duration>(real);
+    std::lock_guard lock(mutex_);
+    if (d.generation != generation_) return;  // reset meanwhile
+    if (d.record < records_.size()) records_[d.record].latency = latency;
+    const double seconds = core::to_seconds(latency);
+    auto& m = metrics_;
+    for (std::size_t i = 0; i < m.bucket_bounds.size(); ++i) {
+      if (seconds <= m.bucket_bounds[i]) ++m.bucket_counts[i];
+    }
+    ++m.answered;
+    m.latency_sum += seconds;
+    (void)status;
+    if (waiters_ > 0) changed_.notify_all();
+  }
+
+  // --- for server's public interface ---------------------------------------------------------------
+ public:
+  std::vector<fault_state> fault_states() const {
+    std::lock_guard lock(mutex_);
+    std::vector<fault_state> out;
+    const auto faults = injector_.faults();
+    for (std::size_t i = 0; i < faults.size(); ++i) {
+      out.push_back({i, faults[i].kind, faults[i].endpoint, injector_.enabled(i), injected_[i]});
+    }
+    return out;
+  }
+
+  bool set_fault_enabled(std::size_t index, bool enabled) {
+    std::lock_guard lock(mutex_);
+    return injector_.set_enabled(index, enabled);
+  }
+
+  void reset() {
+    std::lock_guard lock(mutex_);
+    ++generation_;
+    records_.clear();
+    metrics_ = server_metrics{};
+    std::fill(injected_.begin(), injected_.end(), 0);
+    injector_.reset();
+    request_count_.store(0);
+    dropped_.store(0);
+  }
+
+  server_metrics metrics() const {
+    std::lock_guard lock(mutex_);
+    return metrics_;
+  }
+
+ private:
 
   // What fault `chosen` does to a request for route `r`.
   void apply(const fault_decision& chosen, const compiled_route& r, decision& d) const {
@@ -757,14 +821,24 @@ class server_state : public std::enable_shared_from_this<server_state> {
     return true;
   }
 
-  void append(stored_record&& rec) {  // mutex_ held
+  // Keeps the record (when there is room) and counts it; returns where it went, SIZE_MAX if dropped.
+  std::size_t append(stored_record&& rec) {  // mutex_ held
+    auto& m = metrics_;
+    ++m.requests;
+    ++m.by_endpoint[rec.route >= 0 ? routes_[static_cast<std::size_t>(rec.route)].spec.endpoint_id : std::string()];
+    ++m.by_status[rec.status];
+    ++m.by_fate[std::string(to_string(rec.outcome))];
+    if (rec.fault != fault_kind::none) ++m.by_fault[std::string(to_string(rec.fault))];
+    std::size_t at = SIZE_MAX;
     if (records_.size() < options_.max_records) {
+      at = records_.size();
       records_.push_back(std::move(rec));
     } else {
       dropped_.fetch_add(1);
     }
     request_count_.fetch_add(1);
     if (waiters_ > 0) changed_.notify_all();
+    return at;
   }
 
   std::shared_ptr<connection> add(tcp::socket socket) {
@@ -814,6 +888,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
   mutable int waiters_ = 0;
   fault_injector injector_;
   std::deque<stored_record> records_;  // a deque never copies old records while the lock is held
+  std::uint64_t generation_ = 0;       // bumped by reset(): decisions made before it are not recorded again
+  server_metrics metrics_;
+  std::vector<std::uint64_t> injected_;  // parallel to injector_.faults()
   bool stopped_ = false;
   bool listening_ = false;
   std::unordered_map<std::uint64_t, std::weak_ptr<connection>> connections_;
@@ -844,9 +921,17 @@ std::uint64_t server::request_count() const noexcept { return state_->request_co
 std::uint64_t server::dropped_records() const noexcept { return state_->dropped_records(); }
 std::size_t server::open_connections() const { return state_->open_connections(); }
 std::size_t server::ignored_faults() const noexcept { return state_->ignored_faults(); }
+std::vector<fault_state> server::faults() const { return state_->fault_states(); }
+bool server::set_fault_enabled(std::size_t index, bool enabled) { return state_->set_fault_enabled(index, enabled); }
+void server::reset() { state_->reset(); }
+server_metrics server::metrics() const { return state_->metrics(); }
 
 bool server::wait_for_requests(std::uint64_t count, core::duration timeout) const {
   return state_->wait(timeout, [&] { return state_->requests_at_least(count); });
+}
+
+bool server::wait_for_answers(std::uint64_t count, core::duration timeout) const {
+  return state_->wait(timeout, [&] { return state_->answers_at_least(count); });
 }
 
 bool server::wait_for_open_connections_at_most(std::size_t count, core::duration timeout) const {

@@ -4,7 +4,9 @@
 // per request. Every request is recorded.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +82,33 @@ struct request_record {
   std::string fault;           // fault kind applied, "" when none
   std::string idempotency_key; // value of the route's idempotency header, "" if absent
   fate outcome = fate::answered;
+  // Real time from the request read to the last byte of the answer written; zero when nothing
+  // was answered (hang, reset...) or the answer could not be written.
+  core::duration latency{};
+};
+
+// A fault of the server and what it has done (for `planproof serve`'s admin API).
+struct fault_state {
+  std::size_t index = 0;  // into the faults the server kept, in plan order
+  std::string kind;
+  std::optional<std::string> endpoint;
+  bool enabled = true;
+  std::uint64_t injected = 0;
+};
+
+// Running totals since the server started (or was reset), kept whatever max_records drops.
+struct server_metrics {
+  std::uint64_t requests = 0;
+  std::map<std::string, std::uint64_t> by_endpoint;  // "" = no route
+  std::map<int, std::uint64_t> by_status;            // 0 = nothing answered
+  std::map<std::string, std::uint64_t> by_fault;     // fault kind -> requests it hit
+  std::map<std::string, std::uint64_t> by_fate;
+  // Answer latency (real seconds) as a cumulative histogram: bucket_counts[i] answers took at most
+  // bucket_bounds[i]; answered counts them all, latency_sum adds them up.
+  static constexpr std::array<double, 11> bucket_bounds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  std::array<std::uint64_t, 11> bucket_counts{};
+  std::uint64_t answered = 0;
+  double latency_sum = 0;
 };
 
 namespace detail {
@@ -116,10 +145,20 @@ class server {
   std::size_t open_connections() const;
   std::size_t ignored_faults() const noexcept;
 
+  // The faults kept and what each did; turning one off or on takes effect for the next request.
+  std::vector<fault_state> faults() const;
+  bool set_fault_enabled(std::size_t index, bool enabled);  // false: no such fault
+  // Forgets records, totals, selector counts and rate-limit buckets, as if the server had just
+  // started; plan time keeps running. Requests in flight finish but are not recorded again.
+  void reset();
+  server_metrics metrics() const;
+
   // Block the calling thread (never an executor thread) until the condition holds or `timeout`
   // (real time) passes; true when it holds. For tests and the runner's "upstream saw N requests".
   bool wait_for_requests(std::uint64_t count, core::duration timeout) const;
   bool wait_for_open_connections_at_most(std::size_t count, core::duration timeout) const;
+  // Until `count` answers have been written to the end (their latency is then known).
+  bool wait_for_answers(std::uint64_t count, core::duration timeout) const;
 
  private:
   std::shared_ptr<detail::server_state> state_;

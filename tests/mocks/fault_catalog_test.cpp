@@ -244,3 +244,68 @@ TEST(fault_catalog, first_n_requests_fail_then_the_rest_succeed) {
 
 }  // namespace
 }  // namespace planproof::mocks
+
+namespace planproof::mocks {
+namespace {
+
+TEST(mock_admin, faults_can_be_turned_off_and_on_at_run_time) {
+  auto f = status_fault(503);
+  f.endpoint = "items";
+  running_server s({.faults = {f}});
+  test_client c(s.port());
+  EXPECT_EQ(c.get("/v1/items").res.result_int(), 503);
+  ASSERT_TRUE(s.srv().set_fault_enabled(0, false));
+  EXPECT_EQ(c.get("/v1/items").res.result_int(), 200);
+  ASSERT_TRUE(s.srv().set_fault_enabled(0, true));
+  EXPECT_EQ(c.get("/v1/items").res.result_int(), 503);
+  EXPECT_FALSE(s.srv().set_fault_enabled(7, false));
+  const auto faults = s.srv().faults();
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(faults[0].kind, "status");
+  EXPECT_EQ(faults[0].endpoint, "items");
+  EXPECT_TRUE(faults[0].enabled);
+  EXPECT_EQ(faults[0].injected, 2u);
+}
+
+TEST(mock_admin, metrics_count_every_request_and_time_every_answer) {
+  auto f = status_fault(503);
+  f.every = 2;
+  running_server s({.faults = {f}});
+  test_client c(s.port());
+  for (int i = 0; i < 4; ++i) (void)c.get("/v1/items");
+  (void)c.get("/nowhere");
+  ASSERT_TRUE(s.srv().wait_for_answers(5, 10s));
+  const auto m = s.srv().metrics();
+  EXPECT_EQ(m.requests, 5u);
+  EXPECT_EQ(m.by_endpoint.at("items"), 4u);
+  EXPECT_EQ(m.by_endpoint.at(""), 1u);
+  EXPECT_EQ(m.by_status.at(200), 2u);
+  EXPECT_EQ(m.by_status.at(503), 2u);
+  EXPECT_EQ(m.by_status.at(404), 1u);
+  EXPECT_EQ(m.by_fault.at("status"), 2u);
+  EXPECT_EQ(m.by_fate.at("not_found"), 1u);
+  EXPECT_EQ(m.answered, 5u);
+  EXPECT_EQ(m.bucket_counts.back(), 5u) << "every answer took less than 10 s";
+  EXPECT_GT(m.latency_sum, 0.0);
+  for (const auto& r : s.srv().records()) EXPECT_GT(r.latency, core::duration::zero());
+}
+
+TEST(mock_admin, reset_forgets_records_totals_and_fault_state) {
+  auto f = status_fault(500);
+  f.first = 1;
+  running_server s({.faults = {f}});
+  test_client c(s.port());
+  EXPECT_EQ(c.get("/v1/items").res.result_int(), 500);
+  EXPECT_EQ(c.get("/v1/items").res.result_int(), 200);
+  s.srv().reset();
+  EXPECT_TRUE(s.srv().records().empty());
+  EXPECT_EQ(s.srv().metrics().requests, 0u);
+  EXPECT_EQ(s.srv().request_count(), 0u);
+  EXPECT_EQ(s.srv().faults().at(0).injected, 0u);
+  // "The first request" again: the selector's count started over.
+  EXPECT_EQ(c.get("/v1/items").res.result_int(), 500);
+  EXPECT_EQ(s.srv().records().size(), 1u);
+}
+
+}  // namespace
+}  // namespace planproof::mocks
