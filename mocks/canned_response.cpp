@@ -39,6 +39,26 @@ canned_response make_canned_response(int status, std::string_view content_type, 
   return r;
 }
 
+canned_response from_beast(const boost::beast::http::response<boost::beast::http::string_body>& r) {
+  canned_response out;
+  out.status = static_cast<int>(r.result_int());
+  auto reason = r.reason();
+  if (reason.empty()) reason = boost::beast::http::obsolete_reason(r.result());
+  out.head.append("HTTP/1.1 ").append(std::to_string(out.status)).append(" ").append(reason.data(), reason.size());
+  out.head.append("\r\nServer: planproof-mock\r\n");
+  bool has_length = false;
+  for (const auto& field : r) {
+    if (field.name() == boost::beast::http::field::connection || field.name() == boost::beast::http::field::server)
+      continue;
+    has_length = has_length || field.name() == boost::beast::http::field::content_length;
+    out.head.append(field.name_string().data(), field.name_string().size()).append(": ");
+    out.head.append(field.value().data(), field.value().size()).append("\r\n");
+  }
+  if (!has_length) out.head.append("Content-Length: ").append(std::to_string(r.body().size())).append("\r\n");
+  out.body = r.body();
+  return out;
+}
+
 canned_response make_json_error(int status, std::string_view code, header_list extra_headers) {
   std::string body = R"({"error":")";
   body.append(code).append(R"("})");

@@ -8,6 +8,9 @@
 #include <string_view>
 #include <utility>
 
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
 #include "core/units.hpp"
 
 namespace planproof::mocks {
@@ -25,6 +28,10 @@ using header_list = std::span<const std::pair<std::string_view, std::string_view
 // An HTTP/1.1 response with Content-Length; `content_type` empty = no Content-Type header.
 canned_response make_canned_response(int status, std::string_view content_type, std::string body,
                                      header_list extra_headers = {});
+
+// A response built elsewhere (the token endpoint's), as bytes the server writes like its own:
+// its headers but Connection, which the server adds per request.
+canned_response from_beast(const boost::beast::http::response<boost::beast::http::string_body>& r);
 
 // A JSON error body `{"error":"<code>"}` with its status.
 canned_response make_json_error(int status, std::string_view code, header_list extra_headers = {});

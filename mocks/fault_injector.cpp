@@ -16,6 +16,8 @@ bool is_injectable(const plan::fault& f) noexcept {
   if (f.kind == "rate_limit") return f.limit > 0 && f.status >= 200 && f.status <= 999;
   if (f.kind == "outage") return f.status >= 200 && f.status <= 999 && f.up.has_value() == f.down.has_value();
   if (f.kind == "schema_drift") return !f.drop.empty() || !f.rename.empty() || !f.retype.empty() || !f.add.empty();
+  if (f.kind == "auth_expiry") return true;
+  if (f.kind == "token_endpoint_down") return f.status == 0 ? f.delay.has_value() : f.status >= 200 && f.status <= 999;
   return f.kind == "hang" || f.kind == "reset" || f.kind == "empty_reply" || f.kind == "close" ||
          f.kind == "malformed";
 }
@@ -74,6 +76,8 @@ core::duration fault_injector::draw_latency(const plan::latency_spec& l) {
 
 bool fault_injector::in_scope(const plan::fault& f, std::string_view endpoint_id,
                               core::duration elapsed) const noexcept {
+  if ((f.kind == "token_endpoint_down") != (endpoint_id == token_endpoint)) return false;
+  if (f.kind == "auth_expiry" && f.expire_after) return false;  // applied when tokens are issued
   if (f.endpoint && *f.endpoint != endpoint_id) return false;
   if (f.during.empty()) return true;
   return std::any_of(f.during.begin(), f.during.end(), [&](const plan::time_window& w) { return w.contains(elapsed); });
@@ -140,6 +144,17 @@ std::optional<fault_decision> fault_injector::decide_with(std::string_view endpo
     chosen = d;
   }
   return chosen;
+}
+
+std::optional<core::duration> fault_injector::early_expiry(core::duration elapsed) const noexcept {
+  for (std::size_t i = 0; i < faults_.size(); ++i) {
+    const auto& f = faults_[i];
+    if (!enabled_[i] || f.kind != "auth_expiry" || !f.expire_after) continue;
+    const bool now = f.during.empty() ||
+                     std::any_of(f.during.begin(), f.during.end(), [&](const auto& w) { return w.contains(elapsed); });
+    if (now) return f.expire_after;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::size_t> fault_injector::decide(std::string_view endpoint_id, core::duration elapsed) {

@@ -53,6 +53,14 @@ class fault_injector {
   // For callers with no rate-limit key: the index of the fault applied.
   std::optional<std::size_t> decide(std::string_view endpoint_id, core::duration elapsed);
 
+  // The endpoint id the server decides OAuth token requests under: only token_endpoint_down faults
+  // apply there, and they apply nowhere else.
+  static constexpr std::string_view token_endpoint = "\x01token";
+
+  // How long tokens issued now live when an enabled auth_expiry fault with expire_after is in
+  // its window (none: the full lifetime). Takes no draw: it is a state of the run, not a request's.
+  std::optional<core::duration> early_expiry(core::duration elapsed) const noexcept;
+
   // The faults kept, in plan order.
   std::span<const plan::fault> faults() const noexcept { return faults_; }
 

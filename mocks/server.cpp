@@ -12,6 +12,7 @@
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -59,6 +60,8 @@ std::string_view to_string(fate f) noexcept {
     case fate::cut: return "cut";
     case fate::dribbled: return "dribbled";
     case fate::rate_limited: return "rate_limited";
+    case fate::replayed: return "replayed";
+    case fate::key_conflict: return "key_conflict";
   }
   return "answered";
 }
@@ -72,7 +75,8 @@ constexpr std::string_view crlf = "\r\n";
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 
 enum class fault_kind : std::uint8_t {
-  none, status, latency, hang, reset, empty_reply, close, slow_body, malformed, schema_drift, rate_limit, outage
+  none, status, latency, hang, reset, empty_reply, close, slow_body, malformed, schema_drift, rate_limit, outage,
+  auth_expiry, token_endpoint_down
 };
 
 std::string_view to_string(fault_kind k) noexcept {
@@ -89,6 +93,8 @@ std::string_view to_string(fault_kind k) noexcept {
     case fault_kind::schema_drift: return "schema_drift";
     case fault_kind::rate_limit: return "rate_limit";
     case fault_kind::outage: return "outage";
+    case fault_kind::auth_expiry: return "auth_expiry";
+    case fault_kind::token_endpoint_down: return "token_endpoint_down";
   }
   return "";
 }
@@ -96,7 +102,8 @@ std::string_view to_string(fault_kind k) noexcept {
 fault_kind kind_of(const plan::fault& f) noexcept {
   for (auto k : {fault_kind::status, fault_kind::latency, fault_kind::hang, fault_kind::reset, fault_kind::empty_reply,
                  fault_kind::close, fault_kind::slow_body, fault_kind::malformed, fault_kind::schema_drift,
-                 fault_kind::rate_limit, fault_kind::outage}) {
+                 fault_kind::rate_limit, fault_kind::outage, fault_kind::auth_expiry,
+                 fault_kind::token_endpoint_down}) {
     if (f.kind == to_string(k)) return k;
   }
   return fault_kind::none;  // unreachable: fault_injector keeps injectable kinds only
@@ -106,6 +113,8 @@ fault_kind kind_of(const plan::fault& f) noexcept {
 struct compiled_route {
   route spec;
   canned_response normal;
+  canned_response replayed;  // the normal answer marked as a replay of a stored one
+  bool unsafe = false;       // a method whose repetition repeats its effect: POST, PATCH
   std::array<canned_response, 4> malformed;  // by plan::malformation
 };
 
@@ -130,6 +139,7 @@ struct decision {
   int chunks = 1;                        // dribble
   core::duration spread{};               // dribble: real time over which the body is sent
   bool stopped = false;                  // the server is stopping: drop the connection
+  std::string running_key;               // an Idempotency-Key whose first request this is, until answered
   std::uint64_t generation = 0;          // which records_ the request's record went into...
   std::size_t record = SIZE_MAX;         // ...and where (SIZE_MAX: not kept)
 
@@ -145,7 +155,10 @@ struct stored_record {
   fate outcome = fate::answered;
   std::string request_line;  // "METHOD target"
   std::string idempotency_key;
+  std::string request_id;
   core::duration latency{};
+  bool effect = false;
+  bool duplicate_effect = false;
 };
 
 // One accepted connection. Everything here is touched on its strand only.
@@ -227,6 +240,10 @@ class server_state : public std::enable_shared_from_this<server_state> {
                      [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
       compiled_route c;
       c.normal = make_canned_response(r.status, r.content_type, r.body);
+      const std::pair<std::string_view, std::string_view> replay_marker[] = {{"Idempotent-Replayed", "true"}};
+      c.replayed = make_canned_response(r.status, r.content_type, r.body, replay_marker);
+      // PUT and DELETE are idempotent by definition: applying one twice is applying it once.
+      c.unsafe = r.method == "POST" || r.method == "PATCH";
       using plan::malformation;
       c.malformed[static_cast<std::size_t>(malformation::truncated)] =
           make_canned_response(r.status, r.content_type, truncate_body(r.body));
@@ -242,7 +259,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
     for (const auto& f : injector_.faults()) {
       const auto kind = kind_of(f);
       kinds_.push_back(kind);
-      const bool error_status = kind == fault_kind::status || (kind == fault_kind::outage && f.outage == plan::outage_mode::status);
+      const bool error_status = kind == fault_kind::status ||
+                                (kind == fault_kind::outage && f.outage == plan::outage_mode::status) ||
+                                (kind == fault_kind::token_endpoint_down && f.status != 0);
       if (error_status && f.retry_after && f.retry_after_as == plan::retry_after_format::seconds) {
         const std::string seconds = retry_after_value(*f.retry_after);
         const std::pair<std::string_view, std::string_view> retry_after[] = {{"Retry-After", seconds}};
@@ -264,6 +283,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       drifted_.push_back(std::move(drifted));
     }
     injected_.assign(kinds_.size(), 0);
+    if (auth_.oauth2) tokens_ = std::make_unique<token_authority>(*auth_.oauth2, clock_);
     if (beast::iequals(auth_.header, "Authorization")) {
       const std::pair<std::string_view, std::string_view> challenge[] = {
           {"WWW-Authenticate", R"(Bearer error="invalid_token")"}};
@@ -342,6 +362,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       request_record r;
       r.at = s.at;
       if (s.route >= 0) r.endpoint_id = routes_[static_cast<std::size_t>(s.route)].spec.endpoint_id;
+      if (s.route == token_route) r.endpoint_id = "(token)";
       const auto space = s.request_line.find(' ');
       if (space != std::string::npos) {
         r.method = s.request_line.substr(0, space);
@@ -352,6 +373,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
       r.idempotency_key = s.idempotency_key;
       r.outcome = s.outcome;
       r.latency = s.latency;
+      r.request_id = s.request_id;
+      r.effect = s.effect;
+      r.duplicate_effect = s.duplicate_effect;
       out.push_back(std::move(r));
     }
     return out;
@@ -470,6 +494,13 @@ class server_state : public std::enable_shared_from_this<server_state> {
       const auto read_at = steady::now();
       const decision d = self->decide(req);
       if (d.stopped) co_return;
+      // However this request ends (answered, or the connection gone), its idempotency key stops
+      // being "in use" then.
+      struct key_release {
+        server_state& state;
+        const decision& d;
+        ~key_release() { state.finish_key_locked(d); }
+      } release{*self, d};
       switch (d.act) {
         case action::hang: co_await hold(opt, *c); co_return;
         case action::reset: reset(*c); co_return;
@@ -603,7 +634,29 @@ class server_state : public std::enable_shared_from_this<server_state> {
     return nullptr;
   }
 
-  bool authorized(const http::request<http::string_body>& req) const noexcept {
+  // Whether the request's credential passes; when it does not, `refusal` says how to answer.
+  bool authorized(const http::request<http::string_body>& req, decision& refusal) const {
+    if (tokens_) {
+      const auto access = tokens_->authorize(req);
+      if (access.granted()) return true;
+      const std::string challenge = bearer_challenge(access);
+      const std::pair<std::string_view, std::string_view> headers[] = {{"WWW-Authenticate", challenge}};
+      refusal.owned = make_json_error(static_cast<int>(access.status()), to_string(access.verdict), headers);
+      return false;
+    }
+    if (auth_.hmac) {
+      const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+      const auto check = verify_signed_request(*auth_.hmac, req, auth_.hmac_key, now);
+      if (check.ok()) return true;
+      refusal.owned = make_json_error(401, "invalid_signature_" + std::string(core::to_string(check.verdict)));
+      return false;
+    }
+    if (credential_ok(req)) return true;
+    refusal.response = &unauthorized_;
+    return false;
+  }
+
+  bool credential_ok(const http::request<http::string_body>& req) const noexcept {
     if (auth_.header.empty()) return true;
     const auto it = req.find(auth_.header);
     if (it == req.end()) return false;
@@ -616,6 +669,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
   decision decide(const http::request<http::string_body>& req) {
     const std::string_view target(req.target());
     const std::string_view method(req.method_string());
+    if (tokens_ && method == "POST" && target.substr(0, target.find('?')) == auth_.token_path) return decide_token(req);
     const auto* r = find_route(method, target.substr(0, target.find('?')));
 
     decision d;
@@ -631,9 +685,11 @@ class server_state : public std::enable_shared_from_this<server_state> {
         const auto it = req.find(*r->spec.idempotency_header);
         if (it != req.end()) rec.idempotency_key = it->value();
       }
-      if (!authorized(req)) {
+      if (const auto it = req.find("X-Request-Id"); it != req.end() && it->value().size() <= 128) {
+        rec.request_id = it->value();
+      }
+      if (!authorized(req, d)) {
         d.outcome = fate::unauthorized;
-        d.response = &unauthorized_;
       } else {
         d.outcome = fate::answered;
         d.response = &r->normal;
@@ -648,11 +704,13 @@ class server_state : public std::enable_shared_from_this<server_state> {
       const std::string_view credential =
           auth_.header.empty() ? std::string_view() : std::string_view(req[auth_.header]);
       const auto header = [&](std::string_view name) { return std::string_view(req[name]); };
+      if (tokens_) current_request_token_ = bearer_token(req);
       if (const auto chosen = injector_.decide(r->spec.endpoint_id, elapsed, credential, header)) {
         apply(*chosen, *r, d);
         rec.fault = kinds_[chosen->index];
         ++injected_[chosen->index];
       }
+      if (r->unsafe) account_effect(*r, req.body(), rec, d);
     }
     rec.at = elapsed;
     const auto* answer = d.answer();
@@ -661,6 +719,105 @@ class server_state : public std::enable_shared_from_this<server_state> {
     rec.outcome = d.outcome;
     d.generation = generation_;
     d.record = append(std::move(rec));
+    return d;
+  }
+
+  // A request to the OAuth token endpoint: only token_endpoint_down faults apply here (a failing or
+  // slow authorization server), and tokens issued while an auth_expiry fault with expire_after is
+  // in its window live only that long.
+  decision decide_token(const http::request<http::string_body>& req) {
+    decision d;
+    stored_record rec;
+    rec.route = token_route;
+    rec.request_line.append(req.method_string()).append(" ").append(req.target());
+    bool issue = true;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return decision{.stopped = true};
+      const core::duration elapsed = clock_.now() - origin_;
+      rec.at = elapsed;
+      tokens_->set_early_expiry(injector_.early_expiry(elapsed));
+      if (const auto chosen = injector_.decide(fault_injector::token_endpoint, elapsed, "",
+                                               [](std::string_view) { return std::string_view(); })) {
+        const auto& f = injector_.faults()[chosen->index];
+        rec.fault = kinds_[chosen->index];
+        ++injected_[chosen->index];
+        if (f.delay) d.delay = std::min(scale_.to_real(*f.delay), options_.hang_limit);
+        if (f.status != 0) {
+          issue = false;
+          d.outcome = fate::fault_status;
+          d.response = &fault_responses_[chosen->index];
+          if (f.retry_after && f.retry_after_as == plan::retry_after_format::http_date) d.owned = dated_error(f);
+        } else {
+          d.outcome = fate::delayed;
+        }
+      }
+    }
+    // Issued outside the lock: the authority has its own, and a token is never logged.
+    if (issue) d.owned = from_beast(tokens_->handle_token_request(req));
+    std::lock_guard lock(mutex_);
+    if (stopped_) return decision{.stopped = true};
+    rec.status = static_cast<std::int16_t>(d.answer()->status);
+    rec.outcome = d.outcome == fate::answered && d.answer()->status >= 400 ? fate::unauthorized : d.outcome;
+    d.generation = generation_;
+    d.record = append(std::move(rec));
+    return d;
+  }
+
+  // Idempotency and side effects (mutex_ held). A request turned away in front of the backend (a
+  // status, rate-limit or outage fault) changes nothing; anything else on an unsafe route reached
+  // it, even when its answer was then lost (reset, hang) or broken (malformed, cut): that is the
+  // case a retry must not turn into a second payment. With an idempotency key the mock behaves as
+  // the big APIs do: the first answer is stored and replayed for the same key and body, another
+  // body under the same key is a 422, and a repeat while the first is still running is a 409.
+  void account_effect(const compiled_route& r, std::string_view body, stored_record& rec, decision& d) {
+    const bool turned_away = d.outcome == fate::fault_status || d.outcome == fate::rate_limited ||
+                             d.outcome == fate::unauthorized;
+    if (turned_away) return;
+    const auto hash = std::hash<std::string_view>{}(body);
+    if (!rec.idempotency_key.empty()) {
+      auto it = keys_.find(rec.idempotency_key);
+      if (it != keys_.end()) {
+        if (it->second.body_hash != hash) {
+          d = conflict(d, &key_reused_);
+        } else if (it->second.running > 0) {
+          d = conflict(d, &key_in_flight_);
+        } else {
+          // The stored answer again; a fault that breaks answers on the wire still breaks it.
+          if (d.outcome == fate::answered) {
+            d.outcome = fate::replayed;
+            d.response = &r.replayed;
+          }
+          ++metrics_.replays;
+        }
+        rec.outcome = d.outcome;
+        return;
+      }
+      if (keys_.size() >= options_.max_idempotency_keys && !key_order_.empty()) {
+        keys_.erase(key_order_.front());
+        key_order_.pop_front();
+      }
+      // "Still running" is the backend's own time, which a latency fault stands for; a body that
+      // is slow on the wire or lost after the fact was processed already.
+      const bool running = d.delay > core::duration::zero();
+      keys_.emplace(rec.idempotency_key, stored_key{hash, running ? 1 : 0});
+      key_order_.push_back(rec.idempotency_key);
+      d.running_key = running ? rec.idempotency_key : std::string();
+    }
+    rec.effect = true;
+    ++metrics_.side_effects;
+    const std::string& identity = !rec.idempotency_key.empty() ? rec.idempotency_key : rec.request_id;
+    if (!identity.empty() && !effects_.emplace(identity).second) {
+      rec.duplicate_effect = true;
+      ++metrics_.duplicate_effects;
+    }
+  }
+
+  static decision conflict(const decision& from, const canned_response* answer) {
+    decision d;
+    d.outcome = fate::key_conflict;
+    d.response = answer;
+    d.generation = from.generation;
     return d;
   }
 
@@ -683,6 +840,18 @@ class server_state : public std::enable_shared_from_this<server_state> {
 
   // --- for server's public interface ---------------------------------------------------------------
  public:
+  // The first request of an idempotency key is no longer running (answered, or its connection gone).
+  void finish_key(const decision& d) {  // mutex_ held
+    if (d.running_key.empty()) return;
+    if (auto it = keys_.find(d.running_key); it != keys_.end() && it->second.running > 0) --it->second.running;
+  }
+
+  void finish_key_locked(const decision& d) {
+    if (d.running_key.empty()) return;
+    std::lock_guard lock(mutex_);
+    finish_key(d);
+  }
+
   std::vector<fault_state> fault_states() const {
     std::lock_guard lock(mutex_);
     std::vector<fault_state> out;
@@ -703,6 +872,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
     ++generation_;
     records_.clear();
     metrics_ = server_metrics{};
+    keys_.clear();
+    key_order_.clear();
+    effects_.clear();
     std::fill(injected_.begin(), injected_.end(), 0);
     injector_.reset();
     request_count_.store(0);
@@ -717,7 +889,13 @@ class server_state : public std::enable_shared_from_this<server_state> {
  private:
 
   // What fault `chosen` does to a request for route `r`.
-  void apply(const fault_decision& chosen, const compiled_route& r, decision& d) const {
+  static std::string bearer_token(const http::request<http::string_body>& req) {
+    const std::string_view value = req[http::field::authorization];
+    if (value.size() < 7 || !beast::iequals(value.substr(0, 7), "Bearer ")) return {};
+    return std::string(value.substr(7));
+  }
+
+  void apply(const fault_decision& chosen, const compiled_route& r, decision& d) {
     const auto& f = injector_.faults()[chosen.index];
     const auto i = chosen.index;
     switch (kinds_[i]) {
@@ -778,6 +956,22 @@ class server_state : public std::enable_shared_from_this<server_state> {
         d.outcome = fate::rate_limited;
         d.owned = rate_limited(f, chosen);
         break;
+      case fault_kind::auth_expiry:
+        d.outcome = fate::unauthorized;
+        d.response = &unauthorized_;
+        if (tokens_) {
+          // The credential dies here: this request and every later one with it get 401 until a
+          // new token is fetched.
+          const auto presented = current_request_token_;
+          tokens_->revoke(presented);
+          const std::pair<std::string_view, std::string_view> challenge[] = {
+              {"WWW-Authenticate", R"(Bearer error="invalid_token", error_description="The access token was revoked")"}};
+          d.response = nullptr;
+          d.owned = make_json_error(401, "invalid_token", challenge);
+        }
+        break;
+      case fault_kind::token_endpoint_down:
+        break;  // applies to the token route only (decide_token)
       case fault_kind::none:
         break;
     }
@@ -825,7 +1019,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
   std::size_t append(stored_record&& rec) {  // mutex_ held
     auto& m = metrics_;
     ++m.requests;
-    ++m.by_endpoint[rec.route >= 0 ? routes_[static_cast<std::size_t>(rec.route)].spec.endpoint_id : std::string()];
+    ++m.by_endpoint[rec.route >= 0                ? routes_[static_cast<std::size_t>(rec.route)].spec.endpoint_id
+                    : rec.route == token_route ? std::string("(token)")
+                                               : std::string()];
     ++m.by_status[rec.status];
     ++m.by_fate[std::string(to_string(rec.outcome))];
     if (rec.fault != fault_kind::none) ++m.by_fault[std::string(to_string(rec.fault))];
@@ -866,6 +1062,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
   const core::time_scale scale_;
   const server_options options_;
   const auth_requirement auth_;
+  std::unique_ptr<token_authority> tokens_;  // oauth2: the token endpoint and the tokens it issued
+  std::string current_request_token_;        // guarded by mutex_: the bearer token of the request being decided
+  static constexpr std::int32_t token_route = -2;  // records: a request to the token endpoint
   std::vector<compiled_route> routes_;
   std::vector<fault_kind> kinds_;                   // parallel to injector_.faults()
   std::vector<canned_response> fault_responses_;    // parallel to injector_.faults()
@@ -876,6 +1075,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
   canned_response request_timeout_ = make_json_error(408, "request_timeout");
   canned_response body_too_large_ = make_json_error(413, "payload_too_large");
   canned_response header_too_large_ = make_json_error(431, "header_too_large");
+  canned_response key_reused_ = make_json_error(422, "idempotency_key_reused");
+  canned_response key_in_flight_ = make_json_error(409, "idempotency_key_in_use");
 
   std::atomic<unsigned short> port_{0};
   std::atomic<std::uint64_t> request_count_{0};
@@ -891,6 +1092,13 @@ class server_state : public std::enable_shared_from_this<server_state> {
   std::uint64_t generation_ = 0;       // bumped by reset(): decisions made before it are not recorded again
   server_metrics metrics_;
   std::vector<std::uint64_t> injected_;  // parallel to injector_.faults()
+  struct stored_key {
+    std::size_t body_hash = 0;
+    int running = 0;  // 1 while the first request with this key is being answered
+  };
+  std::unordered_map<std::string, stored_key> keys_;  // idempotency keys seen, bounded...
+  std::deque<std::string> key_order_;                  // ...oldest first
+  std::unordered_set<std::string> effects_;            // logical requests that had a side effect
   bool stopped_ = false;
   bool listening_ = false;
   std::unordered_map<std::uint64_t, std::weak_ptr<connection>> connections_;

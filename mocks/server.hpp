@@ -17,6 +17,8 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "core/clock.hpp"
+#include "core/request_signature.hpp"
+#include "mocks/token_authority.hpp"
 #include "plan/model.hpp"
 
 namespace planproof::mocks {
@@ -31,10 +33,16 @@ struct route {
   std::optional<std::string> idempotency_header;  // header whose value is recorded
 };
 
-// The credential every request must carry. Empty `header` = no check.
+// How requests prove who they are. At most one of: a credential every request carries (api_key,
+// bearer; empty `header` = no check), an OAuth2 client-credentials token endpoint the mock serves
+// and whose bearer tokens it checks, or HMAC-signed requests.
 struct auth_requirement {
   std::string header;
   std::string expected_value;
+  std::optional<token_authority_config> oauth2;
+  std::string token_path;  // where the token endpoint answers (POST), e.g. /oauth/token
+  std::optional<core::signature_scheme> hmac;
+  std::string hmac_key;
 };
 
 struct server_options {
@@ -54,6 +62,7 @@ struct server_options {
   std::uint64_t body_limit = 1024 * 1024;   // request body (413 beyond)
   std::size_t max_connections = 10'000;     // further connections are closed at once
   std::size_t max_records = 1'000'000;      // records kept; later requests are counted only
+  std::size_t max_idempotency_keys = 1'000'000;  // stored answers; the oldest is forgotten beyond
 };
 
 // What happened to a request. Every request read (or started) ends in exactly one.
@@ -71,6 +80,8 @@ enum class fate : std::uint8_t {
   cut,           // `close`: part of the answer, then FIN
   dribbled,      // `slow_body`: the answer, its body in slow chunks
   rate_limited,  // `rate_limit`: 429 (or the fault's status) with Retry-After
+  replayed,      // a repeated Idempotency-Key: the first answer again, no new side effect
+  key_conflict,  // a repeated Idempotency-Key with another body (422) or while the first is running (409)
 };
 std::string_view to_string(fate f) noexcept;
 
@@ -81,7 +92,13 @@ struct request_record {
   int status = 0;              // status answered (a `delayed` one after the delay); 0 = none
   std::string fault;           // fault kind applied, "" when none
   std::string idempotency_key; // value of the route's idempotency header, "" if absent
+  std::string request_id;      // X-Request-Id, "" if absent: the client's logical request
   fate outcome = fate::answered;
+  // The request reached the upstream's "backend" and changed something (a POST or PATCH that was
+  // not turned away by a status, rate-limit or outage fault, nor replayed); `duplicate_effect`
+  // when the same logical request (its idempotency key, else its X-Request-Id) already had one.
+  bool effect = false;
+  bool duplicate_effect = false;
   // Real time from the request read to the last byte of the answer written; zero when nothing
   // was answered (hang, reset...) or the answer could not be written.
   core::duration latency{};
@@ -109,6 +126,9 @@ struct server_metrics {
   std::array<std::uint64_t, 11> bucket_counts{};
   std::uint64_t answered = 0;
   double latency_sum = 0;
+  std::uint64_t side_effects = 0;       // see request_record::effect
+  std::uint64_t duplicate_effects = 0;  // side effects applied twice (or more) for one logical request
+  std::uint64_t replays = 0;            // answers replayed for a repeated Idempotency-Key
 };
 
 namespace detail {

@@ -183,8 +183,13 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
   req.set(http::field::user_agent, "planproof");
   req.set(http::field::accept, "application/json");
   for (const auto& h : options_.extra_headers) req.set(h.name, h.value);
+  // One id per logical request, reused by every attempt: the idempotency key where the endpoint
+  // takes one, and X-Request-Id always, so the upstream (and its logs) can tell a retry from a new
+  // request even when the endpoint takes no key.
+  const std::string request_id = resilience::make_idempotency_key(rng_);
+  req.set("X-Request-Id", request_id);
   if (endpoint.idempotency_header) {
-    key = resilience::make_idempotency_key(rng_);  // once per logical request, reused by every attempt
+    key = request_id;
     req.set(*endpoint.idempotency_header, key);
   }
   if (!request.body.empty()) {

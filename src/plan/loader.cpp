@@ -750,6 +750,8 @@ const std::vector<fault_kind_keys>& fault_specific_keys() {
       {"schema_drift", {"drop", "rename", "retype", "add"}},
       {"rate_limit", {"limit", "burst", "key", "status"}},
       {"outage", {"mode", "status", "retry_after", "retry_after_format", "up", "down"}},
+      {"auth_expiry", {"expire_after"}},
+      {"token_endpoint_down", {"status", "retry_after", "delay"}},
   };
   return keys;
 }
@@ -2392,6 +2394,19 @@ class plan_reader {
       if (f.up.has_value() != f.down.has_value()) {
         c_.error(n, "flapping needs both up and down (e.g. up: 5s, down: 2s)");
       }
+    } else if (f.kind == "auth_expiry") {
+      f.status = 401;
+      c_.with(n, "expire_after", [&](const ynode& v) {
+        if (auto d = c_.get_duration(v, true)) f.expire_after = *d;
+      });
+    } else if (f.kind == "token_endpoint_down") {
+      c_.with(n, "status", [&](const ynode& v) { assign(f.status, c_.get_status(v)); });
+      read_retry_after();
+      c_.with(n, "delay", [&](const ynode& v) {
+        if (auto d = c_.get_duration(v, true)) f.delay = *d;
+      });
+      // Only a delay: the token endpoint is slow but answers; otherwise it fails (503 unless said).
+      if (f.delay && !c_.find(n, "status")) f.status = 0;
     }
     return f;
   }
@@ -2555,7 +2570,7 @@ class plan_reader {
   }
 
   bool read_expectation(const ynode& v, expectation& x) {
-    if (x.name == "honors_retry_after") {
+    if (x.name == "honors_retry_after" || x.name == "no_duplicate_effects") {
       auto b = c_.get_bool(v);
       if (!b) return false;
       x.op = comparison::eq;

@@ -446,6 +446,10 @@ struct fault {
   std::string limit_key = "credential";    // rate_limit: credential | global | header:NAME
   outage_mode outage = outage_mode::status;  // outage
   std::optional<duration> up, down;        // outage: flapping, down first; none = down throughout
+  // auth_expiry: tokens issued while the fault is in scope stop working after this long (while
+  // announcing the full lifetime); none = each request it hits has its credential revoked there.
+  std::optional<duration> expire_after;
+  std::optional<duration> delay;           // token_endpoint_down: a slow answer (with or without a status)
 
   // A fault kind this build cannot run yet keeps its parameters as written (`copies: 2`), so the
   // document and lint can still read them.

@@ -487,6 +487,14 @@ std::string fault_text(const fault& f) {
   } else if (f.kind == "outage") {
     text += f.outage == outage_mode::reset ? " (connections reset)" : " (" + std::to_string(f.status) + retry_after_text(f) + ")";
     if (f.up && f.down) text += ", flapping: down " + format_duration(*f.down) + ", up " + format_duration(*f.up);
+  } else if (f.kind == "auth_expiry") {
+    text += f.expire_after ? " (tokens issued now die after " + format_duration(*f.expire_after) + ")"
+                           : " (the credential is revoked)";
+  } else if (f.kind == "token_endpoint_down") {
+    std::vector<std::string> how;
+    if (f.status != 0) how.push_back(std::to_string(f.status) + retry_after_text(f));
+    if (f.delay) how.push_back("after " + format_duration(*f.delay));
+    text += " (" + join(how, ", ") + ")";
   } else if (!f.params.empty()) {
     std::vector<std::string> params;
     for (const auto& [key, value] : f.params) params.push_back(std::string(key) + " " + scalar_text(value));

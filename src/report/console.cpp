@@ -67,8 +67,9 @@ void print_failure_mode(std::ostream& out, const scenario::failure_mode_result& 
     if (!e.note.empty()) out << "           " << e.note << '\n';
     if (!e.held) {
       for (const auto& ev : e.evidence) {
-        out << "           request " << ev.request;
-        if (ev.at_ms > 0) out << " at " << millis(ev.at_ms);
+        // Request 0: evidence the upstream saw, named by the ids the client sent instead.
+        out << "           " << (ev.request > 0 ? "request " + std::to_string(ev.request) + " " : std::string());
+        if (ev.at_ms > 0) out << "at " << millis(ev.at_ms);
         out << ": " << core::redact(ev.what) << '\n';
       }
     }

@@ -71,6 +71,8 @@ json::object failure_mode_json(const scenario::failure_mode_result& f) {
       {"lost", m.lost},
       {"client_attempts", m.attempts},
       {"upstream_attempts", m.upstream_requests},
+      {"side_effects", m.side_effects},
+      {"duplicate_effects", m.duplicate_effects},
       {"max_attempts", m.max_attempts},
       {"faults_injected", counts(m.faults_injected)},
       {"attempt_results", counts(m.attempt_results)},
@@ -87,7 +89,7 @@ json::object failure_mode_json(const scenario::failure_mode_result& f) {
 
 json::value to_json(const scenario::run_result& run) {
   using scenario::verdict;
-  std::uint64_t requests = 0, upstream = 0, succeeded = 0, dead = 0, lost = 0;
+  std::uint64_t requests = 0, upstream = 0, succeeded = 0, dead = 0, lost = 0, duplicates = 0;
   json::array modes;
   for (const auto& f : run.failure_modes) {
     requests += f.metrics.submitted;
@@ -95,6 +97,7 @@ json::value to_json(const scenario::run_result& run) {
     succeeded += f.metrics.succeeded;
     dead += f.metrics.dead_lettered;
     lost += f.metrics.lost;
+    duplicates += f.metrics.duplicate_effects;
     modes.push_back(failure_mode_json(f));
   }
   json::array notes;
@@ -119,8 +122,7 @@ json::value to_json(const scenario::run_result& run) {
         {"succeeded", succeeded},
         {"dead_lettered", dead},
         {"lost", lost},
-        // Not measured by this version: null, never a made-up zero.
-        {"duplicate_effects", nullptr}}},
+        {"duplicate_effects", duplicates}}},
       {"failure_modes", std::move(modes)},
   };
 }

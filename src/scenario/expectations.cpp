@@ -57,6 +57,13 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     if (stats.retry_after_answers == 0) r.note = "no Retry-After was answered during the run";
     else r.note = std::to_string(stats.retry_after_violations) + " of " +
                   std::to_string(stats.retry_after_answers) + " Retry-After answers retried early";
+  } else if (e.name == "no_duplicate_effects") {
+    const bool none = m.duplicate_effects == 0;
+    r.observed = none;
+    r.held = none == e.boolean;
+    r.evidence = m.duplicate_evidence;
+    r.note = std::to_string(m.duplicate_effects) + " of " + std::to_string(m.side_effects) +
+             " side effects applied again for a logical request that already had one";
   } else {
     r.note = "expectation not supported by this version";
   }

@@ -35,6 +35,9 @@ struct run_metrics {
   std::uint64_t lost = 0;       // planned requests with no recorded end
   std::uint64_t attempts = 0;   // attempts the client started
   std::uint64_t upstream_requests = 0;  // requests the mock upstream received
+  std::uint64_t side_effects = 0;       // writes the mock upstream applied
+  std::uint64_t duplicate_effects = 0;  // ...applied again for a logical request that had one
+  std::vector<evidence_item> duplicate_evidence;  // the first few, as the mock recorded them
   std::map<std::string, std::uint64_t> faults_injected;  // by fault kind, as the mock counted them
   std::map<std::string, std::uint64_t> attempt_results;  // "201", "503", "timeout"...
   std::map<std::string, std::uint64_t> end_reasons;

@@ -19,6 +19,7 @@
 #include "mocks/server.hpp"
 #include "plan/catalog.hpp"
 #include "plan/lint.hpp"
+#include "scenario/auth_material.hpp"
 #include "scenario/expectations.hpp"
 
 namespace planproof::scenario {
@@ -37,38 +38,6 @@ std::uint64_t derive_seed(std::uint64_t seed, std::string_view id, std::uint64_t
   std::uint32_t words[2];
   seq.generate(words, words + 2);
   return (static_cast<std::uint64_t>(words[0]) << 32) | words[1];
-}
-
-// The credentials both the client and the embedded mock use.
-struct auth_material {
-  client::header header;  // empty name: no auth
-};
-
-auth_material resolve_auth(const plan::auth_config& auth, std::vector<std::string>& notes) {
-  auth_material m;
-  // Methods this version cannot drive are skipped per failure mode; nothing to resolve for them.
-  if (auth.method == plan::auth_method::none || !auth.secret || !plan::is_supported(auth.method)) return m;
-  auto resolved = core::resolve_secret(*auth.secret);
-  std::string value;
-  if (resolved.value) {
-    value = *resolved.value;
-  } else {
-    // Against the embedded mocks the secret only has to match on both sides; a generated one
-    // keeps the plan's real secret out of the run. Said out loud, never silently.
-    std::random_device rd;
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "pp_test_%08x%08x", rd(), rd());
-    value = buf;
-    core::redactor::instance().add(value);
-    notes.push_back("auth: " + resolved.error + "; the client and the embedded mocks share a generated " +
-                    std::string(plan::to_string(auth.method)) + " credential for this run");
-  }
-  if (auth.method == plan::auth_method::api_key) {
-    m.header = {auth.header, value};
-  } else {
-    m.header = {"Authorization", "Bearer " + value};
-  }
-  return m;
 }
 
 run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const mocks::server& upstream,
@@ -91,7 +60,15 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
   for (const auto& r : upstream.records()) {
     ++m.upstream_requests;
     if (!r.fault.empty()) ++m.faults_injected[r.fault];
+    if (r.duplicate_effect && m.duplicate_evidence.size() < run_stats::max_evidence) {
+      // The mock knows the request by the ids the client sent, not by the run's numbering.
+      const auto& who = r.idempotency_key.empty() ? "X-Request-Id " + r.request_id : "Idempotency-Key " + r.idempotency_key;
+      m.duplicate_evidence.push_back({0, core::to_millis(r.at), who + ": applied again (" + std::string(mocks::to_string(r.outcome)) + ")"});
+    }
   }
+  const auto totals = upstream.metrics();
+  m.side_effects = totals.side_effects;
+  m.duplicate_effects = totals.duplicate_effects;
   return m;
 }
 
@@ -299,7 +276,13 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
     run.notes.push_back("lint: the plan has " + count(errors, "error") + " and " + count(warnings, "warning") +
                         "; `planproof lint " + plan.file + "` lists them");
   }
-  const auto auth = resolve_auth(plan.auth, run.notes);
+  const auto auth = resolve_auth(plan.auth);
+  if (auth.generated) {
+    // Against the embedded mocks the secret only has to match on both sides; a generated one
+    // keeps the plan's real secret out of the run. Said out loud, never silently.
+    run.notes.push_back("auth: " + auth.unresolved + "; the client and the embedded mocks share a generated " +
+                        std::string(plan::to_string(plan.auth.method)) + " credential for this run");
+  }
   if (options.on_start) options.on_start(run, selected.size());
   client::dead_letter_queue dead_letters(run.retry.dead_letter_path);
   if (auto ec = dead_letters.open()) {

@@ -82,5 +82,25 @@ TEST(cli_fault_catalog, not_retrying_connection_errors_is_reported_broken) {
   EXPECT_EQ(m.at("metrics").at("lost").as_int64(), 0);
 }
 
+TEST(cli_fault_catalog, retrying_writes_without_an_idempotency_key_duplicates_them) {
+  test::temp_dir dir;
+  const auto r = planproof(dir, "run '" + plan_file + "' --time-scale 0.05 --only resets --json report.json"
+                                " --set traffic.endpoint=create_order_unkeyed");
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("FAIL no_duplicate_effects: expected true, observed false"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(": applied again (answered)"), std::string::npos) << r.output;
+  const auto report = boost::json::parse(test::read_file(dir / "report.json"));
+  const auto& m = mode(report, "resets");
+  EXPECT_GT(m.at("metrics").at("duplicate_effects").as_int64(), 20);
+  EXPECT_EQ(report.at("summary").at("duplicate_effects"), m.at("metrics").at("duplicate_effects"));
+  // With the key (the plan as written) nothing is applied twice.
+  test::temp_dir keyed;
+  const auto ok = planproof(keyed, "run '" + plan_file + "' --time-scale 0.05 --only resets --json report.json");
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  const auto ok_report = boost::json::parse(test::read_file(keyed / "report.json"));
+  EXPECT_EQ(mode(ok_report, "resets").at("metrics").at("duplicate_effects").as_int64(), 0);
+  EXPECT_GT(mode(ok_report, "resets").at("metrics").at("side_effects").as_int64(), 550);
+}
+
 }  // namespace
 }  // namespace planproof

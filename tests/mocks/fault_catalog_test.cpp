@@ -309,3 +309,124 @@ TEST(mock_admin, reset_forgets_records_totals_and_fault_state) {
 
 }  // namespace
 }  // namespace planproof::mocks
+
+namespace planproof::mocks {
+namespace {
+
+// POST /v1/charges with an idempotency key and/or a request id.
+test_client::result charge(test_client& c, std::string_view key, std::string_view body = "{\"amount\":1}",
+                           std::string_view request_id = "") {
+  http::request<http::string_body> req(http::verb::post, "/v1/charges", 11);
+  req.set(http::field::host, "127.0.0.1");
+  if (!key.empty()) req.set("Idempotency-Key", key);
+  if (!request_id.empty()) req.set("X-Request-Id", request_id);
+  req.body() = std::string(body);
+  if (const auto ec = c.send(std::move(req))) return {ec, {}};
+  return c.read();
+}
+
+TEST(mock_idempotency, a_repeated_key_replays_the_first_answer_without_a_second_effect) {
+  running_server s({});
+  test_client c(s.port());
+  const auto first = charge(c, "k1");
+  ASSERT_EQ(first.res.result_int(), 201);
+  EXPECT_EQ(header(first.res, "Idempotent-Replayed"), "<absent>");
+  const auto again = charge(c, "k1");
+  ASSERT_EQ(again.res.result_int(), 201);
+  EXPECT_EQ(header(again.res, "Idempotent-Replayed"), "true");
+  EXPECT_EQ(again.res.body(), first.res.body());
+  const auto records = s.srv().records();
+  EXPECT_EQ(records[1].outcome, fate::replayed);
+  EXPECT_TRUE(records[0].effect);
+  EXPECT_FALSE(records[1].effect);
+  const auto m = s.srv().metrics();
+  EXPECT_EQ(m.side_effects, 1u);
+  EXPECT_EQ(m.duplicate_effects, 0u);
+  EXPECT_EQ(m.replays, 1u);
+}
+
+TEST(mock_idempotency, the_same_key_with_another_body_is_refused) {
+  running_server s({});
+  test_client c(s.port());
+  ASSERT_EQ(charge(c, "k1", "{\"amount\":1}").res.result_int(), 201);
+  const auto other = charge(c, "k1", "{\"amount\":2}");
+  EXPECT_EQ(other.res.result_int(), 422);
+  EXPECT_NE(other.res.body().find("idempotency_key_reused"), std::string::npos);
+  EXPECT_EQ(s.srv().records()[1].outcome, fate::key_conflict);
+  EXPECT_EQ(s.srv().metrics().side_effects, 1u);
+}
+
+TEST(mock_idempotency, a_repeat_while_the_first_is_still_running_gets_409) {
+  auto slow = kind_fault("latency");
+  slow.latency.value = 300ms;  // real time at scale 1: the first request's backend time
+  slow.first = 1;
+  running_server s({.faults = {slow}});
+  test_client a(s.port());
+  http::request<http::string_body> req(http::verb::post, "/v1/charges", 11);
+  req.set(http::field::host, "127.0.0.1");
+  req.set("Idempotency-Key", "k1");
+  req.body() = "{}";
+  ASSERT_FALSE(a.send(req));
+  ASSERT_TRUE(s.srv().wait_for_requests(1, 10s));  // the first is decided and now waiting
+  test_client b(s.port());
+  const auto concurrent = charge(b, "k1", "{}");
+  EXPECT_EQ(concurrent.res.result_int(), 409);
+  EXPECT_EQ(a.read().res.result_int(), 201);
+  // Once the first has answered, a repeat is a replay.
+  EXPECT_EQ(header(charge(b, "k1", "{}").res, "Idempotent-Replayed"), "true");
+  EXPECT_EQ(s.srv().metrics().side_effects, 1u);
+}
+
+TEST(mock_idempotency, a_lost_answer_still_applied_the_effect) {
+  // The reset comes after the backend acted: retrying with the key replays, retrying without one
+  // (same logical request, same X-Request-Id) applies the effect a second time.
+  auto reset = kind_fault("reset");
+  reset.first = 1;
+  {
+    running_server s({.faults = {reset}});
+    test_client c(s.port());
+    EXPECT_TRUE(charge(c, "k1").ec);
+    test_client retry(s.port());
+    EXPECT_EQ(header(charge(retry, "k1").res, "Idempotent-Replayed"), "true");
+    EXPECT_EQ(s.srv().metrics().duplicate_effects, 0u);
+  }
+  {
+    running_server s({.faults = {reset}});
+    test_client c(s.port());
+    EXPECT_TRUE(charge(c, "", "{}", "req-1").ec);
+    test_client retry(s.port());
+    EXPECT_EQ(charge(retry, "", "{}", "req-1").res.result_int(), 201);
+    const auto m = s.srv().metrics();
+    EXPECT_EQ(m.side_effects, 2u);
+    EXPECT_EQ(m.duplicate_effects, 1u);
+    EXPECT_TRUE(s.srv().records()[1].duplicate_effect);
+  }
+}
+
+TEST(mock_idempotency, turned_away_requests_and_reads_change_nothing) {
+  auto busy = status_fault(503);
+  busy.first = 1;
+  busy.endpoint = "charge";
+  running_server s({.faults = {busy}});
+  test_client c(s.port());
+  EXPECT_EQ(charge(c, "", "{}", "req-1").res.result_int(), 503);
+  EXPECT_EQ(charge(c, "", "{}", "req-1").res.result_int(), 201);
+  EXPECT_EQ(c.get("/v1/items").res.result_int(), 200);
+  const auto m = s.srv().metrics();
+  EXPECT_EQ(m.side_effects, 1u);
+  EXPECT_EQ(m.duplicate_effects, 0u);
+}
+
+TEST(mock_idempotency, stored_keys_are_bounded) {
+  server_options options;
+  options.max_idempotency_keys = 2;
+  running_server s({.options = options});
+  test_client c(s.port());
+  for (const char* key : {"a", "b", "c"}) ASSERT_EQ(charge(c, key).res.result_int(), 201);
+  // "a" was forgotten: it is applied again, and that is a duplicate effect of its logical request.
+  EXPECT_EQ(header(charge(c, "a").res, "Idempotent-Replayed"), "<absent>");
+  EXPECT_EQ(s.srv().metrics().duplicate_effects, 1u);
+}
+
+}  // namespace
+}  // namespace planproof::mocks

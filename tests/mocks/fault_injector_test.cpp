@@ -232,12 +232,12 @@ TEST(fault_injector, rate_limit_buckets_refill_in_plan_time_and_are_bounded) {
 TEST(fault_injector, is_injectable_accepts_the_supported_kinds) {
   plan::fault f;
   for (const char* kind : {"status", "latency", "hang", "reset", "empty_reply", "close", "slow_body", "malformed",
-                           "outage", "rate_limit"}) {
+                           "outage", "rate_limit", "auth_expiry", "token_endpoint_down"}) {
     f.kind = kind;
     EXPECT_TRUE(is_injectable(f)) << kind;
   }
   // Known kinds this version does not inject, and typed kinds without what they need to do anything.
-  for (const char* kind : {"pagination", "auth_expiry", "duplicate_delivery"}) {
+  for (const char* kind : {"pagination", "duplicate_delivery"}) {
     f.kind = kind;
     EXPECT_FALSE(is_injectable(f)) << kind;
   }

@@ -139,6 +139,24 @@ TEST(faults, outage_status_or_reset_and_flapping) {
   EXPECT_THAT(fault_errors("{fault: outage, up: 5s}"), ElementsAre(HasSubstr("flapping needs both up and down")));
 }
 
+TEST(faults, auth_expiry_revokes_or_shortens_tokens) {
+  const auto revoke = fault_of("{fault: auth_expiry, first: 1}");
+  EXPECT_EQ(revoke.status, 401);
+  EXPECT_FALSE(revoke.expire_after);
+  EXPECT_EQ(fault_of("{fault: auth_expiry, expire_after: 30s}").expire_after, 30s);
+  EXPECT_THAT(fault_errors("{fault: auth_expiry, revoke: true}"), ElementsAre(HasSubstr("unknown key 'revoke'")));
+}
+
+TEST(faults, token_endpoint_down_fails_or_is_slow) {
+  EXPECT_EQ(fault_of("{fault: token_endpoint_down}").status, 503);
+  const auto slow = fault_of("{fault: token_endpoint_down, delay: 3s}");
+  EXPECT_EQ(slow.status, 0) << "only slow: the token still comes";
+  EXPECT_EQ(slow.delay, 3s);
+  const auto both = fault_of("{fault: token_endpoint_down, status: 500, delay: 1s, retry_after: 2s}");
+  EXPECT_EQ(both.status, 500);
+  EXPECT_EQ(both.retry_after, 2s);
+}
+
 TEST(faults, kinds_not_typed_yet_keep_what_the_plan_writes) {
   const auto f = fault_of("{fault: duplicate_delivery, copies: 2, delay: 30s, first: 4}");
   EXPECT_EQ(f.kind, "duplicate_delivery");
