@@ -33,5 +33,6 @@ command add_render_command(CLI::App& app);
 command add_lint_command(CLI::App& app);
 command add_new_command(CLI::App& app);
 command add_import_openapi_command(CLI::App& app);
+command add_serve_command(CLI::App& app);
 
 }  // namespace planproof::cli

@@ -1,0 +1,332 @@
+// `planproof serve PLAN`: the plan's mock upstream on its own, for an application in any language to
+// call, with its faults switched on and off through an admin API beside it.
+#include <algorithm>
+#include <charconv>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "core/file_io.hpp"
+#include "core/logging.hpp"
+#include "mocks/admin_api.hpp"
+#include "mocks/exposition.hpp"
+#include "mocks/fault_injector.hpp"
+#include "mocks/server.hpp"
+#include "plan/loader.hpp"
+#include "scenario/auth_material.hpp"
+
+namespace planproof::cli {
+namespace {
+
+namespace asio = boost::asio;
+
+struct serve_args {
+  std::string plan;
+  std::string listen = "127.0.0.1:0";
+  std::string admin = "127.0.0.1:0";
+  std::vector<std::string> faults;
+  std::uint64_t seed = 1;
+  double time_scale = 1.0;
+  std::vector<std::string> sets;
+  std::string journal;
+  std::size_t max_records = 100'000;
+};
+
+struct listen_address {
+  std::string host;
+  unsigned short port = 0;
+  bool loopback = true;
+};
+
+// `HOST:PORT`, `:PORT` or `PORT` (host 127.0.0.1); an IPv6 host in brackets (`[::1]:8080`).
+// nullopt, after saying why on standard error, when `text` is none of them.
+std::optional<listen_address> parse_address(std::string_view option, std::string_view text) {
+  auto fail = [&](std::string_view why) -> std::optional<listen_address> {
+    std::cerr << option << ": error: '" << text << "' " << why << " (HOST:PORT, :PORT or PORT, e.g. 127.0.0.1:8080)\n";
+    return std::nullopt;
+  };
+  std::string_view host = "127.0.0.1";
+  std::string_view port_text = text;
+  if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.empty()) host = "127.0.0.1";
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host == "localhost") host = "127.0.0.1";
+  }
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return fail("has no port from 0 to 65535");
+  }
+  boost::system::error_code bad;
+  const auto address = asio::ip::make_address(std::string(host), bad);
+  if (bad) return fail("has no IP address to listen on (an IPv4 or bracketed IPv6 address, or localhost)");
+  return listen_address{address.to_string(), static_cast<unsigned short>(port), address.is_loopback()};
+}
+
+std::string url_of(const std::string& host, unsigned short port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+// One line about a fault for people: what it does, where, when, how often.
+std::string describe(const plan::fault& f) {
+  std::string out = f.kind;
+  if (f.kind == "status" || (f.kind == "outage" && f.outage == plan::outage_mode::status) || f.kind == "rate_limit") {
+    out += " " + std::to_string(f.status);
+  }
+  if (f.kind == "outage" && f.outage == plan::outage_mode::reset) out += " (reset)";
+  if (f.kind == "malformed") out += " " + std::string(plan::to_string(f.malformed));
+  if (f.kind == "rate_limit") out += " above " + core::format_number(f.limit) + "/s";
+  if (f.retry_after) out += ", Retry-After " + core::format_duration(*f.retry_after);
+  out += f.endpoint ? " on " + *f.endpoint : " on every endpoint";
+  if (f.probability < 1) out += ", " + core::format_number(f.probability * 100) + "% of requests";
+  if (f.first) out += ", first " + std::to_string(*f.first);
+  if (f.every) out += ", one in every " + std::to_string(*f.every);
+  if (f.after) out += ", after " + std::to_string(*f.after);
+  for (std::size_t i = 0; i < f.during.size(); ++i) {
+    const auto& w = f.during[i];
+    out += (i == 0 ? ", during " : " and ") + core::format_duration(w.from) + ".." +
+           (w.to ? core::format_duration(*w.to) : std::string("end"));
+  }
+  return out;
+}
+
+// The plan's faults as the server will hold them: every failure mode's, in plan order, and for
+// each the failure mode it belongs to. Faults the mock cannot carry out are left out here rather
+// than by the server, so the server's fault indexes and this table stay the same.
+struct fault_table {
+  std::vector<plan::fault> faults;
+  std::vector<std::string> owners;
+  std::vector<std::string> skipped;  // "failure mode: kind" of each fault left out
+};
+
+fault_table faults_of(const plan::integration_plan& plan) {
+  fault_table t;
+  for (const auto& mode : plan.failure_modes) {
+    for (const auto& f : mode.inject) {
+      if (mocks::is_injectable(f)) {
+        t.faults.push_back(f);
+        t.owners.push_back(mode.id);
+      } else {
+        t.skipped.push_back(mode.id + ": " + f.kind);
+      }
+    }
+  }
+  return t;
+}
+
+std::string count(std::uint64_t n, std::string_view what) {
+  return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
+}
+
+void print(const core::diagnostic_error& e) {
+  for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
+}
+
+int execute(const serve_args& args) {
+  core::setup_logging(core::verbosity::normal);
+  const auto load = load_options_from(args.sets);
+  if (!load) return exit_usage;
+  const auto listen = parse_address("--listen", args.listen);
+  const auto admin_at = parse_address("--admin", args.admin);
+  if (!listen || !admin_at) return exit_usage;
+  if (!args.journal.empty()) {
+    const auto dir = std::filesystem::absolute(args.journal).parent_path();
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      std::cerr << "--journal: error: the directory " << dir.string() << " does not exist\n";
+      return exit_usage;
+    }
+  }
+
+  plan::integration_plan plan;
+  try {
+    plan = plan::load_file(args.plan, *load);
+  } catch (const core::diagnostic_error& e) {
+    print(e);
+    return exit_usage;
+  }
+  std::set<std::string> enabled_modes;
+  for (const auto& id : args.faults) {
+    if (plan.find_failure_mode(id) == nullptr) {
+      std::string known;
+      for (const auto& f : plan.failure_modes) known += (known.empty() ? "" : ", ") + f.id;
+      std::cerr << "--fault: error: no failure mode '" << id << "' in the plan (failure modes: " << known << ")\n";
+      return exit_usage;
+    }
+    enabled_modes.insert(id);
+  }
+
+  auto table = faults_of(plan);
+  const auto auth = scenario::resolve_auth(plan.auth);
+  const core::time_scale scale{args.time_scale};
+  core::plan_clock clock(scale);  // plan time starts now, like traffic start in a run
+
+  asio::io_context io(1);
+  // Installed before anything is printed: a script that reads the address lines may signal at once.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+
+  auto routes = mocks::routes_from_plan(plan);
+  mocks::server_options options;
+  options.address = listen->host;
+  options.port = listen->port;
+  options.seed = args.seed;
+  options.single_threaded_executor = true;  // the mock, the admin API and the signals share this one thread
+  options.max_records = args.max_records;
+  mocks::server mock(io.get_executor(), clock, clock.origin(), scale, routes,
+                     {auth.header.name, auth.header.value}, table.faults, options);
+  for (std::size_t i = 0; i < table.owners.size(); ++i) {
+    if (!enabled_modes.contains(table.owners[i])) mock.set_fault_enabled(i, false);
+  }
+  if (auto ec = mock.listen()) {
+    std::cerr << "planproof serve: cannot listen on " << url_of(listen->host, listen->port)
+              << " for the mock: " << ec.message() << '\n';
+    return exit_harness_error;
+  }
+  std::vector<std::string> mode_ids;
+  for (const auto& m : plan.failure_modes) mode_ids.push_back(m.id);
+  mocks::admin_api admin(io.get_executor(), mock, {routes, table.owners, mode_ids},
+                         {.address = admin_at->host, .port = admin_at->port});
+  if (auto ec = admin.listen()) {
+    std::cerr << "planproof serve: cannot listen on " << url_of(admin_at->host, admin_at->port)
+              << " for the admin API: " << ec.message() << '\n';
+    return exit_harness_error;
+  }
+
+  // The two address lines first, alone and flushed: scripts and tests read them.
+  const auto admin_url = url_of(admin_at->host, admin.port());
+  std::cout << "mock: " << url_of(listen->host, mock.port()) << '\n'
+            << "admin: " << admin_url << '\n' << std::flush;
+  if (!listen->loopback) {
+    std::cerr << "planproof serve: warning: the mock listens on " << listen->host
+              << ", reachable from other machines\n";
+  }
+  if (!admin_at->loopback) {
+    std::cerr << "planproof serve: warning: the admin API listens on " << admin_at->host
+              << ", reachable from other machines, and anyone who reaches it can change what the mock does\n";
+  }
+
+  std::cout << "planproof serve " << plan.integration.name << ": " << count(routes.size(), "endpoint") << ", "
+            << count(table.faults.size(), "fault") << " in " << count(plan.failure_modes.size(), "failure mode") << ", seed "
+            << args.seed << ", time scale " << core::format_number(args.time_scale)
+            << " (plan time starts now)\n";
+  if (!auth.header.name.empty() && auth.generated) {
+    // A throwaway value generated for this process: the app under test has to send it, and it
+    // opens nothing but this mock, so it is shown once. A resolved secret never is.
+    std::cout << "  the mock expects header " << auth.header.name << ": " << auth.header.value << '\n'
+              << "    (" << auth.unresolved << "; a test credential generated for this mock, which your app must send)\n";
+  } else if (!auth.header.name.empty()) {
+    std::cout << "  the mock expects header " << auth.header.name << " with the value of "
+              << plan.auth.secret->str() << '\n';
+  } else if (plan.auth.method != plan::auth_method::none) {
+    std::cout << "  note: auth " << plan::to_string(plan.auth.method)
+              << (plan.auth.method == plan::auth_method::api_key ? " in the query" : "")
+              << " is not checked by this version's mock; every request is accepted without a credential\n";
+  }
+  std::cout << "  endpoints:\n";
+  for (const auto& r : routes) {
+    std::cout << "    " << r.endpoint_id << ": " << r.method << ' ' << r.path << " -> " << r.status << '\n';
+  }
+  std::size_t enabled = 0;
+  for (std::size_t i = 0; i < table.faults.size(); ++i) {
+    if (!enabled_modes.contains(table.owners[i])) continue;
+    if (enabled++ == 0) std::cout << "  faults enabled:\n";
+    std::cout << "    [" << i << "] " << table.owners[i] << ": " << describe(table.faults[i]) << '\n';
+  }
+  if (enabled == 0) {
+    std::cout << "  faults enabled: none (enable a failure mode: curl -X POST " << admin_url
+              << "/failure-modes/ID/enable)\n";
+  }
+  for (const auto& id : enabled_modes) {
+    if (std::find(table.owners.begin(), table.owners.end(), id) == table.owners.end()) {
+      std::cout << "  note: failure mode " << id << " has no fault this version can inject\n";
+    }
+  }
+  for (const auto& s : table.skipped) std::cout << "  note: not injected by this version: " << s << '\n';
+  std::cout << "  failure modes: ";
+  for (std::size_t i = 0; i < mode_ids.size(); ++i) std::cout << (i == 0 ? "" : ", ") << mode_ids[i];
+  std::cout << "\nStop with Ctrl-C or SIGTERM.\n" << std::flush;
+
+  int stopped_by = 0;
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (!ec) stopped_by = signal;
+    io.stop();
+  });
+  io.run();
+
+  // Close both servers and let their handlers finish: whatever was answered is recorded before
+  // the journal is read. Bounded, so a stuck handler cannot keep the process from exiting.
+  signals.cancel();
+  admin.stop();
+  mock.stop();
+  io.restart();
+  io.run_for(std::chrono::seconds(5));
+
+  const auto totals = mock.metrics();
+  std::uint64_t injected = 0;
+  std::string kinds;
+  for (const auto& [kind, count] : totals.by_fault) {
+    injected += count;
+    kinds += (kinds.empty() ? " (" : ", ") + kind + ": " + std::to_string(count);
+  }
+  if (!kinds.empty()) kinds += ")";
+  std::cout << "planproof serve: stopped" << (stopped_by == SIGINT ? " (SIGINT)" : stopped_by == SIGTERM ? " (SIGTERM)" : "")
+            << "; " << count(totals.requests, "request") << ", " << count(injected, "fault") << " injected" << kinds
+            << '\n';
+  if (!args.journal.empty()) {
+    const auto records = mock.records();
+    if (auto ec = core::write_file_atomically(args.journal, mocks::journal_text(records))) {
+      std::cerr << "planproof serve: cannot write the journal to " << args.journal << ": " << ec.message() << '\n';
+      return exit_harness_error;
+    }
+    std::cout << "planproof serve: journal of " << count(records.size(), "request") << " written to " << args.journal;
+    if (const auto dropped = mock.dropped_records(); dropped != 0) {
+      std::cout << " (" << dropped << " more beyond --max-records not kept)";
+    }
+    std::cout << '\n';
+  }
+  std::cout << std::flush;
+  return std::cout ? exit_held : exit_harness_error;
+}
+
+}  // namespace
+
+command add_serve_command(CLI::App& app) {
+  auto args = std::make_shared<serve_args>();
+  auto* cmd = app.add_subcommand(
+      "serve",
+      "Serve the plan's mock upstream on its own, so an application in any language can be pointed at an\n"
+      "upstream that misbehaves as the plan's failure modes say, with an admin API to turn faults on and off,\n"
+      "a request journal and Prometheus metrics. Prints `mock: URL` and `admin: URL` first; runs until SIGINT\n"
+      "or SIGTERM. Exit 0 when stopped, 2 invalid plan or usage, 3 an address cannot be bound.");
+  cmd->add_option("PLAN", args->plan, "The plan file (YAML or JSON)")->required();
+  cmd->add_option("--listen", args->listen,
+                  "Where the mock listens: HOST:PORT, :PORT or PORT (port 0 = any free one); a host that is\n"
+                  "not loopback makes the mock reachable from other machines")
+      ->capture_default_str();
+  cmd->add_option("--admin", args->admin, "Where the admin API listens, as --listen")->capture_default_str();
+  repeatable(cmd->add_option("--fault", args->faults,
+                             "Start with this failure mode's faults enabled (repeatable); the others start disabled"));
+  cmd->add_option("--seed", args->seed, "Seed for fault draws")->capture_default_str();
+  cmd->add_option("--time-scale", args->time_scale,
+                  "Multiply every plan duration by F (fault windows, latencies, Retry-After waits)")
+      ->check(CLI::Range(1e-4, 100.0))
+      ->capture_default_str();
+  repeatable(cmd->add_option("--set", args->sets, "Override a plan value before serving, as with run (repeatable)"));
+  cmd->add_option("--journal", args->journal, "On shutdown, write the kept requests to FILE as JSON lines");
+  cmd->add_option("--max-records", args->max_records,
+                  "Requests kept for the journal and the per-status metrics; later ones are only counted")
+      ->capture_default_str();
+  return {cmd, [args] { return execute(*args); }};
+}
+
+}  // namespace planproof::cli
