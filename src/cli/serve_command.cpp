@@ -132,6 +132,57 @@ void print(const core::diagnostic_error& e) {
   for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
 }
 
+// What the app under test must send for the mock to accept it. A throwaway credential generated
+// for this process opens nothing but this mock, so it is shown once; a resolved secret never is.
+void print_auth(const plan::auth_config& plan_auth, const scenario::auth_material& auth) {
+  const std::string generated = auth.generated ? "    (" + auth.unresolved +
+                                                     "; a test credential generated for this mock, which your app must send)\n"
+                                               : std::string();
+  auto value = [&](const std::string& v) {
+    return auth.generated ? ": " + v : " with the value of " + plan_auth.secret->str();
+  };
+  switch (plan_auth.method) {
+    case plan::auth_method::none:
+      return;
+    case plan::auth_method::api_key:
+    case plan::auth_method::bearer:
+      if (auth.header.name.empty()) break;
+      std::cout << "  the mock expects header " << auth.header.name
+                << (auth.generated ? ": " + auth.header.value : " with the value of " + plan_auth.secret->str()) << '\n'
+                << generated;
+      return;
+    case plan::auth_method::oauth2_client_credentials: {
+      const auto path = scenario::token_path_of(plan_auth.oauth2->token_url);
+      std::cout << "  OAuth2 client credentials: POST " << path
+                << " (grant_type=client_credentials; client_id and client_secret in the body or in Basic auth)\n"
+                << "    client_id: " << (plan_auth.oauth2->client_id.secret && !auth.generated
+                                             ? "the value of " + plan_auth.oauth2->client_id.secret->str()
+                                             : auth.client_id)
+                << "\n    client_secret" << value(auth.client_secret) << '\n'
+                << generated << "    then send Authorization: Bearer <access_token>; tokens live "
+                << core::format_duration(plan_auth.oauth2->token_lifetime) << '\n';
+      return;
+    }
+    case plan::auth_method::hmac: {
+      const auto& h = *plan_auth.hmac;
+      std::string parts;
+      for (const auto c : h.signed_components) parts += (parts.empty() ? "" : ",") + std::string(plan::to_string(c));
+      std::cout << "  requests must be signed: HMAC-" << (h.algorithm == plan::hmac_algorithm::sha512 ? "SHA512" : "SHA256")
+                << " over " << parts << ", header " << (plan_auth.header.empty() ? "Signature" : plan_auth.header)
+                << ": v1=<hex>, timestamp in " << h.timestamp_header << ", tolerance " << core::format_duration(h.tolerance)
+                << " (the format: src/core/request_signature.hpp)\n"
+                << "    key" << value(auth.signing_key) << '\n'
+                << generated;
+      return;
+    }
+    default:
+      break;
+  }
+  std::cout << "  note: auth " << plan::to_string(plan_auth.method)
+            << (plan_auth.method == plan::auth_method::api_key ? " in the query" : "")
+            << " is not checked by this version's mock; every request is accepted without a credential\n";
+}
+
 int execute(const serve_args& args) {
   core::setup_logging(core::verbosity::normal);
   const auto load = load_options_from(args.sets);
@@ -167,7 +218,7 @@ int execute(const serve_args& args) {
   }
 
   auto table = faults_of(plan);
-  const auto auth = scenario::resolve_auth(plan.auth);
+  const auto auth = scenario::resolve_auth(plan.auth, /*for_mock_only=*/true);
   const core::time_scale scale{args.time_scale};
   core::plan_clock clock(scale);  // plan time starts now, like traffic start in a run
 
@@ -183,7 +234,7 @@ int execute(const serve_args& args) {
   options.single_threaded_executor = true;  // the mock, the admin API and the signals share this one thread
   options.max_records = args.max_records;
   mocks::server mock(io.get_executor(), clock, clock.origin(), scale, routes,
-                     {auth.header.name, auth.header.value}, table.faults, options);
+                     scenario::mock_requirement(plan.auth, auth, args.seed), table.faults, options);
   for (std::size_t i = 0; i < table.owners.size(); ++i) {
     if (!enabled_modes.contains(table.owners[i])) mock.set_fault_enabled(i, false);
   }
@@ -219,19 +270,7 @@ int execute(const serve_args& args) {
             << count(table.faults.size(), "fault") << " in " << count(plan.failure_modes.size(), "failure mode") << ", seed "
             << args.seed << ", time scale " << core::format_number(args.time_scale)
             << " (plan time starts now)\n";
-  if (!auth.header.name.empty() && auth.generated) {
-    // A throwaway value generated for this process: the app under test has to send it, and it
-    // opens nothing but this mock, so it is shown once. A resolved secret never is.
-    std::cout << "  the mock expects header " << auth.header.name << ": " << auth.header.value << '\n'
-              << "    (" << auth.unresolved << "; a test credential generated for this mock, which your app must send)\n";
-  } else if (!auth.header.name.empty()) {
-    std::cout << "  the mock expects header " << auth.header.name << " with the value of "
-              << plan.auth.secret->str() << '\n';
-  } else if (plan.auth.method != plan::auth_method::none) {
-    std::cout << "  note: auth " << plan::to_string(plan.auth.method)
-              << (plan.auth.method == plan::auth_method::api_key ? " in the query" : "")
-              << " is not checked by this version's mock; every request is accepted without a credential\n";
-  }
+  print_auth(plan.auth, auth);
   std::cout << "  endpoints:\n";
   for (const auto& r : routes) {
     std::cout << "    " << r.endpoint_id << ": " << r.method << ' ' << r.path << " -> " << r.status << '\n';

@@ -5,32 +5,88 @@
 
 #include "core/logging.hpp"
 #include "core/secret.hpp"
+#include "mocks/token_authority.hpp"
 
 namespace planproof::scenario {
+namespace {
 
-auth_material resolve_auth(const plan::auth_config& auth) {
+// The value of a reference, or a throwaway `<prefix>...` one when it cannot be resolved (then
+// `m` says why). Both are registered for redaction.
+std::string resolve_or_generate(const core::secret_ref& ref, std::string_view prefix, auth_material& m) {
+  auto resolved = core::resolve_secret(ref);
+  if (resolved.value) return *resolved.value;
+  std::random_device rd;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*s%08x%08x", static_cast<int>(prefix.size()), prefix.data(), rd(), rd());
+  std::string value = buf;
+  core::redactor::instance().add(value);
+  m.unresolved += (m.unresolved.empty() ? "" : ", ") + resolved.error;
+  m.generated = true;
+  return value;
+}
+
+bool mock_checks(plan::auth_method m) {
+  return m == plan::auth_method::api_key || m == plan::auth_method::bearer ||
+         m == plan::auth_method::oauth2_client_credentials || m == plan::auth_method::hmac;
+}
+
+}  // namespace
+
+auth_material resolve_auth(const plan::auth_config& auth, bool for_mock_only) {
   auth_material m;
-  // Methods this version cannot drive are skipped per failure mode; nothing to resolve for them.
-  if (auth.method == plan::auth_method::none || !auth.secret || !plan::is_supported(auth.method)) return m;
-  auto resolved = core::resolve_secret(*auth.secret);
-  std::string value;
-  if (resolved.value) {
-    value = *resolved.value;
-  } else {
-    std::random_device rd;
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "pp_test_%08x%08x", rd(), rd());
-    value = buf;
-    core::redactor::instance().add(value);
-    m.generated = true;
-    m.unresolved = resolved.error;
-  }
-  if (auth.method == plan::auth_method::api_key) {
-    m.header = {auth.header, value};
-  } else {
-    m.header = {"Authorization", "Bearer " + value};
+  // Methods nobody here can drive are skipped per failure mode; nothing to resolve for them.
+  const bool wanted = for_mock_only ? mock_checks(auth.method) : plan::is_supported(auth.method);
+  if (auth.method == plan::auth_method::none || !auth.secret || !wanted) return m;
+  const std::string value = resolve_or_generate(*auth.secret, "pp_test_", m);
+  switch (auth.method) {
+    case plan::auth_method::api_key:
+      if (auth.key_in == plan::api_key_location::header) m.header = {auth.header, value};
+      break;
+    case plan::auth_method::bearer:
+      m.header = {"Authorization", "Bearer " + value};
+      break;
+    case plan::auth_method::oauth2_client_credentials: {
+      m.client_secret = value;
+      const auto& id = auth.oauth2->client_id;
+      if (id.secret) {
+        m.client_id = resolve_or_generate(*id.secret, "pp_client_", m);
+      } else {
+        m.client_id = id.text.empty() ? "planproof-client" : id.text;
+      }
+      break;
+    }
+    case plan::auth_method::hmac:
+      m.signing_key = value;
+      break;
+    default:
+      break;
   }
   return m;
+}
+
+mocks::auth_requirement mock_requirement(const plan::auth_config& auth, const auth_material& material,
+                                         std::uint64_t seed) {
+  mocks::auth_requirement r{material.header.name, material.header.value};
+  if (!material.client_secret.empty()) {
+    r.oauth2 = mocks::token_authority_config_from_plan(auth, material.client_id, material.client_secret, seed);
+    if (r.oauth2) r.token_path = token_path_of(auth.oauth2->token_url);
+  }
+  if (!material.signing_key.empty()) {
+    r.hmac = mocks::signature_scheme_from_plan(auth);
+    r.hmac_key = material.signing_key;
+  }
+  return r;
+}
+
+std::string token_path_of(std::string_view token_url) {
+  std::string_view rest = token_url;
+  if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) {
+    rest.remove_prefix(scheme + 3);
+    const auto path = rest.find_first_of("/?#");
+    rest = path == std::string_view::npos ? std::string_view() : rest.substr(path);
+  }
+  rest = rest.substr(0, rest.find_first_of("?#"));
+  return rest.starts_with('/') ? std::string(rest) : "/" + std::string(rest);
 }
 
 }  // namespace planproof::scenario

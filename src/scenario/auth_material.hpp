@@ -1,24 +1,40 @@
-// The credential a plan's auth method puts on every request, resolved once and shared by the
-// client and the mocks (`planproof run`), or by the mocks alone (`planproof serve`).
+// The credentials a plan's auth method needs, resolved once and shared by the client and the mocks
+// (`planproof run`), or by the mocks alone (`planproof serve`).
 #pragma once
 
 #include <string>
 
 #include "client/http_client.hpp"
+#include "mocks/server.hpp"
 #include "plan/model.hpp"
 
 namespace planproof::scenario {
 
 struct auth_material {
-  client::header header;  // empty name: no credential is checked (none, or a method this version cannot drive)
-  // The plan's secret could not be resolved, so `header` holds a throwaway credential: against a
+  client::header header;  // api_key in a header, bearer: what goes on every request; empty otherwise
+  // oauth2_client_credentials: the client the mock token endpoint knows; hmac: the signing key.
+  std::string client_id;
+  std::string client_secret;
+  std::string signing_key;
+  // The plan's secret could not be resolved, so a throwaway credential stands in for it: against a
   // mock the secret only has to match on both sides, and the plan's real one never has to exist.
   bool generated = false;
   std::string unresolved;  // why the secret could not be resolved ("environment variable X is not set")
 };
 
-// Resolves the plan's secret reference (registering it for redaction) or, when it cannot be
-// resolved, generates a `pp_test_...` value, registered for redaction too.
-auth_material resolve_auth(const plan::auth_config& auth);
+// Resolves the plan's secret references (registering them for redaction) or, when one cannot be
+// resolved, generates a `pp_test_...` value in its place, registered for redaction too.
+// `for_mock_only`: the caller drives no client of its own (`serve`), so every method the mock can
+// check is resolved, not only those `run` can drive.
+auth_material resolve_auth(const plan::auth_config& auth, bool for_mock_only = false);
+
+// What the mock upstream checks on each request for that auth: a header value, an OAuth2 token
+// endpoint and the tokens it issued, or an HMAC request signature. Empty for methods the mock does
+// not check (none, api_key in the query, mtls, jwt).
+mocks::auth_requirement mock_requirement(const plan::auth_config& auth, const auth_material& material,
+                                         std::uint64_t seed);
+
+// The path a token URL names: itself when it is a path, the path part of an absolute URL.
+std::string token_path_of(std::string_view token_url);
 
 }  // namespace planproof::scenario

@@ -141,7 +141,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   // The mock upstream runs on its own thread, as a real upstream would run in its own process.
   asio::io_context upstream_io(1);
   auto upstream_work = asio::make_work_guard(upstream_io);
-  mocks::auth_requirement requirement{auth.header.name, auth.header.value};
+  const auto requirement = mock_requirement(plan.auth, auth, derive_seed(options.seed, mode.id, 3));
   mocks::server upstream(upstream_io.get_executor(), clock, origin, scale, mocks::routes_from_plan(plan),
                          requirement, mode.inject,
                          {.seed = derive_seed(options.seed, mode.id, 1), .single_threaded_executor = true});

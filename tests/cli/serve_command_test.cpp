@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
 
+#include "core/request_signature.hpp"
 #include "mocks/test_client.hpp"
 #include "support/child_process.hpp"
 #include "support/paths.hpp"
@@ -42,8 +43,8 @@ reply call(unsigned short port, http::verb method, std::string_view target, std:
   if (client.connect_error()) return r;
   http::request<http::string_body> req(method, target, 11);
   req.set(http::field::host, "127.0.0.1");
-  for (const auto& [name, value] : headers) req.set(name, value);
   if (!body.empty()) req.set(http::field::content_type, "application/json");
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.body() = std::move(body);
   if (client.send(std::move(req))) return r;
   auto res = client.read();
@@ -206,8 +207,10 @@ class serve_command : public ::testing::Test {
   }
 
   // The throwaway credential serve printed.
-  std::string printed_key() const {
-    const std::string marker = "the mock expects header X-Api-Key: ";
+  std::string printed_key() const { return printed("the mock expects header X-Api-Key: "); }
+
+  // The rest of the banner line after `marker`; empty when there is none.
+  std::string printed(const std::string& marker) const {
     const auto at = banner_.find(marker);
     if (at == std::string::npos) return {};
     const auto from = at + marker.size();
@@ -434,6 +437,73 @@ TEST_F(serve_command, a_resolvable_secret_is_never_printed) {
   ASSERT_TRUE(child_->signal(SIGTERM));
   ASSERT_EQ(child_->wait(exit_deadline), 0) << child_->output();
   EXPECT_EQ(child_->output().find(secret), std::string::npos) << child_->output();
+}
+
+TEST_F(serve_command, plays_the_oauth2_token_endpoint) {
+  const std::string plan = ::planproof::test::source_dir() + "/tests/cli/data/serve_oauth2.plan.yaml";
+  ASSERT_TRUE(start({plan}));
+  EXPECT_NE(banner_.find("OAuth2 client credentials: POST /oauth/token"), std::string::npos) << banner_;
+  EXPECT_EQ(printed("    client_id: "), "crm-sync") << banner_;
+  const auto secret = printed("    client_secret: ");
+  ASSERT_TRUE(secret.starts_with("pp_test_")) << banner_;
+
+  auto token_request = [&](const std::string& client_secret) {
+    return call(mock_, http::verb::post, "/oauth/token",
+                "grant_type=client_credentials&client_id=crm-sync&client_secret=" + client_secret,
+                {{"Content-Type", "application/x-www-form-urlencoded"}});
+  };
+  const auto refused = token_request("wrong");
+  EXPECT_EQ(refused.status, 401u) << refused.body;
+  EXPECT_NE(refused.body.find("invalid_client"), std::string::npos) << refused.body;
+  const auto issued = token_request(secret);
+  ASSERT_EQ(issued.status, 200u) << issued.body;
+  const auto token = json_of(issued);
+  EXPECT_EQ(token.at("expires_in").as_int64(), 600);
+  EXPECT_EQ(token.at("scope").as_string(), "contacts:read");
+  const std::string bearer = "Bearer " + std::string(token.at("access_token").as_string());
+
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/contacts").status, 401u) << "no token, no answer";
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/contacts", {}, {{"Authorization", bearer}}).status, 200u);
+  // Revocation: the token that was hit is dead from then on, and a new one works.
+  EXPECT_EQ(post(admin_, "/failure-modes/revoked/enable").status, 200u);
+  auto revoked = call(mock_, http::verb::get, "/v1/contacts", {}, {{"Authorization", bearer}});
+  EXPECT_EQ(revoked.status, 401u) << revoked.body;
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/contacts", {}, {{"Authorization", bearer}}).status, 401u);
+  const auto fresh = json_of(token_request(secret));
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/contacts", {},
+                 {{"Authorization", "Bearer " + std::string(fresh.at("access_token").as_string())}})
+                .status,
+            200u);
+  ASSERT_TRUE(child_->signal(SIGTERM));
+  ASSERT_EQ(child_->wait(exit_deadline), 0) << child_->output();
+}
+
+TEST_F(serve_command, verifies_hmac_request_signatures) {
+  const std::string plan = ::planproof::test::source_dir() + "/tests/cli/data/serve_hmac.plan.yaml";
+  const std::string key = "hmac-key-for-the-serve-test";
+  ASSERT_TRUE(start({plan}, key));
+  EXPECT_NE(banner_.find("requests must be signed: HMAC-SHA256 over method,path,timestamp,body, header X-Signature"),
+            std::string::npos)
+      << banner_;
+  EXPECT_NE(banner_.find("key with the value of env:PLANPROOF_SERVE_TEST_KEY"), std::string::npos) << banner_;
+
+  core::signature_scheme scheme;
+  scheme.signature_header = "X-Signature";
+  const std::string body = R"({"parcel":"p_1"})";
+  auto signed_with = [&](const std::string& k) {
+    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    auto headers = core::sign_request(scheme, {.method = "POST", .target = "/v1/labels", .body = body}, k, now);
+    headers.emplace_back("Content-Type", "application/json");
+    return headers;
+  };
+  EXPECT_EQ(call(mock_, http::verb::post, "/v1/labels", body, signed_with(key)).status, 201u);
+  EXPECT_EQ(call(mock_, http::verb::post, "/v1/labels", body, signed_with("another key")).status, 401u);
+  EXPECT_EQ(call(mock_, http::verb::post, "/v1/labels", body).status, 401u) << "unsigned";
+  auto tampered = signed_with(key);
+  EXPECT_EQ(call(mock_, http::verb::post, "/v1/labels", R"({"parcel":"p_2"})", tampered).status, 401u);
+  ASSERT_TRUE(child_->signal(SIGTERM));
+  ASSERT_EQ(child_->wait(exit_deadline), 0) << child_->output();
+  EXPECT_EQ(child_->output().find(key), std::string::npos) << child_->output();
 }
 
 TEST_F(serve_command, a_busy_port_is_a_harness_error) {
