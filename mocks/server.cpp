@@ -34,6 +34,7 @@
 
 #include "mocks/canned_response.hpp"
 #include "mocks/fault_injector.hpp"
+#include "mocks/proxy.hpp"
 #include "mocks/schema_drift.hpp"
 
 namespace planproof::mocks {
@@ -62,6 +63,8 @@ std::string_view to_string(fate f) noexcept {
     case fate::rate_limited: return "rate_limited";
     case fate::replayed: return "replayed";
     case fate::key_conflict: return "key_conflict";
+    case fate::proxied: return "proxied";
+    case fate::upstream_failed: return "upstream_failed";
   }
   return "answered";
 }
@@ -142,6 +145,10 @@ struct decision {
   std::string running_key;               // an Idempotency-Key whose first request this is, until answered
   std::uint64_t generation = 0;          // which records_ the request's record went into...
   std::size_t record = SIZE_MAX;         // ...and where (SIZE_MAX: not kept)
+  // Proxy mode: the answer comes from the real upstream; `body_fault` (a fault index, or -1) then
+  // breaks it the way a `close`, `slow_body`, `malformed` or `schema_drift` fault does.
+  bool forward = false;
+  int body_fault = -1;
 
   const canned_response* answer() const noexcept { return owned ? &*owned : response; }
 };
@@ -492,7 +499,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
 
       const auto& req = parser.get();
       const auto read_at = steady::now();
-      const decision d = self->decide(req);
+      decision d = self->decide(req);
       if (d.stopped) co_return;
       // However this request ends (answered, or the connection gone), its idempotency key stops
       // being "in use" then.
@@ -510,7 +517,15 @@ class server_state : public std::enable_shared_from_this<server_state> {
       if (d.delay > core::duration::zero()) {
         if (!co_await pause(*c, d.delay)) co_return;
       }
-      const auto& answer = *d.answer();
+      std::optional<canned_response> relayed;
+      if (d.forward) {
+        c->set_deadline(opt.upstream->options().timeout + opt.write_timeout);
+        const auto fwd = co_await opt.upstream->forward(req, c->strand);
+        relayed = self->relay(fwd, d);
+        self->relayed(d, relayed->status);  // recorded even when the app is gone meanwhile
+        if (c->closed) co_return;
+      }
+      const auto& answer = relayed ? *relayed : *d.answer();
       const bool head_only = req.method() == http::verb::head;
       // These faults end the connection, and say so; the others keep it when the client does.
       const bool keep_alive = req.keep_alive() && d.act != action::cut && d.act != action::answer_close;
@@ -676,6 +691,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
     stored_record rec;
     rec.request_line.reserve(method.size() + 1 + target.size());
     rec.request_line.append(method).append(" ").append(target);
+    if (options_.upstream) return decide_proxied(req, r, std::move(rec));
     if (!r) {
       d.outcome = fate::not_found;
       d.response = &not_found_;
@@ -720,6 +736,129 @@ class server_state : public std::enable_shared_from_this<server_state> {
     d.generation = generation_;
     d.record = append(std::move(rec));
     return d;
+  }
+
+  // Proxy mode: every request goes to the real upstream unless a fault answers in its place. Faults
+  // without an endpoint apply to every request, those with one to its route's requests.
+  decision decide_proxied(const http::request<http::string_body>& req, const compiled_route* r, stored_record rec) {
+    decision d;
+    d.forward = true;
+    d.outcome = fate::proxied;
+    if (r) rec.route = static_cast<std::int32_t>(r - routes_.data());
+    if (const auto it = req.find("X-Request-Id"); it != req.end() && it->value().size() <= 128) {
+      rec.request_id = it->value();
+    }
+    if (r && r->spec.idempotency_header) {
+      const auto it = req.find(*r->spec.idempotency_header);
+      if (it != req.end()) rec.idempotency_key = it->value();
+    }
+    std::lock_guard lock(mutex_);
+    if (stopped_) return decision{.stopped = true};
+    const core::duration elapsed = clock_.now() - origin_;
+    const std::string_view credential =
+        auth_.header.empty() ? std::string_view() : std::string_view(req[auth_.header]);
+    const auto header = [&](std::string_view name) { return std::string_view(req[name]); };
+    const std::string_view endpoint = r ? std::string_view(r->spec.endpoint_id) : std::string_view();
+    if (const auto chosen = injector_.decide(endpoint, elapsed, credential, header)) {
+      const auto i = chosen->index;
+      rec.fault = kinds_[i];
+      ++injected_[i];
+      switch (kinds_[i]) {
+        case fault_kind::latency:
+          d.delay = std::min(scale_.to_real(chosen->delay), options_.hang_limit);
+          d.outcome = fate::delayed;
+          break;
+        case fault_kind::close:
+        case fault_kind::slow_body:
+        case fault_kind::malformed:
+        case fault_kind::schema_drift:
+          d.body_fault = static_cast<int>(i);
+          break;
+        case fault_kind::auth_expiry:
+          d.forward = false;
+          d.outcome = fate::unauthorized;
+          d.response = &unauthorized_;
+          break;
+        default:
+          // status, rate_limit, outage, hang, reset, empty_reply: the fault answers (or does not)
+          // in the upstream's place, as a broken load balancer in front of it would.
+          d.forward = false;
+          apply(*chosen, proxy_route_, d);
+          break;
+      }
+    }
+    rec.at = elapsed;
+    const auto* answer = d.forward ? nullptr : d.answer();
+    const bool sent = answer != nullptr && d.act != action::hang && d.act != action::reset && d.act != action::empty_reply;
+    rec.status = static_cast<std::int16_t>(sent ? answer->status : 0);
+    rec.outcome = d.outcome;
+    d.generation = generation_;
+    d.record = append(std::move(rec));
+    return d;
+  }
+
+  // The real upstream's answer to a forwarded request, as bytes to write: relayed as it came, or
+  // broken by the request's body fault. Sets how to write it (cut, dribble, close) in `d`.
+  canned_response relay(const forward_result& fwd, decision& d) const {
+    if (!fwd.response) {
+      d.outcome = fate::upstream_failed;
+      const boost::json::object body{{"error", "upstream_unreachable"}, {"detail", fwd.error}};
+      return make_canned_response(502, "application/json", boost::json::serialize(body));
+    }
+    auto res = *fwd.response;
+    if (d.body_fault < 0) return from_beast(res);
+    const auto& f = injector_.faults()[static_cast<std::size_t>(d.body_fault)];
+    switch (kinds_[static_cast<std::size_t>(d.body_fault)]) {
+      case fault_kind::close: {
+        d.outcome = fate::cut;
+        d.act = action::cut;
+        const auto size = res.body().size();
+        d.cut_at = std::min(f.after_bytes.value_or(size / 2), size);
+        if (d.cut_at == size) d.cut_at = size == 0 ? 0 : size - 1;
+        return from_beast(res);
+      }
+      case fault_kind::slow_body:
+        d.outcome = fate::dribbled;
+        d.act = action::dribble;
+        d.chunks = f.chunks;
+        d.spread = std::min(scale_.to_real(f.over), options_.hang_limit);
+        return from_beast(res);
+      case fault_kind::malformed:
+        d.outcome = fate::malformed;
+        switch (f.malformed) {
+          case plan::malformation::truncated: res.body() = truncate_body(res.body()); break;
+          case plan::malformation::invalid_utf8: res.body() = invalid_utf8_body(res.body()); break;
+          case plan::malformation::wrong_content_type:
+            res.set(http::field::content_type, "text/html; charset=utf-8");
+            res.body() = "<html><body><h1>Service Unavailable</h1></body></html>";
+            break;
+          case plan::malformation::wrong_content_length:
+            d.act = action::answer_close;
+            return with_overstated_length(from_beast(res), 64);
+        }
+        res.prepare_payload();
+        return from_beast(res);
+      case fault_kind::schema_drift: {
+        d.outcome = fate::malformed;
+        boost::system::error_code ec;
+        const auto body = boost::json::parse(res.body(), ec);
+        if (!ec) {
+          res.body() = drifted_body(body, f);
+          res.prepare_payload();
+        }
+        return from_beast(res);
+      }
+      default:
+        return from_beast(res);
+    }
+  }
+
+  // A forwarded request's answer is known: its status and fate go into its record.
+  void relayed(const decision& d, int status) {
+    std::lock_guard lock(mutex_);
+    if (d.generation != generation_ || d.record >= records_.size()) return;
+    records_[d.record].status = static_cast<std::int16_t>(status);
+    records_[d.record].outcome = d.outcome;
   }
 
   // A request to the OAuth token endpoint: only token_endpoint_down faults apply here (a failing or
@@ -1066,6 +1205,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
   std::string current_request_token_;        // guarded by mutex_: the bearer token of the request being decided
   static constexpr std::int32_t token_route = -2;  // records: a request to the token endpoint
   std::vector<compiled_route> routes_;
+  compiled_route proxy_route_;  // proxy mode: what apply() is given for a fault that answers in the upstream's place
   std::vector<fault_kind> kinds_;                   // parallel to injector_.faults()
   std::vector<canned_response> fault_responses_;    // parallel to injector_.faults()
   std::vector<std::vector<canned_response>> drifted_;  // [fault][route]: schema_drift bodies

@@ -45,6 +45,8 @@ struct auth_requirement {
   std::string hmac_key;
 };
 
+class upstream_proxy;
+
 struct server_options {
   std::string address = "127.0.0.1";  // loopback unless asked otherwise
   unsigned short port = 0;            // 0 = ephemeral; port() tells which
@@ -63,6 +65,10 @@ struct server_options {
   std::size_t max_connections = 10'000;     // further connections are closed at once
   std::size_t max_records = 1'000'000;      // records kept; later requests are counted only
   std::size_t max_idempotency_keys = 1'000'000;  // stored answers; the oldest is forgotten beyond
+  // Proxy mode: requests no fault stops go to this real upstream, and its answers come back broken
+  // the way body faults say. The routes then only name endpoints for faults; the credential checks,
+  // the idempotency store and side-effect counting are the real upstream's business.
+  std::shared_ptr<const upstream_proxy> upstream;
 };
 
 // What happened to a request. Every request read (or started) ends in exactly one.
@@ -82,6 +88,8 @@ enum class fate : std::uint8_t {
   rate_limited,  // `rate_limit`: 429 (or the fault's status) with Retry-After
   replayed,      // a repeated Idempotency-Key: the first answer again, no new side effect
   key_conflict,  // a repeated Idempotency-Key with another body (422) or while the first is running (409)
+  proxied,       // proxy mode: forwarded, and the real upstream's answer relayed
+  upstream_failed,  // proxy mode: the real upstream could not be reached or did not answer (502)
 };
 std::string_view to_string(fate f) noexcept;
 

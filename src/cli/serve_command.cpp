@@ -15,9 +15,11 @@
 #include "cli/exit_codes.hpp"
 #include "core/file_io.hpp"
 #include "core/logging.hpp"
+#include "core/units.hpp"
 #include "mocks/admin_api.hpp"
 #include "mocks/exposition.hpp"
 #include "mocks/fault_injector.hpp"
+#include "mocks/proxy.hpp"
 #include "mocks/server.hpp"
 #include "plan/loader.hpp"
 #include "scenario/auth_material.hpp"
@@ -37,6 +39,9 @@ struct serve_args {
   std::vector<std::string> sets;
   std::string journal;
   std::size_t max_records = 100'000;
+  std::string upstream;
+  std::string upstream_ca;
+  std::string upstream_timeout = "30s";
 };
 
 struct listen_address {
@@ -199,6 +204,34 @@ int execute(const serve_args& args) {
     }
   }
 
+  std::shared_ptr<const mocks::upstream_proxy> upstream;
+  if (!args.upstream.empty()) {
+    auto target = mocks::parse_upstream_url(args.upstream);
+    if (const auto* why = std::get_if<std::string>(&target)) {
+      std::cerr << "--upstream: error: '" << args.upstream << "' " << *why
+                << " (e.g. https://api.sandbox.example or http://127.0.0.1:9000/v2)\n";
+      return exit_usage;
+    }
+    mocks::upstream_options o;
+    o.target = std::get<mocks::upstream_target>(target);
+    o.ca_file = args.upstream_ca;
+    const auto timeout = core::parse_duration(args.upstream_timeout);
+    if (!timeout || *timeout <= core::duration::zero()) {
+      std::cerr << "--upstream-timeout: error: '" << args.upstream_timeout << "' is not a positive duration (e.g. 30s)\n";
+      return exit_usage;
+    }
+    o.timeout = *timeout;
+    auto made = mocks::upstream_proxy::make(std::move(o));
+    if (const auto* why = std::get_if<std::string>(&made)) {
+      std::cerr << "--upstream: error: " << *why << '\n';
+      return exit_usage;
+    }
+    upstream = std::get<std::shared_ptr<mocks::upstream_proxy>>(made);
+  } else if (!args.upstream_ca.empty()) {
+    std::cerr << "--upstream-ca: error: applies only with --upstream\n";
+    return exit_usage;
+  }
+
   plan::integration_plan plan;
   try {
     plan = plan::load_file(args.plan, *load);
@@ -218,7 +251,7 @@ int execute(const serve_args& args) {
   }
 
   auto table = faults_of(plan);
-  const auto auth = scenario::resolve_auth(plan.auth, /*for_mock_only=*/true);
+  const auto auth = upstream ? scenario::auth_material{} : scenario::resolve_auth(plan.auth, /*for_mock_only=*/true);
   const core::time_scale scale{args.time_scale};
   core::plan_clock clock(scale);  // plan time starts now, like traffic start in a run
 
@@ -233,8 +266,11 @@ int execute(const serve_args& args) {
   options.seed = args.seed;
   options.single_threaded_executor = true;  // the mock, the admin API and the signals share this one thread
   options.max_records = args.max_records;
+  options.upstream = upstream;
+  // In proxy mode the real upstream checks credentials; the mock passes them through untouched.
   mocks::server mock(io.get_executor(), clock, clock.origin(), scale, routes,
-                     scenario::mock_requirement(plan.auth, auth, args.seed), table.faults, options);
+                     upstream ? mocks::auth_requirement{} : scenario::mock_requirement(plan.auth, auth, args.seed),
+                     table.faults, options);
   for (std::size_t i = 0; i < table.owners.size(); ++i) {
     if (!enabled_modes.contains(table.owners[i])) mock.set_fault_enabled(i, false);
   }
@@ -270,10 +306,17 @@ int execute(const serve_args& args) {
             << count(table.faults.size(), "fault") << " in " << count(plan.failure_modes.size(), "failure mode") << ", seed "
             << args.seed << ", time scale " << core::format_number(args.time_scale)
             << " (plan time starts now)\n";
-  print_auth(plan.auth, auth);
-  std::cout << "  endpoints:\n";
-  for (const auto& r : routes) {
-    std::cout << "    " << r.endpoint_id << ": " << r.method << ' ' << r.path << " -> " << r.status << '\n';
+  if (upstream) {
+    std::cout << "  proxy: forwarding every request no fault answers to " << mocks::to_string(upstream->options().target)
+              << "; credentials go through untouched and the upstream checks them\n"
+              << "  endpoints (their requests get the faults that name them):\n";
+    for (const auto& r : routes) std::cout << "    " << r.endpoint_id << ": " << r.method << ' ' << r.path << '\n';
+  } else {
+    print_auth(plan.auth, auth);
+    std::cout << "  endpoints:\n";
+    for (const auto& r : routes) {
+      std::cout << "    " << r.endpoint_id << ": " << r.method << ' ' << r.path << " -> " << r.status << '\n';
+    }
   }
   std::size_t enabled = 0;
   for (std::size_t i = 0; i < table.faults.size(); ++i) {
@@ -362,6 +405,14 @@ command add_serve_command(CLI::App& app) {
       ->capture_default_str();
   repeatable(cmd->add_option("--set", args->sets, "Override a plan value before serving, as with run (repeatable)"));
   cmd->add_option("--journal", args->journal, "On shutdown, write the kept requests to FILE as JSON lines");
+  cmd->add_option("--upstream", args->upstream,
+                  "Proxy mode: forward every request no fault answers to this real upstream (http:// or https://,\n"
+                  "with an optional path prefix) and break its answers as the plan's faults say");
+  cmd->add_option("--upstream-ca", args->upstream_ca,
+                  "PEM file of the CAs an https upstream's certificate must chain to (default: the system store)");
+  cmd->add_option("--upstream-timeout", args->upstream_timeout,
+                  "Real time one forwarded request may take, connect to last byte; beyond it the app gets a 502")
+      ->capture_default_str();
   cmd->add_option("--max-records", args->max_records,
                   "Requests kept for the journal and the per-status metrics; later ones are only counted")
       ->capture_default_str();

@@ -506,6 +506,51 @@ TEST_F(serve_command, verifies_hmac_request_signatures) {
   EXPECT_EQ(child_->output().find(key), std::string::npos) << child_->output();
 }
 
+TEST_F(serve_command, proxies_to_a_real_upstream_with_the_faults_in_front) {
+  // The "real" upstream is another serve, without faults, holding the credential.
+  const std::string key = "k_upstream_only";
+  test::child_process::options opt;
+  opt.cwd = dir_.path().string();
+  opt.set_env.emplace_back(key_variable, key);
+  test::child_process real(test::planproof_executable(), {"serve", fixture}, opt);
+  ASSERT_TRUE(real.started()) << real.error();
+  const auto real_line = real.read_line(startup_deadline);
+  ASSERT_TRUE(real_line) << real.output();
+  const auto real_port = port_of(*real_line, "mock: ");
+  ASSERT_TRUE(real_port) << *real_line;
+
+  const std::string upstream = "http://127.0.0.1:" + std::to_string(*real_port);
+  ASSERT_TRUE(start({fixture, "--upstream", upstream, "--fault", "broken_list"}));
+  EXPECT_NE(banner_.find("proxy: forwarding every request no fault answers to " + upstream), std::string::npos)
+      << banner_;
+  EXPECT_EQ(banner_.find("the mock expects header"), std::string::npos) << "the upstream checks credentials";
+  const std::vector<std::pair<std::string, std::string>> auth{{"X-Api-Key", key}};
+  const std::string full = R"({"data":[{"id":"ord_1"},{"id":"ord_2"}],"has_more":false})";
+
+  auto listed = call(mock_, http::verb::get, "/v1/orders", {}, auth);
+  EXPECT_EQ(listed.status, 200u);
+  EXPECT_LT(listed.body.size(), full.size()) << "the upstream's answer, truncated: " << listed.body;
+  EXPECT_EQ(post(admin_, "/failure-modes/broken_list/disable").status, 200u);
+  listed = call(mock_, http::verb::get, "/v1/orders", {}, auth);
+  EXPECT_EQ(listed.body, full);
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/orders").status, 401u) << "the upstream's own refusal, relayed";
+  EXPECT_EQ(post(admin_, "/failure-modes/throttled/enable").status, 200u);
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/orders", {}, auth).status, 429u);
+
+  const auto journal = journal_of(get(admin_, "/journal").body);
+  ASSERT_EQ(journal.size(), 4u);
+  EXPECT_EQ(journal[0].at("outcome").as_string(), "malformed");
+  EXPECT_EQ(journal[1].at("outcome").as_string(), "proxied");
+  EXPECT_EQ(journal[2].at("status").as_int64(), 401);
+  EXPECT_EQ(journal[3].at("outcome").as_string(), "fault_status");
+  ASSERT_TRUE(child_->signal(SIGTERM));
+  ASSERT_EQ(child_->wait(exit_deadline), 0) << child_->output();
+  ASSERT_TRUE(real.signal(SIGTERM));
+  ASSERT_EQ(real.wait(exit_deadline), 0) << real.output();
+  EXPECT_NE(real.out().find("stopped (SIGTERM); 3 requests"), std::string::npos) << "the 429 never reached it\n"
+                                                                                  << real.output();
+}
+
 TEST_F(serve_command, a_busy_port_is_a_harness_error) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor busy(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
@@ -535,6 +580,21 @@ TEST_F(serve_command, bad_usage_exits_2_with_the_reason) {
   r = planproof("serve " + fixture + " --admin 'x:1' 2>&1");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--admin: error:"), std::string::npos) << r.output;
+
+  for (const std::string upstream : {"ftp://x", "http://", "https://h:0", "http://u:p@h"}) {
+    r = planproof("serve " + fixture + " --upstream '" + upstream + "' 2>&1");
+    EXPECT_EQ(r.exit_code, 2) << upstream << "\n" << r.output;
+    EXPECT_NE(r.output.find("--upstream: error: '" + upstream + "'"), std::string::npos) << r.output;
+  }
+  r = planproof("serve " + fixture + " --upstream https://127.0.0.1:1 --upstream-ca no-such-ca.pem 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no-such-ca.pem"), std::string::npos) << r.output;
+  r = planproof("serve " + fixture + " --upstream-ca ca.pem 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--upstream-ca: error: applies only with --upstream"), std::string::npos) << r.output;
+  r = planproof("serve " + fixture + " --upstream http://127.0.0.1:1 --upstream-timeout soon 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--upstream-timeout: error: 'soon'"), std::string::npos) << r.output;
 
   r = planproof("serve " + fixture + " --journal no/such/dir/journal.jsonl 2>&1");
   EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -1,0 +1,67 @@
+// Proxy mode: the mock forwards what no fault stops to a real upstream (a sandbox API, a staging
+// service) and breaks its answers the way the plan's faults say, so a plan can be tried against the
+// real system plus chaos.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "core/clock.hpp"
+
+namespace planproof::mocks {
+
+struct upstream_target {
+  bool tls = false;
+  std::string host;         // as written (a name, an IPv4 address, or an IPv6 address without brackets)
+  std::uint16_t port = 0;   // the scheme's default when the URL gives none
+  std::string path_prefix;  // prepended to every forwarded target; "" or "/base" (no trailing slash)
+};
+
+// `http://HOST[:PORT][/PREFIX]` or `https://...`; an error message saying what is wrong otherwise.
+std::variant<upstream_target, std::string> parse_upstream_url(std::string_view url);
+std::string to_string(const upstream_target& t);  // back to a URL
+
+struct upstream_options {
+  upstream_target target;
+  std::string ca_file;  // https: CAs the upstream's certificate must chain to; empty = the system store
+  core::duration timeout = std::chrono::seconds(30);  // real time for one forward: connect, send, answer
+  std::uint64_t body_limit = 16 * 1024 * 1024;         // an upstream answer larger than this is a failure
+};
+
+using upstream_request = boost::beast::http::request<boost::beast::http::string_body>;
+using upstream_response = boost::beast::http::response<boost::beast::http::string_body>;
+
+struct forward_result {
+  std::optional<upstream_response> response;  // set when the upstream answered
+  std::string error;                           // why not: "connect: Connection refused"
+};
+
+// Forwards requests, one upstream connection each (no pooling: each forward stands alone, as a
+// request through a fault does). Thread-safe: forward() may run on any executor.
+class upstream_proxy {
+ public:
+  // An error when the TLS context cannot be built (bad CA file...).
+  static std::variant<std::shared_ptr<upstream_proxy>, std::string> make(upstream_options options);
+
+  // The request as the app sent it, with the target prefixed, Host set to the upstream's, and the
+  // hop-by-hop headers (RFC 9110 section 7.6.1) removed; the answer likewise without them.
+  boost::asio::awaitable<forward_result> forward(const upstream_request& req, boost::asio::any_io_executor ex) const;
+
+  const upstream_options& options() const noexcept { return options_; }
+
+  upstream_proxy(upstream_options options, std::shared_ptr<void> tls_context);
+
+ private:
+  upstream_options options_;
+  std::shared_ptr<void> tls_;  // boost::asio::ssl::context when the upstream is https
+};
+
+}  // namespace planproof::mocks
