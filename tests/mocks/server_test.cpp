@@ -387,6 +387,19 @@ TEST(mock_server, idle_keep_alive_connection_is_closed_after_the_idle_timeout) {
   EXPECT_EQ(s.srv().request_count(), 1u);  // an idle close is not a request
 }
 
+TEST(mock_server, connections_beyond_the_limit_are_closed_and_the_others_keep_working) {
+  server_options options;
+  options.max_connections = 2;
+  running_server s({.options = options});
+  test_client a(s.port()), b(s.port());
+  ASSERT_EQ(a.get("/v1/items").res.result_int(), 200);  // both accepted and registered
+  ASSERT_EQ(b.get("/v1/items").res.result_int(), 200);
+  test_client over(s.port());
+  EXPECT_TRUE(over.get("/v1/items").ec) << "a third connection is closed, not served";
+  EXPECT_EQ(a.get("/v1/items").res.result_int(), 200);
+  EXPECT_EQ(s.srv().open_connections(), 2u);
+}
+
 TEST(mock_server, request_abandoned_midway_is_recorded_once) {
   running_server s({});
   {
