@@ -33,4 +33,21 @@ auth_material resolve_auth(const plan::auth_config& auth) {
   return m;
 }
 
+signing_secret resolve_signing_secret(const core::secret_ref& ref) {
+  signing_secret s;
+  auto resolved = core::resolve_secret(ref);
+  if (resolved.value) {
+    s.value = *resolved.value;
+    return s;
+  }
+  std::random_device rd;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "pp_test_whsec_%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  s.value = buf;
+  core::redactor::instance().add(s.value);
+  s.generated = true;
+  s.unresolved = resolved.error;
+  return s;
+}
+
 }  // namespace planproof::scenario

@@ -21,4 +21,16 @@ struct auth_material {
 // resolved, generates a `pp_test_...` value, registered for redaction too.
 auth_material resolve_auth(const plan::auth_config& auth);
 
+// A webhook signing secret: the one the plan's reference names, or a throwaway when it cannot be
+// resolved, since the mock provider and the receiver under test only have to agree on it.
+struct signing_secret {
+  std::string value;
+  bool generated = false;
+  std::string unresolved;  // why the reference could not be resolved
+};
+
+// Resolves `ref` (registering the value for redaction) or generates a `pp_test_whsec_...` value,
+// registered for redaction too.
+signing_secret resolve_signing_secret(const core::secret_ref& ref);
+
 }  // namespace planproof::scenario
