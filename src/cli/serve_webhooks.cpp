@@ -162,7 +162,12 @@ serve_webhooks make_serve_webhooks(boost::asio::any_io_executor ex, const core::
   for (const auto& e : plan.endpoints) {
     if (e.direction == plan::endpoint_direction::inbound) inbound.push_back(&e);
   }
-  if (inbound.empty()) return w;
+  if (inbound.empty()) {
+    if (options && !options->host.empty()) {
+      w.banner.push_back("  note: --deliver-to: the plan has no inbound endpoint, so nothing is delivered");
+    }
+    return w;
+  }
   if (!options || options->host.empty()) {
     w.banner.push_back("  inbound endpoints (the provider calls your app; no deliveries without --deliver-to):");
     for (const auto* e : inbound) w.banner.push_back("    " + e->id + ": " + e->method + " " + e->path);

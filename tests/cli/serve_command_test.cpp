@@ -436,6 +436,16 @@ TEST_F(serve_command, a_resolvable_secret_is_never_printed) {
   EXPECT_EQ(child_->output().find(secret), std::string::npos) << child_->output();
 }
 
+TEST_F(serve_command, deliver_to_without_inbound_endpoints_says_nothing_is_delivered) {
+  ASSERT_TRUE(start({fixture, "--deliver-to", "http://127.0.0.1:9"}));
+  EXPECT_NE(banner_.find("note: --deliver-to: the plan has no inbound endpoint, so nothing is delivered"),
+            std::string::npos)
+      << banner_;
+  EXPECT_EQ(get(admin_, "/deliveries").status, 409u);
+  ASSERT_TRUE(child_->signal(SIGTERM));
+  EXPECT_EQ(child_->wait(exit_deadline), 0) << child_->output();
+}
+
 TEST_F(serve_command, a_busy_port_is_a_harness_error) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor busy(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
