@@ -232,8 +232,10 @@ class webhook_fault_planner {
   // Base traffic and bursts merged. Takes one draw per burst fault; call once, before decide().
   event_schedule schedule(const webhook_traffic& traffic);
   // For events in creation order. A fault whose scope.source is in `disabled` counts the event and
-  // takes its draw as if enabled, but does not apply: turning a fault off and on again leaves the
-  // decisions of the other faults, and of later events, as the seed made them.
+  // takes its selection draw as if enabled, but does not apply: switching it does not move the
+  // other faults' first/every/after counts, and events it would not have picked are decided as
+  // with it enabled. (Where it would have applied, decisions differ: one copy instead of two takes
+  // fewer bad_signature draws.)
   event_decision decide(core::duration created_at, std::span<const std::size_t> disabled = {});
 
  private:
