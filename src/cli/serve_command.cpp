@@ -258,9 +258,12 @@ int execute(const serve_args& args) {
   print_webhook_banner(std::cout, webhooks, admin_url);
   for (const auto& id : enabled_modes) {
     const auto& w = webhooks.webhook_modes;
-    if (webhooks.deliveries && std::find(w.begin(), w.end(), id) != w.end()) continue;
+    const bool webhook = std::find(w.begin(), w.end(), id) != w.end();
+    if (webhook && webhooks.deliveries) continue;
     if (std::find(table.owners.begin(), table.owners.end(), id) == table.owners.end()) {
-      std::cout << "  note: failure mode " << id << " has no fault this version can inject\n";
+      std::cout << "  note: failure mode " << id
+                << (webhook ? " has only webhook faults, injected into deliveries (--deliver-to URL)\n"
+                            : " has no fault this version can inject\n");
     }
   }
   for (const auto& s : table.skipped) std::cout << "  note: not injected by this version: " << s << '\n';

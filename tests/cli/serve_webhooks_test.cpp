@@ -371,7 +371,10 @@ TEST_F(serve_webhooks, the_admin_api_switches_webhook_faults_and_sends_more) {
 }
 
 TEST_F(serve_webhooks, without_deliver_to_the_banner_says_how_and_deliveries_are_off) {
-  ASSERT_TRUE(start({}));
+  ASSERT_TRUE(start({"--fault", "forged"}));
+  EXPECT_NE(banner_.find("note: failure mode forged has only webhook faults, injected into deliveries (--deliver-to URL)"),
+            std::string::npos)
+      << banner_;
   EXPECT_NE(banner_.find("order_events: POST /webhooks/orders"), std::string::npos) << banner_;
   EXPECT_NE(banner_.find("--deliver-to http://127.0.0.1:PORT"), std::string::npos) << banner_;
   EXPECT_EQ(banner_.find("pp_test_whsec_"), std::string::npos) << "no secret without deliveries";
