@@ -40,8 +40,14 @@ using error_code = boost::system::error_code;
 namespace {
 
 constexpr std::string_view api_summary =
-    "GET /health, /endpoints, /faults, /faults/{index}, /failure-modes, /failure-modes/{id}, /journal, /metrics; "
-    "POST /faults/{index}/enable|disable, /failure-modes/{id}/enable|disable, /reset";
+    "GET /health, /endpoints, /faults, /faults/{index}, /failure-modes, /failure-modes/{id}, /journal, /metrics, "
+    "/deliveries, /deliveries/faults, /deliveries/faults/{index}; "
+    "POST /faults/{index}/enable|disable, /failure-modes/{id}/enable|disable, /reset, /deliveries/send?count=N, "
+    "/deliveries/faults/{index}/enable|disable";
+
+constexpr std::string_view no_deliveries =
+    "this mock sends no webhook deliveries: start planproof serve with --deliver-to URL and a plan with inbound "
+    "endpoints";
 
 admin_response json_answer(unsigned status, const json::value& v) {
   admin_response r;
@@ -92,8 +98,20 @@ json::object fault_json(const fault_state& f, const admin_catalog& catalog) {
   return o;
 }
 
-json::object mode_json(std::string_view id, const std::vector<fault_state>& faults, const admin_catalog& catalog) {
-  json::array list;
+json::object webhook_fault_json(const webhook_fault_state& f) {
+  json::object o;
+  o["index"] = f.index;
+  o["failure_mode"] = f.failure_mode;
+  o["kind"] = f.kind;
+  o["endpoint"] = f.endpoint ? json::value(*f.endpoint) : json::value(nullptr);
+  o["enabled"] = f.enabled;
+  o["injected"] = f.injected;
+  return o;
+}
+
+json::object mode_json(std::string_view id, const std::vector<fault_state>& faults,
+                       const std::vector<webhook_fault_state>& webhook_faults, const admin_catalog& catalog) {
+  json::array list, webhook_list;
   bool all_enabled = true;
   std::uint64_t injected = 0;
   for (const auto& f : faults) {
@@ -102,9 +120,21 @@ json::object mode_json(std::string_view id, const std::vector<fault_state>& faul
     injected += f.injected;
     list.push_back(fault_json(f, catalog));
   }
+  for (const auto& f : webhook_faults) {
+    if (f.failure_mode != id) continue;
+    all_enabled = all_enabled && f.enabled;
+    injected += f.injected;
+    webhook_list.push_back(webhook_fault_json(f));
+  }
   // A failure mode with no fault the mock can inject is never "enabled": enabling it changes nothing.
-  const bool enabled = all_enabled && !list.empty();
-  return json::object{{"failure_mode", id}, {"enabled", enabled}, {"injected", injected}, {"faults", std::move(list)}};
+  const bool enabled = all_enabled && !(list.empty() && webhook_list.empty());
+  json::object o{{"failure_mode", id}, {"enabled", enabled}, {"injected", injected}, {"faults", std::move(list)}};
+  if (catalog.deliveries != nullptr) o["webhook_faults"] = std::move(webhook_list);
+  return o;
+}
+
+std::vector<webhook_fault_state> webhook_faults_of(const admin_catalog& catalog) {
+  return catalog.deliveries != nullptr ? catalog.deliveries->faults() : std::vector<webhook_fault_state>{};
 }
 
 std::string upper(std::string s) {
@@ -133,7 +163,10 @@ admin_response admin_handler::handle(std::string_view method, std::string_view t
 
   // Which operation the path names and the method it takes; the checks that follow go from the
   // outside in: the path, the method, then the parameters and the body.
-  enum class op { none, health, endpoints, faults, fault, fault_set, modes, mode, mode_set, reset, journal, metrics };
+  enum class op {
+    none, health, endpoints, faults, fault, fault_set, modes, mode, mode_set, reset, journal, metrics,
+    deliveries, deliveries_send, webhook_faults, webhook_fault, webhook_fault_set
+  };
   op which = op::none;
   const auto n = segments.size();
   const std::string first = n > 0 ? segments[0] : std::string();
@@ -149,10 +182,17 @@ admin_response admin_handler::handle(std::string_view method, std::string_view t
   else if (n == 1 && first == "reset") which = op::reset;
   else if (n == 1 && first == "journal") which = op::journal;
   else if (n == 1 && first == "metrics") which = op::metrics;
+  else if (n == 1 && first == "deliveries") which = op::deliveries;
+  else if (n == 2 && first == "deliveries" && segments[1] == "send") which = op::deliveries_send;
+  else if (n == 2 && first == "deliveries" && segments[1] == "faults") which = op::webhook_faults;
+  else if (n == 3 && first == "deliveries" && segments[1] == "faults") which = op::webhook_fault;
+  else if (n == 4 && first == "deliveries" && segments[1] == "faults" &&
+           (segments[3] == "enable" || segments[3] == "disable")) which = op::webhook_fault_set;
   if (which == op::none) {
     return error_answer(404, "no admin operation at " + quoted(path) + "; the API has " + std::string(api_summary));
   }
-  const bool post = which == op::fault_set || which == op::mode_set || which == op::reset;
+  const bool post = which == op::fault_set || which == op::mode_set || which == op::reset ||
+                    which == op::deliveries_send || which == op::webhook_fault_set;
   const std::string_view wanted = post ? "POST" : "GET";
   if (method != wanted) {
     auto r = error_answer(405, std::string(path) + " takes " + std::string(wanted) + ", not " + quoted(method));
@@ -190,8 +230,9 @@ admin_response admin_handler::handle(std::string_view method, std::string_view t
       return fault(segments[1], segments[2]);
     case op::modes: {
       const auto faults = mock_.faults();
+      const auto webhook_faults = webhook_faults_of(catalog_);
       json::array list;
-      for (const auto& id : catalog_.failure_modes) list.push_back(mode_json(id, faults, catalog_));
+      for (const auto& id : catalog_.failure_modes) list.push_back(mode_json(id, faults, webhook_faults, catalog_));
       return json_answer(200, list);
     }
     case op::mode:
@@ -211,8 +252,30 @@ admin_response admin_handler::handle(std::string_view method, std::string_view t
       admin_response r;
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = prometheus_text(snapshot_of(mock_, catalog_.fault_failure_modes));
+      if (catalog_.deliveries != nullptr) {
+        r.body += webhook_prometheus_text(catalog_.deliveries->totals(), catalog_.deliveries->faults());
+      }
       return r;
     }
+    case op::deliveries: {
+      if (catalog_.deliveries == nullptr) return error_answer(409, std::string(no_deliveries));
+      admin_response r;
+      r.content_type = "application/x-ndjson";
+      r.body = deliveries_text(catalog_.deliveries->records());
+      return r;
+    }
+    case op::deliveries_send:
+      return send_deliveries(target);
+    case op::webhook_faults: {
+      if (catalog_.deliveries == nullptr) return error_answer(409, std::string(no_deliveries));
+      json::array list;
+      for (const auto& f : catalog_.deliveries->faults()) list.push_back(webhook_fault_json(f));
+      return json_answer(200, list);
+    }
+    case op::webhook_fault:
+      return webhook_fault(segments[2], "");
+    case op::webhook_fault_set:
+      return webhook_fault(segments[2], segments[3]);
     case op::none:
       break;
   }
@@ -250,8 +313,56 @@ admin_response admin_handler::faults_of_mode(std::string_view id, std::string_vi
     for (std::size_t i = 0; i < catalog_.fault_failure_modes.size(); ++i) {
       if (catalog_.fault_failure_modes[i] == id) mock_.set_fault_enabled(i, action == "enable");
     }
+    for (const auto& f : webhook_faults_of(catalog_)) {
+      if (f.failure_mode == id) catalog_.deliveries->set_fault_enabled(f.index, action == "enable");
+    }
   }
-  return json_answer(200, mode_json(id, mock_.faults(), catalog_));
+  return json_answer(200, mode_json(id, mock_.faults(), webhook_faults_of(catalog_), catalog_));
+}
+
+admin_response admin_handler::webhook_fault(std::string_view index_text, std::string_view action) const {
+  if (catalog_.deliveries == nullptr) return error_answer(409, std::string(no_deliveries));
+  const auto faults = catalog_.deliveries->faults();
+  const std::string range = faults.empty() ? std::string("the plan has no webhook faults")
+                                           : "webhook faults are numbered 0 to " + std::to_string(faults.size() - 1) +
+                                                 " (GET /deliveries/faults)";
+  std::size_t index = 0;
+  const auto [end, ec] = std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
+  if (index_text.empty() || ec == std::errc::invalid_argument || end != index_text.data() + index_text.size()) {
+    return error_answer(400, quoted(index_text) + " is not a webhook fault index: " + range);
+  }
+  if (ec == std::errc::result_out_of_range || index >= faults.size()) {
+    return error_answer(404, "no webhook fault " + std::string(index_text) + ": " + range);
+  }
+  if (!action.empty()) catalog_.deliveries->set_fault_enabled(index, action == "enable");
+  return json_answer(200, webhook_fault_json(catalog_.deliveries->faults().at(index)));
+}
+
+admin_response admin_handler::send_deliveries(std::string_view target) const {
+  if (catalog_.deliveries == nullptr) return error_answer(409, std::string(no_deliveries));
+  const auto max = std::to_string(webhook_deliveries::max_send_count);
+  std::optional<std::string_view> count_text;
+  const auto q = target.find('?');
+  for (std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+       !query.empty();) {
+    const auto amp = query.find('&');
+    const auto item = query.substr(0, amp);
+    if (item.starts_with("count=")) count_text = item.substr(6);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  }
+  if (!count_text) return error_answer(400, "say how many events to send: POST /deliveries/send?count=N (1 to " + max + ")");
+  std::uint64_t count = 0;
+  const auto [end, ec] = std::from_chars(count_text->data(), count_text->data() + count_text->size(), count);
+  if (count_text->empty() || ec != std::errc() || end != count_text->data() + count_text->size() || count == 0 ||
+      count > webhook_deliveries::max_send_count) {
+    return error_answer(400, "count " + quoted(*count_text) + " is not a number of events from 1 to " + max);
+  }
+  if (auto why = catalog_.deliveries->send(count); !why.empty()) return error_answer(409, why);
+  json::array endpoints;
+  for (const auto& s : catalog_.deliveries->streams()) endpoints.push_back(json::string(s.endpoint.id));
+  return json_answer(202, json::object{{"sending", count},
+                                       {"endpoints", std::move(endpoints)},
+                                       {"batch", catalog_.deliveries->batches()}});
 }
 
 namespace detail {

@@ -15,6 +15,7 @@
 
 #include "core/units.hpp"
 #include "mocks/server.hpp"
+#include "mocks/webhook_deliveries.hpp"
 
 namespace planproof::mocks {
 
@@ -25,6 +26,9 @@ struct admin_catalog {
   std::vector<route> routes;                     // as the mock serves them
   std::vector<std::string> fault_failure_modes;  // the failure mode of each fault, by server fault index
   std::vector<std::string> failure_modes;        // every failure mode id of the plan, in plan order
+  // The webhook deliveries serve sends to a receiver, when it sends any (it must outlive the API):
+  // `/deliveries...` and the webhook faults of each failure mode. Null: those answer 409.
+  webhook_deliveries* deliveries = nullptr;
 };
 
 struct admin_response {
@@ -40,7 +44,8 @@ class admin_handler {
  public:
   admin_handler(server& mock, admin_catalog catalog);
 
-  // `target` is the request target as sent (origin form; a query string is ignored), `body` the
+  // `target` is the request target as sent (origin form; a query string is ignored but by
+  // `POST /deliveries/send?count=N`), `body` the
   // request body (the operations take none; when one is sent it must be a JSON object).
   admin_response handle(std::string_view method, std::string_view target, std::string_view body) const;
 
@@ -49,6 +54,8 @@ class admin_handler {
  private:
   admin_response faults_of_mode(std::string_view id, std::string_view action) const;
   admin_response fault(std::string_view index_text, std::string_view action) const;
+  admin_response webhook_fault(std::string_view index_text, std::string_view action) const;
+  admin_response send_deliveries(std::string_view target) const;
 
   server& mock_;
   admin_catalog catalog_;

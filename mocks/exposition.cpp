@@ -53,6 +53,14 @@ std::string valid_utf8(std::string_view in) {
   return out;
 }
 
+std::string json_text(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
+
+std::string millis(core::duration d) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, core::to_millis(d), std::chars_format::fixed, 3);
+  return ec == std::errc() ? std::string(buf, end) : std::string("0");
+}
+
 class exposition {
  public:
   // Every family is announced once, its samples right after it, as the format requires.
@@ -179,12 +187,7 @@ std::string prometheus_text(const metrics_snapshot& s) {
 std::string journal_line(const request_record& r) {
   // Written by hand rather than through json::object: Boost.JSON prints every double in exponent
   // form (1.0308E3), which is valid but not what a person grepping a journal wants to read.
-  auto text = [](std::string_view s) { return boost::json::serialize(boost::json::string(s)); };
-  auto millis = [](core::duration d) {
-    char buf[32];
-    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, core::to_millis(d), std::chars_format::fixed, 3);
-    return ec == std::errc() ? std::string(buf, end) : std::string("0");
-  };
+  const auto text = json_text;
   std::string out = "{\"at_ms\":" + millis(r.at);
   out += ",\"endpoint\":" + text(r.endpoint_id);
   out += ",\"method\":" + text(valid_utf8(core::redact(r.method)));
@@ -201,6 +204,78 @@ std::string journal_text(const std::vector<request_record>& records) {
   std::string out;
   for (const auto& r : records) out.append(journal_line(r)).append("\n");
   return out;
+}
+
+std::vector<std::string_view> faults_of(const delivery_record& r) {
+  std::vector<std::string_view> out;
+  if (r.duplicate) out.push_back("duplicate_delivery");
+  if (r.held_back) out.push_back("out_of_order");
+  if (r.signature != signature_kind::valid && r.signature != signature_kind::none) out.push_back("bad_signature");
+  if (r.burst) out.push_back("burst");
+  return out;
+}
+
+std::string delivery_line(const endpoint_delivery& d) {
+  const auto& r = d.record;
+  std::string faults = "[";
+  for (const auto f : faults_of(r)) faults += (faults.size() == 1 ? "" : ",") + json_text(f);
+  faults += "]";
+  std::string out = "{\"at_ms\":" + millis(r.sent_at);
+  out += ",\"endpoint\":" + json_text(d.endpoint);
+  out += ",\"event_id\":" + json_text(r.event_id);
+  out += ",\"sequence\":" + std::to_string(r.sequence);
+  out += ",\"copy\":" + std::to_string(r.copy);
+  out += ",\"attempt\":" + std::to_string(r.attempt);
+  out += ",\"faults\":" + faults;
+  out += ",\"signature\":" + json_text(to_string(r.signature));
+  out += ",\"status\":" + std::to_string(r.status);
+  out += ",\"error\":" + json_text(to_string(r.error));
+  out += ",\"outcome\":" + json_text(to_string(r.outcome));
+  out += ",\"latency_ms\":" + millis(r.latency) + "}";
+  return out;
+}
+
+std::string deliveries_text(const std::vector<endpoint_delivery>& deliveries) {
+  std::string out;
+  for (const auto& d : deliveries) out.append(delivery_line(d)).append("\n");
+  return out;
+}
+
+std::string webhook_prometheus_text(const std::vector<endpoint_delivery_totals>& totals,
+                                    const std::vector<webhook_fault_state>& faults) {
+  exposition e;
+  e.family("planproof_mock_webhook_deliveries_total", "counter",
+           "Delivery attempts sent to the receiver, by inbound endpoint and outcome: delivered (answered 2xx), "
+           "retrying (not 2xx, redelivered later), gave_up (not 2xx on the last attempt).");
+  for (const auto& t : totals) {
+    const auto& c = t.counters;
+    const std::uint64_t retrying = c.attempts - std::min(c.attempts, c.delivered + c.given_up);
+    for (const auto& [outcome, n] : {std::pair<std::string_view, std::uint64_t>{"delivered", c.delivered},
+                                     {"retrying", retrying}, {"gave_up", c.given_up}}) {
+      e.sample("planproof_mock_webhook_deliveries_total", {{"endpoint", t.endpoint}, {"outcome", outcome}},
+               std::to_string(n));
+    }
+  }
+  e.family("planproof_mock_webhook_events_total", "counter", "Webhook events created, by inbound endpoint.");
+  for (const auto& t : totals) {
+    e.sample("planproof_mock_webhook_events_total", {{"endpoint", t.endpoint}}, std::to_string(t.counters.events));
+  }
+  // Every kind of the table shows, injected or not, so a dashboard sees a fault at 0.
+  std::map<std::string, std::uint64_t> by_kind;
+  for (const auto& f : faults) by_kind[f.kind] += f.injected;
+  e.family("planproof_mock_webhook_faults_injected_total", "counter",
+           "Webhook events a fault applied to, by fault kind (bad_signature: copies sent badly signed).");
+  for (const auto& [kind, n] : by_kind) {
+    e.sample("planproof_mock_webhook_faults_injected_total", {{"kind", kind}}, std::to_string(n));
+  }
+  e.family("planproof_mock_webhook_fault_enabled", "gauge",
+           "1 when the webhook fault applies to new events, 0 when disabled.");
+  for (const auto& f : faults) {
+    const auto index = std::to_string(f.index);
+    e.sample("planproof_mock_webhook_fault_enabled", {{"index", index}, {"failure_mode", f.failure_mode}, {"kind", f.kind}},
+             f.enabled ? "1" : "0");
+  }
+  return e.take();
 }
 
 }  // namespace planproof::mocks

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mocks/server.hpp"
+#include "mocks/webhook_deliveries.hpp"
 
 namespace planproof::mocks {
 
@@ -41,5 +42,27 @@ std::string escape_label_value(std::string_view value);
 std::string journal_line(const request_record& r);
 // Every record, one line each, each ending in '\n'.
 std::string journal_text(const std::vector<request_record>& records);
+
+// --- webhook deliveries (`planproof serve --deliver-to`) ---------------------------------------------
+
+// The webhook faults that shaped one attempt, by plan kind: duplicate_delivery (a copy after the
+// first), out_of_order (the event was held back), bad_signature (sent badly signed), burst (the
+// event came from a burst).
+std::vector<std::string_view> faults_of(const delivery_record& r);
+
+// One attempt as a JSON object on one line (no newline): at_ms (plan time the attempt started),
+// endpoint, event_id, sequence, copy, attempt, faults, signature, status (0 = none), error,
+// outcome, latency_ms.
+std::string delivery_line(const endpoint_delivery& d);
+// Every attempt, one line each, each ending in '\n'.
+std::string deliveries_text(const std::vector<endpoint_delivery>& deliveries);
+
+// The text exposition of the deliveries, to follow prometheus_text's:
+// planproof_mock_webhook_deliveries_total{endpoint,outcome} (attempts by outcome: delivered,
+// retrying, gave_up), planproof_mock_webhook_events_total{endpoint},
+// planproof_mock_webhook_faults_injected_total{kind} and
+// planproof_mock_webhook_fault_enabled{index,failure_mode,kind}.
+std::string webhook_prometheus_text(const std::vector<endpoint_delivery_totals>& totals,
+                                    const std::vector<webhook_fault_state>& faults);
 
 }  // namespace planproof::mocks

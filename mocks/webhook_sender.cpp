@@ -173,26 +173,28 @@ class param_reader {
   bool failed_ = false;
 };
 
-webhook_fault_scope scope_of(const plan::fault& f) {
-  return {.probability = f.probability, .during = f.during, .first = f.first, .every = f.every, .after = f.after};
+webhook_fault_scope scope_of(const plan::fault& f, std::size_t source) {
+  return {.probability = f.probability, .during = f.during, .first = f.first, .every = f.every, .after = f.after,
+          .source = source};
 }
 
 }  // namespace
 
 webhook_faults faults_from_plan(const std::vector<plan::fault>& faults, std::string_view endpoint_id) {
   webhook_faults out;
-  for (const auto& f : faults) {
+  for (std::size_t source = 0; source < faults.size(); ++source) {
+    const auto& f = faults[source];
     if (!endpoint_id.empty() && f.endpoint && *f.endpoint != endpoint_id) continue;
     param_reader p(f, out.errors);
     if (f.kind == "duplicate_delivery") {
       p.allow_only({"copies", "delay"});
-      duplicate_fault d{.scope = scope_of(f)};
+      duplicate_fault d{.scope = scope_of(f, source)};
       if (auto c = p.integer("copies", 2, max_copies)) d.copies = static_cast<int>(*c);
       if (auto delay = p.duration("delay")) d.delay = *delay;
       if (!p.failed()) out.duplicates.push_back(std::move(d));
     } else if (f.kind == "out_of_order") {
       p.allow_only({"window"});
-      out_of_order_fault o{.scope = scope_of(f)};
+      out_of_order_fault o{.scope = scope_of(f, source)};
       if (auto w = p.duration("window")) {
         if (*w <= core::duration::zero()) p.error("window: must be longer than 0");
         o.window = *w;
@@ -200,7 +202,7 @@ webhook_faults faults_from_plan(const std::vector<plan::fault>& faults, std::str
       if (!p.failed()) out.out_of_order.push_back(std::move(o));
     } else if (f.kind == "bad_signature") {
       p.allow_only({"kind", "age"});
-      bad_signature_fault b{.scope = scope_of(f)};
+      bad_signature_fault b{.scope = scope_of(f, source)};
       if (auto k = p.text("kind")) {
         if (auto parsed = parse_bad_signature_kind(*k)) {
           b.kind = *parsed;
@@ -217,7 +219,7 @@ webhook_faults faults_from_plan(const std::vector<plan::fault>& faults, std::str
     } else if (f.kind == "burst") {
       p.allow_only({"count", "rate", "at"});
       if (f.first || f.every || f.after) p.error("first, every and after do not apply to a burst");
-      burst_fault b{.scope = scope_of(f), .at = f.starts_at()};
+      burst_fault b{.scope = scope_of(f, source), .at = f.starts_at()};
       if (auto c = p.integer("count", 1, max_burst_count)) {
         b.count = *c;
       } else if (!p.find("count")) {
@@ -319,7 +321,8 @@ webhook_fault_planner::webhook_fault_planner(webhook_faults faults, std::uint64_
 // same), unlike std::uniform_real_distribution.
 double webhook_fault_planner::draw() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
 
-bool webhook_fault_planner::applies(const webhook_fault_scope& scope, std::uint64_t& seen, core::duration t) {
+bool webhook_fault_planner::applies(const webhook_fault_scope& scope, std::uint64_t& seen, core::duration t,
+                                    bool enabled) {
   const bool in_window = scope.during.empty() ||
                          std::any_of(scope.during.begin(), scope.during.end(),
                                      [&](const plan::time_window& w) { return w.contains(t); });
@@ -339,7 +342,7 @@ bool webhook_fault_planner::applies(const webhook_fault_scope& scope, std::uint6
   }
   // Drawn whether or not the selectors picked this event, so they never shift later draws.
   const double d = draw();
-  return selected && d < scope.probability;
+  return enabled && selected && d < scope.probability;
 }
 
 event_schedule webhook_fault_planner::schedule(const webhook_traffic& traffic) {
@@ -347,21 +350,22 @@ event_schedule webhook_fault_planner::schedule(const webhook_traffic& traffic) {
   const std::uint64_t cap = traffic.max_events;
   std::uint64_t wanted = 0;
   // Only the first `cap` events of each source can be among the first `cap` overall.
-  auto add_series = [&](core::duration start, std::uint64_t count, double rate, bool burst) {
+  auto add_series = [&](core::duration start, std::uint64_t count, double rate, bool burst, std::size_t source) {
     wanted += count;
     const std::uint64_t n = std::min(count, cap);
     for (std::uint64_t i = 0; i < n; ++i) {
       const double offset_ns = rate > 0 ? static_cast<double>(i) * 1e9 / rate : 0.0;
-      s.events.push_back({start + core::duration(static_cast<core::duration::rep>(std::llround(offset_ns))), burst});
+      s.events.push_back(
+          {start + core::duration(static_cast<core::duration::rep>(std::llround(offset_ns))), burst, source});
     }
   };
   if (traffic.rate > 0 && traffic.duration > core::duration::zero()) {
     const double n = std::ceil(traffic.rate * core::to_seconds(traffic.duration) - 1e-9);
     const double bounded = std::min(n, static_cast<double>(std::numeric_limits<std::uint32_t>::max()));
-    add_series(core::duration::zero(), static_cast<std::uint64_t>(std::max(0.0, bounded)), traffic.rate, false);
+    add_series(core::duration::zero(), static_cast<std::uint64_t>(std::max(0.0, bounded)), traffic.rate, false, 0);
   }
   for (const auto& b : faults_.bursts) {
-    if (draw() < b.scope.probability) add_series(b.at, b.count, b.rate, true);
+    if (draw() < b.scope.probability) add_series(b.at, b.count, b.rate, true, b.scope.source);
   }
   std::stable_sort(s.events.begin(), s.events.end(),
                    [](const scheduled_event& a, const scheduled_event& b) { return a.at < b.at; });
@@ -370,21 +374,28 @@ event_schedule webhook_fault_planner::schedule(const webhook_traffic& traffic) {
   return s;
 }
 
-event_decision webhook_fault_planner::decide(core::duration created_at) {
+event_decision webhook_fault_planner::decide(core::duration created_at, std::span<const std::size_t> disabled) {
+  auto on = [&](const webhook_fault_scope& scope) {
+    return std::find(disabled.begin(), disabled.end(), scope.source) == disabled.end();
+  };
   event_decision d;
   std::optional<std::size_t> dup;
   for (std::size_t i = 0; i < faults_.duplicates.size(); ++i) {
-    if (applies(faults_.duplicates[i].scope, duplicate_seen_[i], created_at) && !dup) dup = i;
+    const auto& scope = faults_.duplicates[i].scope;
+    if (applies(scope, duplicate_seen_[i], created_at, on(scope)) && !dup) dup = i;
   }
   if (dup) {
     d.copies = faults_.duplicates[*dup].copies;
     d.copy_delay = faults_.duplicates[*dup].delay;
+    d.applied.push_back(faults_.duplicates[*dup].scope.source);
   }
   std::optional<std::size_t> held;
   for (std::size_t i = 0; i < faults_.out_of_order.size(); ++i) {
-    if (applies(faults_.out_of_order[i].scope, out_of_order_seen_[i], created_at) && !held) held = i;
+    const auto& scope = faults_.out_of_order[i].scope;
+    if (applies(scope, out_of_order_seen_[i], created_at, on(scope)) && !held) held = i;
   }
   if (held) {
+    d.applied.push_back(faults_.out_of_order[*held].scope.source);
     // In (0, window]: a zero hold would not be a hold at all.
     const double window_ns = static_cast<double>(faults_.out_of_order[*held].window.count());
     d.hold = std::max(core::duration(1),
@@ -397,10 +408,11 @@ event_decision webhook_fault_planner::decide(core::duration created_at) {
       bool chosen = false;
       for (std::size_t i = 0; i < faults_.bad_signatures.size(); ++i) {
         const auto& f = faults_.bad_signatures[i];
-        if (applies(f.scope, bad_signature_seen_[i], created_at) && !chosen) {
+        if (applies(f.scope, bad_signature_seen_[i], created_at, on(f.scope)) && !chosen) {
           chosen = true;
           kind = f.kind;
           age = f.age.value_or(default_stale_age_);
+          d.applied.push_back(f.scope.source);
         }
       }
     }
@@ -474,6 +486,7 @@ std::string validate(const webhook_sender_config& c) {
   if (t.duration < core::duration::zero()) return "traffic.duration: must be >= 0";
   if (t.max_in_flight == 0) return "traffic.max_in_flight: must be >= 1";
   if (t.max_events == 0) return "traffic.max_events: must be >= 1";
+  if (c.first_sequence == 0) return "first_sequence: must be >= 1";
   const auto& r = c.retry;
   if (r.max_attempts < 1 || r.max_attempts > 100) return "retry.max_attempts: must be in 1..100";
   if (r.base < core::duration::zero() || r.max < core::duration::zero()) return "retry: waits must be >= 0";
@@ -517,6 +530,7 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 struct event_state {
+  std::uint64_t number = 0;  // the sequence in the id: first_sequence, then one more per event created
   std::string id;
   std::string body;  // released once every copy has finished
   event_decision decision;
@@ -568,7 +582,8 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
         origin_(origin),
         scale_(scale),
         config_(std::move(config)),
-        wake_(strand_) {}
+        wake_(strand_),
+        disabled_(config_.disabled_faults) {}
 
   std::error_code start() {
     {
@@ -626,6 +641,13 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
     });
   }
 
+  void set_fault_enabled(std::size_t source, bool enabled) {
+    std::lock_guard lock(mutex_);
+    const auto it = std::find(disabled_.begin(), disabled_.end(), source);
+    if (enabled && it != disabled_.end()) disabled_.erase(it);
+    if (!enabled && it == disabled_.end()) disabled_.push_back(source);
+  }
+
   std::vector<delivery_record> records() const {
     std::lock_guard lock(mutex_);
     return {records_.begin(), records_.end()};
@@ -678,10 +700,26 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
   void create_event(std::size_t index) {
     const auto& planned = schedule_.events[index];
     const std::uint64_t sequence = index + 1;
+    std::vector<std::size_t> disabled;
+    {
+      std::lock_guard lock(mutex_);
+      disabled = disabled_;
+    }
     event_state ev;
-    ev.id = event_id(sequence);
+    if (planned.burst && std::find(disabled.begin(), disabled.end(), planned.burst_source) != disabled.end()) {
+      // Kept as an empty slot so that events_ stays indexed by sequence; its id is never sent.
+      {
+        std::lock_guard lock(mutex_);
+        ++counters_.skipped_burst_events;
+      }
+      events_.push_back(std::move(ev));
+      return;
+    }
+    // Numbered among the events sent, so a skipped burst leaves no gap in the ids.
+    ev.number = config_.first_sequence + created_++;
+    ev.id = event_id(ev.number);
     ev.body = event_body(config_.endpoint.request_example, config_.endpoint.dedup_key, ev.id).value_or("{}");
-    ev.decision = planner_->decide(planned.at);
+    ev.decision = planner_->decide(planned.at, disabled);
     ev.burst = planned.burst;
     ev.copies_open = ev.decision.copies;
     for (int c = 0; c < ev.decision.copies; ++c) {
@@ -691,6 +729,13 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
       std::lock_guard lock(mutex_);
       ++counters_.events;
       counters_.copies += static_cast<std::uint64_t>(ev.decision.copies);
+      if (ev.decision.hold > core::duration::zero()) ++counters_.held_back_events;
+      if (ev.decision.copies > 1) ++counters_.duplicated_events;
+      if (ev.burst) {
+        ++counters_.burst_events;
+        ++counters_.injected[planned.burst_source];
+      }
+      for (const auto source : ev.decision.applied) ++counters_.injected[source];
     }
     events_.push_back(std::move(ev));
   }
@@ -818,7 +863,7 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
     const bool last = d.attempt >= s.config_.retry.max_attempts;
     delivery_record rec;
     rec.event_id = ev.id;
-    rec.sequence = d.sequence;
+    rec.sequence = ev.number;
     rec.copy = d.copy;
     rec.attempt = d.attempt;
     rec.duplicate = d.copy > 0;
@@ -870,6 +915,7 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
   std::optional<webhook_fault_planner> planner_;
   event_schedule schedule_;
   std::size_t next_event_ = 0;
+  std::uint64_t created_ = 0;  // events created (skipped burst events not counted)
   std::deque<event_state> events_;  // by sequence - 1; a deque keeps references stable as it grows
   std::priority_queue<pending_delivery, std::vector<pending_delivery>, std::greater<>> pending_;
   std::size_t in_flight_ = 0;
@@ -885,6 +931,7 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
   bool finished_ = false;
   std::deque<delivery_record> records_;
   webhook_sender_counters counters_;
+  std::vector<std::size_t> disabled_;  // scope.source of the faults turned off
 };
 
 }  // namespace detail
@@ -902,6 +949,9 @@ void webhook_sender::stop() { state_->stop(); }
 std::vector<delivery_record> webhook_sender::records() const { return state_->records(); }
 webhook_sender_counters webhook_sender::counters() const { return state_->counters(); }
 bool webhook_sender::done() const { return state_->done(); }
+void webhook_sender::set_fault_enabled(std::size_t source, bool enabled) {
+  state_->set_fault_enabled(source, enabled);
+}
 bool webhook_sender::wait_until_done(core::duration timeout) const { return state_->wait_until_done(timeout); }
 
 }  // namespace planproof::mocks

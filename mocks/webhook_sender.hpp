@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
+#include <map>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -38,6 +40,9 @@ struct webhook_fault_scope {
   double probability = 1.0;
   std::vector<plan::time_window> during;  // empty = the whole run
   std::optional<std::uint64_t> first, every, after;
+  // Index of the plan fault in the list given to faults_from_plan: how a caller names the fault
+  // to turn it off and on (webhook_sender::set_fault_enabled) and to count what it did.
+  std::size_t source = 0;
 };
 
 // The same event delivered `copies` times in all (the original included), `delay` apart.
@@ -165,6 +170,11 @@ struct webhook_sender_config {
   std::function<std::int64_t()> unix_now;
   std::size_t max_records = 1'000'000;
   std::uint64_t response_body_limit = 64 * 1024;
+  // The sequence, and so the event id, of the first event: a later sender for the same endpoint
+  // continues the numbering instead of sending event ids a receiver has already seen.
+  std::uint64_t first_sequence = 1;
+  // Faults (by scope.source) disabled from the start; see set_fault_enabled.
+  std::vector<std::size_t> disabled_faults;
 };
 
 // What is wrong with a configuration, empty when start() would accept it.
@@ -191,6 +201,7 @@ std::string event_id(std::uint64_t sequence);
 struct scheduled_event {
   core::duration at{};  // creation, plan time since origin
   bool burst = false;
+  std::size_t burst_source = 0;  // burst events: the scope.source of the burst that added it
 };
 
 struct event_schedule {
@@ -205,6 +216,8 @@ struct event_decision {
   core::duration hold{};                   // zero: not held back
   std::vector<signature_kind> signatures;  // first attempt of each copy; size() == copies
   std::vector<core::duration> stale_ages;  // per copy, for stale_timestamp
+  // scope.source of each fault that applied (a bad_signature once per copy it spoiled).
+  std::vector<std::size_t> applied;
   bool operator==(const event_decision&) const = default;
 };
 
@@ -218,11 +231,15 @@ class webhook_fault_planner {
 
   // Base traffic and bursts merged. Takes one draw per burst fault; call once, before decide().
   event_schedule schedule(const webhook_traffic& traffic);
-  // For events in creation order.
-  event_decision decide(core::duration created_at);
+  // For events in creation order. A fault whose scope.source is in `disabled` counts the event and
+  // takes its selection draw as if enabled, but does not apply: switching it does not move the
+  // other faults' first/every/after counts, and events it would not have picked are decided as
+  // with it enabled. (Where it would have applied, decisions differ: one copy instead of two takes
+  // fewer bad_signature draws.)
+  event_decision decide(core::duration created_at, std::span<const std::size_t> disabled = {});
 
  private:
-  bool applies(const webhook_fault_scope& scope, std::uint64_t& seen, core::duration t);
+  bool applies(const webhook_fault_scope& scope, std::uint64_t& seen, core::duration t, bool enabled = true);
   double draw();
 
   webhook_faults faults_;
@@ -256,7 +273,7 @@ std::string_view to_string(delivery_outcome o) noexcept;
 
 struct delivery_record {
   std::string event_id;
-  std::uint64_t sequence = 0;  // creation order, from 1
+  std::uint64_t sequence = 0;  // creation order, from config.first_sequence
   int copy = 0;                // 0 = the original, 1.. = duplicate copies
   int attempt = 1;             // of this copy; > 1 = a provider redelivery
   bool duplicate = false;      // copy > 0
@@ -283,6 +300,12 @@ struct webhook_sender_counters {
   std::uint64_t errors = 0;          // attempts with no status
   std::uint64_t in_flight = 0;
   std::uint64_t dropped_records = 0;  // attempts beyond max_records
+  std::uint64_t held_back_events = 0;  // events an out_of_order fault held back
+  std::uint64_t duplicated_events = 0;  // events a duplicate_delivery fault sent more than once
+  std::uint64_t burst_events = 0;       // events a burst added (created, not skipped)
+  std::uint64_t skipped_burst_events = 0;  // burst events not created: the burst fault was disabled
+  // Per fault (scope.source): events (copies, for bad_signature) it applied to.
+  std::map<std::size_t, std::uint64_t> injected;
 };
 
 namespace detail {
@@ -310,6 +333,11 @@ class webhook_sender {
   // and timers cancelled on the strand. Attempts cut short are counted, not recorded; the clock is
   // not read once stop() has returned.
   void stop();
+
+  // Safe from any thread, before or after start(): events created afterwards are decided with the
+  // fault (every fault whose scope.source is `source`) on or off. A disabled burst's events that
+  // come due while it is off are skipped, not delayed.
+  void set_fault_enabled(std::size_t source, bool enabled);
 
   std::vector<delivery_record> records() const;  // snapshot, in the order attempts finished
   webhook_sender_counters counters() const;

@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/serve_webhooks.hpp"
 #include "core/file_io.hpp"
 #include "core/logging.hpp"
 #include "core/units.hpp"
@@ -21,6 +22,7 @@
 #include "mocks/fault_injector.hpp"
 #include "mocks/proxy.hpp"
 #include "mocks/server.hpp"
+#include "mocks/webhook_deliveries.hpp"
 #include "plan/loader.hpp"
 #include "scenario/auth_material.hpp"
 
@@ -42,6 +44,7 @@ struct serve_args {
   std::string upstream;
   std::string upstream_ca;
   std::string upstream_timeout = "30s";
+  deliver_args deliver;  // the provider side: serve_webhooks.cpp
 };
 
 struct listen_address {
@@ -121,7 +124,7 @@ fault_table faults_of(const plan::integration_plan& plan) {
       if (mocks::is_injectable(f)) {
         t.faults.push_back(f);
         t.owners.push_back(mode.id);
-      } else {
+      } else if (!mocks::is_webhook_fault(f.kind)) {  // the provider side injects those
         t.skipped.push_back(mode.id + ": " + f.kind);
       }
     }
@@ -195,6 +198,8 @@ int execute(const serve_args& args) {
   const auto listen = parse_address("--listen", args.listen);
   const auto admin_at = parse_address("--admin", args.admin);
   if (!listen || !admin_at) return exit_usage;
+  const auto deliver = parse_deliver_args(args.deliver);
+  if (!deliver) return exit_usage;
   if (!args.journal.empty()) {
     const auto dir = std::filesystem::absolute(args.journal).parent_path();
     std::error_code ec;
@@ -281,7 +286,8 @@ int execute(const serve_args& args) {
   }
   std::vector<std::string> mode_ids;
   for (const auto& m : plan.failure_modes) mode_ids.push_back(m.id);
-  mocks::admin_api admin(io.get_executor(), mock, {routes, table.owners, mode_ids},
+  auto webhooks = make_serve_webhooks(io.get_executor(), clock, plan, deliver, enabled_modes, args.seed, args.max_records);
+  mocks::admin_api admin(io.get_executor(), mock, {routes, table.owners, mode_ids, webhooks.deliveries.get()},
                          {.address = admin_at->host, .port = admin_at->port});
   if (auto ec = admin.listen()) {
     std::cerr << "planproof serve: cannot listen on " << url_of(admin_at->host, admin_at->port)
@@ -296,6 +302,9 @@ int execute(const serve_args& args) {
   if (!listen->loopback) {
     std::cerr << "planproof serve: warning: the mock listens on " << listen->host
               << ", reachable from other machines\n";
+  }
+  if (webhooks.deliveries && !deliver->loopback) {
+    std::cerr << "planproof serve: warning: deliveries go to " << deliver->host << ", another machine than this one\n";
   }
   if (!admin_at->loopback) {
     std::cerr << "planproof serve: warning: the admin API listens on " << admin_at->host
@@ -328,15 +337,27 @@ int execute(const serve_args& args) {
     std::cout << "  faults enabled: none (enable a failure mode: curl -X POST " << admin_url
               << "/failure-modes/ID/enable)\n";
   }
+  print_webhook_banner(std::cout, webhooks, admin_url);
   for (const auto& id : enabled_modes) {
+    const auto& w = webhooks.webhook_modes;
+    const bool webhook = std::find(w.begin(), w.end(), id) != w.end();
+    if (webhook && webhooks.deliveries) continue;
     if (std::find(table.owners.begin(), table.owners.end(), id) == table.owners.end()) {
-      std::cout << "  note: failure mode " << id << " has no fault this version can inject\n";
+      std::cout << "  note: failure mode " << id
+                << (webhook ? " has only webhook faults, injected into deliveries (--deliver-to URL)\n"
+                            : " has no fault this version can inject\n");
     }
   }
   for (const auto& s : table.skipped) std::cout << "  note: not injected by this version: " << s << '\n';
   std::cout << "  failure modes: ";
   for (std::size_t i = 0; i < mode_ids.size(); ++i) std::cout << (i == 0 ? "" : ", ") << mode_ids[i];
   std::cout << "\nStop with Ctrl-C or SIGTERM.\n" << std::flush;
+  if (webhooks.deliveries) {
+    if (auto why = webhooks.deliveries->start(); !why.empty()) {
+      std::cerr << "planproof serve: cannot send deliveries: " << why << '\n';
+      return exit_usage;
+    }
+  }
 
   int stopped_by = 0;
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -350,6 +371,7 @@ int execute(const serve_args& args) {
   signals.cancel();
   admin.stop();
   mock.stop();
+  if (webhooks.deliveries) webhooks.deliveries->stop();
   io.restart();
   io.run_for(std::chrono::seconds(5));
 
@@ -376,6 +398,7 @@ int execute(const serve_args& args) {
     }
     std::cout << '\n';
   }
+  if (!finish_serve_webhooks(std::cout, webhooks, deliver)) return exit_harness_error;
   std::cout << std::flush;
   return std::cout ? exit_held : exit_harness_error;
 }
@@ -416,6 +439,7 @@ command add_serve_command(CLI::App& app) {
   cmd->add_option("--max-records", args->max_records,
                   "Requests kept for the journal and the per-status metrics; later ones are only counted")
       ->capture_default_str();
+  add_deliver_options(*cmd, args->deliver);
   return {cmd, [args] { return execute(*args); }};
 }
 

@@ -21,10 +21,10 @@ constexpr std::array faults{
     catalog_entry{"auth_expiry", true, "credentials revoked (401 invalid_token), or OAuth tokens that expire early"},
     catalog_entry{"token_endpoint_down", true, "the OAuth token endpoint fails or is slow"},
     catalog_entry{"pagination", false, "invalid cursor, short page, repeated page"},
-    catalog_entry{"duplicate_delivery", false, "webhook delivered twice"},
-    catalog_entry{"out_of_order", false, "webhook events out of order"},
-    catalog_entry{"bad_signature", false, "webhook with a bad or stale signature"},
-    catalog_entry{"burst", false, "webhook burst"},
+    catalog_entry{"duplicate_delivery", true, "webhook delivered twice or more", true},
+    catalog_entry{"out_of_order", true, "webhook events held back so later ones overtake them", true},
+    catalog_entry{"bad_signature", true, "webhook with a wrong, stale, missing or malformed signature", true},
+    catalog_entry{"burst", true, "extra webhook events at a burst rate", true},
 };
 
 constexpr std::array expectations{

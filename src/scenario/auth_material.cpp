@@ -10,16 +10,25 @@
 namespace planproof::scenario {
 namespace {
 
+// A throwaway credential: `prefix` and `words` random 32-bit words in hex, registered for redaction.
+std::string generated_credential(std::string_view prefix, int words) {
+  std::random_device rd;
+  std::string value(prefix);
+  char word[9];
+  for (int i = 0; i < words; ++i) {
+    std::snprintf(word, sizeof word, "%08x", rd());
+    value += word;
+  }
+  core::redactor::instance().add(value);
+  return value;
+}
+
 // The value of a reference, or a throwaway `<prefix>...` one when it cannot be resolved (then
 // `m` says why). Both are registered for redaction.
 std::string resolve_or_generate(const core::secret_ref& ref, std::string_view prefix, auth_material& m) {
   auto resolved = core::resolve_secret(ref);
   if (resolved.value) return *resolved.value;
-  std::random_device rd;
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*s%08x%08x", static_cast<int>(prefix.size()), prefix.data(), rd(), rd());
-  std::string value = buf;
-  core::redactor::instance().add(value);
+  std::string value = generated_credential(prefix, 2);
   m.unresolved += (m.unresolved.empty() ? "" : ", ") + resolved.error;
   m.generated = true;
   return value;
@@ -87,6 +96,19 @@ std::string token_path_of(std::string_view token_url) {
   }
   rest = rest.substr(0, rest.find_first_of("?#"));
   return rest.starts_with('/') ? std::string(rest) : "/" + std::string(rest);
+}
+
+signing_secret resolve_signing_secret(const core::secret_ref& ref) {
+  signing_secret s;
+  auto resolved = core::resolve_secret(ref);
+  if (resolved.value) {
+    s.value = *resolved.value;
+    return s;
+  }
+  s.value = generated_credential("pp_test_whsec_", 4);
+  s.generated = true;
+  s.unresolved = resolved.error;
+  return s;
 }
 
 }  // namespace planproof::scenario

@@ -37,4 +37,16 @@ mocks::auth_requirement mock_requirement(const plan::auth_config& auth, const au
 // The path a token URL names: itself when it is a path, the path part of an absolute URL.
 std::string token_path_of(std::string_view token_url);
 
+// A webhook signing secret: the one the plan's reference names, or a throwaway when it cannot be
+// resolved, since the mock provider and the receiver under test only have to agree on it.
+struct signing_secret {
+  std::string value;
+  bool generated = false;
+  std::string unresolved;  // why the reference could not be resolved
+};
+
+// Resolves `ref` (registering the value for redaction) or generates a `pp_test_whsec_...` value,
+// registered for redaction too.
+signing_secret resolve_signing_secret(const core::secret_ref& ref);
+
 }  // namespace planproof::scenario

@@ -551,6 +551,16 @@ TEST_F(serve_command, proxies_to_a_real_upstream_with_the_faults_in_front) {
                                                                                   << real.output();
 }
 
+TEST_F(serve_command, deliver_to_without_inbound_endpoints_says_nothing_is_delivered) {
+  ASSERT_TRUE(start({fixture, "--deliver-to", "http://127.0.0.1:9"}));
+  EXPECT_NE(banner_.find("note: --deliver-to: the plan has no inbound endpoint, so nothing is delivered"),
+            std::string::npos)
+      << banner_;
+  EXPECT_EQ(get(admin_, "/deliveries").status, 409u);
+  ASSERT_TRUE(child_->signal(SIGTERM));
+  EXPECT_EQ(child_->wait(exit_deadline), 0) << child_->output();
+}
+
 TEST_F(serve_command, a_busy_port_is_a_harness_error) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor busy(io, {boost::asio::ip::make_address("127.0.0.1"), 0});

@@ -447,6 +447,44 @@ TEST(webhook_planner, schedule_merges_bursts_and_bounds_the_total) {
   EXPECT_EQ(b.dropped, 3'600'000u + 8u - 50u);
 }
 
+TEST(webhook_planner, a_disabled_fault_does_not_apply_but_still_takes_its_draw) {
+  // Two bad_signature faults: the first that applies wins. With source 4 disabled, every event it
+  // would not have picked gets exactly the decision it got with 4 enabled: 4's draws were taken.
+  webhook_faults f;
+  f.bad_signatures.push_back({.scope = {.probability = 0.5, .source = 4}, .kind = signature_kind::wrong_secret});
+  f.bad_signatures.push_back({.scope = {.probability = 0.5, .source = 7}, .kind = signature_kind::missing});
+  webhook_fault_planner all(f, 3), without_4(f, 3);
+  const std::vector<std::size_t> disabled{4};
+  int picked_by_4 = 0, compared = 0;
+  for (int i = 0; i < 60; ++i) {
+    const auto at = i * 100ms;
+    const auto a = all.decide(at);
+    const auto b = without_4.decide(at, disabled);
+    EXPECT_NE(b.signatures.front(), signature_kind::wrong_secret) << i;
+    EXPECT_EQ(std::count(b.applied.begin(), b.applied.end(), 4u), 0) << i;
+    if (std::count(a.applied.begin(), a.applied.end(), 4u) != 0) {
+      ++picked_by_4;
+      continue;
+    }
+    ++compared;
+    EXPECT_EQ(a, b) << i;
+    EXPECT_EQ(std::count(b.applied.begin(), b.applied.end(), 7u), b.signatures.front() == signature_kind::missing ? 1 : 0);
+  }
+  EXPECT_GT(picked_by_4, 10);
+  EXPECT_GT(compared, 10);
+}
+
+TEST(webhook_faults_from_plan, each_fault_names_its_place_in_the_list) {
+  const auto f = faults_from_plan({plan_fault("status", {}), plan_fault("duplicate_delivery", {}),
+                                   plan_fault("burst", {{"count", 2}}), plan_fault("bad_signature", {})});
+  ASSERT_EQ(f.duplicates.size(), 1u);
+  EXPECT_EQ(f.duplicates[0].scope.source, 1u);
+  ASSERT_EQ(f.bursts.size(), 1u);
+  EXPECT_EQ(f.bursts[0].scope.source, 2u);
+  ASSERT_EQ(f.bad_signatures.size(), 1u);
+  EXPECT_EQ(f.bad_signatures[0].scope.source, 3u);
+}
+
 // --- on the wire ---------------------------------------------------------------------------------------
 
 TEST(webhook_sender, valid_signatures_verify_in_every_layout) {
@@ -660,6 +698,40 @@ TEST(webhook_sender, burst_adds_its_count_at_its_rate) {
   const auto [first, last] = std::minmax_element(burst.begin(), burst.end(),
                                                  [](const auto& a, const auto& b) { return a.sent_at < b.sent_at; });
   EXPECT_LT(last->sent_at - first->sent_at, 3s);
+}
+
+TEST(webhook_sender, a_burst_disabled_before_it_comes_due_is_skipped_and_ids_continue) {
+  auto config = base_config(0);
+  config.traffic = {.rate = 10, .duration = 300ms, .max_in_flight = 16};
+  config.faults.bursts.push_back({.scope = {.source = 5}, .at = 100ms, .count = 20, .rate = 1000});
+  config.disabled_faults = {5};
+  config.first_sequence = 41;
+  test_receiver receiver(params_of(config));
+  config.target.port = receiver.port();
+  webhook_sender_counters counters;
+  const auto records = run_to_completion(config, 0.1, &counters);
+  EXPECT_EQ(counters.events, 3u);
+  EXPECT_EQ(counters.skipped_burst_events, 20u);
+  EXPECT_EQ(counters.burst_events, 0u);
+  EXPECT_TRUE(counters.injected.empty());
+  ASSERT_EQ(records.size(), 3u);
+  std::set<std::string> ids;
+  for (const auto& r : records) {
+    ids.insert(r.event_id);
+    EXPECT_FALSE(r.burst);
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{"evt_000041", "evt_000042", "evt_000043"})) << "no gap, from first_sequence";
+
+  // The same burst enabled: its events go out and are counted as its doing.
+  auto enabled = base_config(0);
+  enabled.traffic = config.traffic;
+  enabled.faults = config.faults;
+  test_receiver again(params_of(enabled));
+  enabled.target.port = again.port();
+  const auto all = run_to_completion(enabled, 0.1, &counters);
+  EXPECT_EQ(all.size(), 23u);
+  EXPECT_EQ(counters.burst_events, 20u);
+  EXPECT_EQ(counters.injected[5], 20u);
 }
 
 TEST(webhook_sender, totals_match_what_the_receiver_saw) {

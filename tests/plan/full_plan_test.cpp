@@ -314,8 +314,8 @@ TEST(unsupported_features, the_full_plan_lists_what_run_cannot_do) {
   EXPECT_THAT(
       unsupported_features(p, *p.find_failure_mode("duplicate_events"),
                            *p.find_phase("phase1")->retry_settings),
-      ElementsAre("auth method oauth2_client_credentials", "fault 'duplicate_delivery'",
-                  "fault on inbound endpoint contact_changed", "expectation 'processed_exactly_once'"));
+      ElementsAre("auth method oauth2_client_credentials", "inbound webhook streams in run (fault 'duplicate_delivery')",
+                  "expectation 'processed_exactly_once'"));
 }
 
 TEST(unsupported_features, a_plan_run_can_execute_lists_nothing) {
