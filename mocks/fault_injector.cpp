@@ -18,6 +18,7 @@ bool is_injectable(const plan::fault& f) noexcept {
   if (f.kind == "schema_drift") return !f.drop.empty() || !f.rename.empty() || !f.retype.empty() || !f.add.empty();
   if (f.kind == "auth_expiry") return true;
   if (f.kind == "token_endpoint_down") return f.status == 0 ? f.delay.has_value() : f.status >= 200 && f.status <= 999;
+  if (f.kind == "pagination") return f.breakage != plan::page_breakage::invalid_cursor || (f.status >= 200 && f.status <= 999);
   return f.kind == "hang" || f.kind == "reset" || f.kind == "empty_reply" || f.kind == "close" ||
          f.kind == "malformed";
 }
@@ -74,9 +75,16 @@ core::duration fault_injector::draw_latency(const plan::latency_spec& l) {
   return l.cap ? std::min(d, *l.cap) : d;
 }
 
-bool fault_injector::in_scope(const plan::fault& f, std::string_view endpoint_id,
-                              core::duration elapsed) const noexcept {
+bool fault_injector::in_scope(const plan::fault& f, std::string_view endpoint_id, core::duration elapsed,
+                              page_scope page) const noexcept {
   if ((f.kind == "token_endpoint_down") != (endpoint_id == token_endpoint)) return false;
+  if (f.kind == "pagination") {
+    using plan::page_breakage;
+    const bool can_show = f.breakage == page_breakage::invalid_cursor ? page.continuation
+                          : f.breakage == page_breakage::short_page   ? page.paginated
+                                                                      : page.past_first;
+    if (!page.paginated || !can_show) return false;
+  }
   if (f.kind == "auth_expiry" && f.expire_after) return false;  // applied when tokens are issued
   if (f.endpoint && *f.endpoint != endpoint_id) return false;
   if (f.during.empty()) return true;
@@ -119,11 +127,11 @@ std::optional<core::duration> fault_injector::take_token(std::size_t i, const st
 }
 
 std::optional<fault_decision> fault_injector::decide_with(std::string_view endpoint_id, core::duration elapsed,
-                                                          const std::vector<std::string>& keys) {
+                                                          const std::vector<std::string>& keys, page_scope page) {
   std::optional<fault_decision> chosen;
   for (std::size_t i = 0; i < faults_.size(); ++i) {
     const auto& f = faults_[i];
-    if (!enabled_[i] || !in_scope(f, endpoint_id, elapsed)) continue;
+    if (!enabled_[i] || !in_scope(f, endpoint_id, elapsed, page)) continue;
     const auto n = ++states_[i].in_scope;
     const double p = draw();
     std::optional<core::duration> empty_for;

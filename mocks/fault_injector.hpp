@@ -31,6 +31,14 @@ struct fault_decision {
   core::duration bucket_window{};             // rate_limit: time to refill the whole bucket
 };
 
+// What the injector needs to know of a request to a paginated endpoint: `pagination` faults apply
+// only there, and each breakage only where it can show.
+struct page_scope {
+  bool paginated = false;     // the route serves pages: short_page applies
+  bool continuation = false;  // it carries a cursor, or asks for a page past the first: invalid_cursor applies
+  bool past_first = false;    // its page starts after the first record: repeated_page, shifted_page apply
+};
+
 class fault_injector {
  public:
   fault_injector(std::vector<plan::fault> faults, std::uint64_t seed);
@@ -46,9 +54,12 @@ class fault_injector {
   // scope. The first in-scope fault (in plan order) that is selected and drawn below its
   // probability wins; a rate_limit fault applies only when its bucket is empty, an outage only in
   // its down periods.
+  //
+  // `page` says what kind of page request it is: a pagination fault is in scope only on requests
+  // where its breakage can happen (see page_scope).
   template <class HeaderLookup>
   std::optional<fault_decision> decide(std::string_view endpoint_id, core::duration elapsed,
-                                       std::string_view credential, HeaderLookup&& header);
+                                       std::string_view credential, HeaderLookup&& header, page_scope page = {});
 
   // For callers with no rate-limit key: the index of the fault applied.
   std::optional<std::size_t> decide(std::string_view endpoint_id, core::duration elapsed);
@@ -90,11 +101,12 @@ class fault_injector {
 
   double draw() noexcept;
   core::duration draw_latency(const plan::latency_spec& l);
-  bool in_scope(const plan::fault& f, std::string_view endpoint_id, core::duration elapsed) const noexcept;
+  bool in_scope(const plan::fault& f, std::string_view endpoint_id, core::duration elapsed,
+                page_scope page) const noexcept;
   bool down(const plan::fault& f, core::duration elapsed) const noexcept;
   std::optional<core::duration> take_token(std::size_t i, const std::string& key, core::duration elapsed);
   std::optional<fault_decision> decide_with(std::string_view endpoint_id, core::duration elapsed,
-                                            const std::vector<std::string>& keys);
+                                            const std::vector<std::string>& keys, page_scope page);
 
   std::vector<plan::fault> faults_;
   std::vector<state> states_;  // parallel to faults_
@@ -106,7 +118,8 @@ class fault_injector {
 
 template <class HeaderLookup>
 std::optional<fault_decision> fault_injector::decide(std::string_view endpoint_id, core::duration elapsed,
-                                                     std::string_view credential, HeaderLookup&& header) {
+                                                     std::string_view credential, HeaderLookup&& header,
+                                                     page_scope page) {
   // One key per fault: only rate_limit faults read theirs, and only header keys need the lookup.
   std::vector<std::string> keys(faults_.size());
   for (std::size_t i = 0; i < faults_.size(); ++i) {
@@ -118,7 +131,7 @@ std::optional<fault_decision> fault_injector::decide(std::string_view endpoint_i
       keys[i] = std::string(header(std::string_view(f.limit_key).substr(7)));
     }
   }
-  return decide_with(endpoint_id, elapsed, keys);
+  return decide_with(endpoint_id, elapsed, keys, page);
 }
 
 }  // namespace planproof::mocks

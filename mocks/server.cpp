@@ -35,6 +35,7 @@
 #include "mocks/canned_response.hpp"
 #include "mocks/fault_injector.hpp"
 #include "mocks/proxy.hpp"
+#include "mocks/pagination.hpp"
 #include "mocks/schema_drift.hpp"
 
 namespace planproof::mocks {
@@ -79,7 +80,7 @@ constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 
 enum class fault_kind : std::uint8_t {
   none, status, latency, hang, reset, empty_reply, close, slow_body, malformed, schema_drift, rate_limit, outage,
-  auth_expiry, token_endpoint_down
+  auth_expiry, token_endpoint_down, pagination
 };
 
 std::string_view to_string(fault_kind k) noexcept {
@@ -98,6 +99,7 @@ std::string_view to_string(fault_kind k) noexcept {
     case fault_kind::outage: return "outage";
     case fault_kind::auth_expiry: return "auth_expiry";
     case fault_kind::token_endpoint_down: return "token_endpoint_down";
+    case fault_kind::pagination: return "pagination";
   }
   return "";
 }
@@ -106,7 +108,7 @@ fault_kind kind_of(const plan::fault& f) noexcept {
   for (auto k : {fault_kind::status, fault_kind::latency, fault_kind::hang, fault_kind::reset, fault_kind::empty_reply,
                  fault_kind::close, fault_kind::slow_body, fault_kind::malformed, fault_kind::schema_drift,
                  fault_kind::rate_limit, fault_kind::outage, fault_kind::auth_expiry,
-                 fault_kind::token_endpoint_down}) {
+                 fault_kind::token_endpoint_down, fault_kind::pagination}) {
     if (f.kind == to_string(k)) return k;
   }
   return fault_kind::none;  // unreachable: fault_injector keeps injectable kinds only
@@ -149,6 +151,11 @@ struct decision {
   // breaks it the way a `close`, `slow_body`, `malformed` or `schema_drift` fault does.
   bool forward = false;
   int body_fault = -1;
+  // A paginated route's normal answer: the page to build (outside the server's lock), and how a
+  // `pagination` fault breaks it.
+  const compiled_route* paged = nullptr;
+  page_position page;
+  std::optional<plan::page_breakage> breakage;
 
   const canned_response* answer() const noexcept { return owned ? &*owned : response; }
 };
@@ -275,6 +282,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
         fault_responses_.push_back(make_json_error(f.status, "injected", retry_after));
       } else if (error_status) {
         fault_responses_.push_back(make_json_error(f.status, "injected"));  // a date Retry-After is added per request
+      } else if (kind == fault_kind::pagination) {
+        // invalid_cursor: the error an API gives for an expired or evicted cursor.
+        fault_responses_.push_back(make_json_error(f.status, f.error_code.empty() ? "invalid_cursor" : f.error_code));
       } else {
         fault_responses_.emplace_back();  // unused: the other kinds answer with the route's bytes or none
       }
@@ -646,6 +656,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
     for (const auto& r : routes_) {
       if (r.spec.path == path && r.spec.method == method) return &r;
     }
+    for (const auto& r : routes_) {
+      if (r.spec.method == method && r.spec.path.find('{') != std::string::npos && match_path(r.spec.path, path)) return &r;
+    }
     return nullptr;
   }
 
@@ -681,7 +694,19 @@ class server_state : public std::enable_shared_from_this<server_state> {
     return value.size() == expected.size() && CRYPTO_memcmp(value.data(), expected.data(), value.size()) == 0;
   }
 
+  // The decision, and for a paginated route's normal answer its page, built outside the lock.
   decision decide(const http::request<http::string_body>& req) {
+    decision d = decide_request(req);
+    if (d.paged != nullptr && d.response == &d.paged->normal && !d.owned) {
+      const auto page = d.paged->spec.pages->serve(d.page, d.breakage);
+      std::vector<std::pair<std::string_view, std::string_view>> headers;
+      if (!page.link.empty()) headers.emplace_back("Link", page.link);
+      d.owned = make_canned_response(d.paged->spec.status, d.paged->spec.content_type, page.body, headers);
+    }
+    return d;
+  }
+
+  decision decide_request(const http::request<http::string_body>& req) {
     const std::string_view target(req.target());
     const std::string_view method(req.method_string());
     if (tokens_ && method == "POST" && target.substr(0, target.find('?')) == auth_.token_path) return decide_token(req);
@@ -709,6 +734,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       } else {
         d.outcome = fate::answered;
         d.response = &r->normal;
+        if (r->spec.pages) locate_page(*r, target, d);
       }
     }
 
@@ -721,7 +747,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
           auth_.header.empty() ? std::string_view() : std::string_view(req[auth_.header]);
       const auto header = [&](std::string_view name) { return std::string_view(req[name]); };
       if (tokens_) current_request_token_ = bearer_token(req);
-      if (const auto chosen = injector_.decide(r->spec.endpoint_id, elapsed, credential, header)) {
+      const page_scope scope{d.paged != nullptr, d.paged != nullptr && d.page.continuation,
+                             d.paged != nullptr && d.page.offset > 0};
+      if (const auto chosen = injector_.decide(r->spec.endpoint_id, elapsed, credential, header, scope)) {
         apply(*chosen, *r, d);
         rec.fault = kinds_[chosen->index];
         ++injected_[chosen->index];
@@ -859,6 +887,20 @@ class server_state : public std::enable_shared_from_this<server_state> {
     if (d.generation != generation_ || d.record >= records_.size()) return;
     records_[d.record].status = static_cast<std::int16_t>(status);
     records_[d.record].outcome = d.outcome;
+  }
+
+  // Which page a request to a paginated route asks for; a cursor the route never issued (or a page
+  // or limit that is no number) is a 400 with a JSON error, and no fault applies to it.
+  static void locate_page(const compiled_route& r, std::string_view target, decision& d) {
+    auto where = r.spec.pages->locate(target);
+    if (const auto* error = std::get_if<page_error>(&where)) {
+      d.outcome = fate::bad_request;
+      d.response = nullptr;
+      d.owned = make_canned_response(400, "application/json", error->body());
+      return;
+    }
+    d.paged = &r;
+    d.page = std::get<page_position>(where);
   }
 
   // A request to the OAuth token endpoint: only token_endpoint_down faults apply here (a failing or
@@ -1111,6 +1153,15 @@ class server_state : public std::enable_shared_from_this<server_state> {
         break;
       case fault_kind::token_endpoint_down:
         break;  // applies to the token route only (decide_token)
+      case fault_kind::pagination:
+        if (f.breakage == plan::page_breakage::invalid_cursor) {
+          d.outcome = fate::fault_status;
+          d.response = &fault_responses_[i];
+        } else {
+          d.outcome = fate::malformed;  // the route's status, a page whose records are off
+          d.breakage = f.breakage;
+        }
+        break;
       case fault_kind::none:
         break;
     }
@@ -1297,6 +1348,7 @@ std::vector<route> routes_from_plan(const plan::integration_plan& p) {
     r.status = e.success_status();
     r.body = e.response_example ? boost::json::serialize(*e.response_example) : "{}";
     r.idempotency_header = e.idempotency_header;
+    r.pages = make_collection(p, e);
     routes.push_back(std::move(r));
   }
   return routes;

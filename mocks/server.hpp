@@ -25,12 +25,18 @@ namespace planproof::mocks {
 
 using namespace std::chrono_literals;
 
+class paged_collection;
+
 struct route {
-  std::string endpoint_id, method, path;  // exact method + path match; the query string is ignored
+  // Method and path: an exact path match first, then `{name}` segments match any one segment; the
+  // query string is ignored except by a paginated route.
+  std::string endpoint_id, method, path;
   int status = 200;
   std::string body;  // serialized example body
   std::string content_type = "application/json";
   std::optional<std::string> idempotency_header;  // header whose value is recorded
+  // A paginated list endpoint: answers are pages of this collection instead of `body`.
+  std::shared_ptr<const paged_collection> pages;
 };
 
 // How requests prove who they are. At most one of: a credential every request carries (api_key,
@@ -74,13 +80,13 @@ struct server_options {
 // What happened to a request. Every request read (or started) ends in exactly one.
 enum class fate : std::uint8_t {
   answered,      // the route's normal answer
-  fault_status,  // `status` or `outage` fault: an error status
+  fault_status,  // `status`, `outage` or `pagination` (invalid_cursor) fault: an error status
   delayed,       // `latency` fault: the normal answer, late
   hung,          // `hang` fault: no answer, connection held until the client closes it
-  malformed,     // `malformed` or `schema_drift` fault: route status, broken or drifted body
+  malformed,     // `malformed`, `schema_drift` or `pagination` fault: route status, broken, drifted or off page
   unauthorized,  // 401: credential missing or wrong
   not_found,     // 404: no route
-  bad_request,   // not HTTP, too large, too slow (400/413/431/408), or abandoned mid-request (0)
+  bad_request,   // not HTTP, too large, too slow (400/413/431/408), a cursor never issued (400), or abandoned (0)
   reset,         // `reset` or `outage` (mode reset): RST after reading the request
   emptied,       // `empty_reply`: FIN after reading the request, no answer
   cut,           // `close`: part of the answer, then FIN
@@ -193,7 +199,8 @@ class server {
 };
 
 // The plan's endpoints as routes: body = serialized response example ("{}" when none), status =
-// endpoint::success_status(), idempotency header carried over.
+// endpoint::success_status(), idempotency header carried over, paginated endpoints with their
+// collection (make_collection).
 std::vector<route> routes_from_plan(const plan::integration_plan& p);
 
 }  // namespace planproof::mocks

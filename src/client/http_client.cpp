@@ -178,7 +178,8 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
   emit({.kind = core::event_kind::request_submitted, .at = submitted, .request = request.id});
 
   std::string key;
-  http::request<http::string_body> req{http::string_to_verb(endpoint.method), endpoint.path, 11};
+  http::request<http::string_body> req{http::string_to_verb(endpoint.method),
+                                      request.target.empty() ? endpoint.path : request.target, 11};
   req.set(http::field::host, options_.host);
   req.set(http::field::user_agent, "planproof");
   req.set(http::field::accept, "application/json");
@@ -245,6 +246,7 @@ core::request_outcome http_client::dead_letter(const logical_request& request, c
   record["endpoint"] = endpoint.id;
   record["method"] = endpoint.method;
   record["path"] = endpoint.path;
+  if (!request.target.empty()) record["target"] = request.target;  // which page, to fetch it again
   if (!idempotency_key.empty()) record["idempotency_key"] = idempotency_key;
   record["attempts"] = attempts;
   record["reason"] = std::string(core::to_string(reason));

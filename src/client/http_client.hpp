@@ -46,6 +46,7 @@ struct logical_request {
   std::uint64_t id = 0;
   const plan::endpoint* endpoint = nullptr;
   std::string body;  // JSON; empty for none
+  std::string target;  // the request target (path and query); empty = the endpoint's path
 };
 
 class http_client {

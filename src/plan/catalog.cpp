@@ -20,7 +20,7 @@ constexpr std::array faults{
     catalog_entry{"outage", true, "every request fails in the window (a status, or connection resets), optionally flapping"},
     catalog_entry{"auth_expiry", true, "credentials revoked (401 invalid_token), or OAuth tokens that expire early"},
     catalog_entry{"token_endpoint_down", true, "the OAuth token endpoint fails or is slow"},
-    catalog_entry{"pagination", false, "invalid cursor, short page, repeated page"},
+    catalog_entry{"pagination", true, "break a page of a paginated endpoint: invalid or expired cursor, short, repeated or shifted page"},
     catalog_entry{"duplicate_delivery", true, "webhook delivered twice or more", true},
     catalog_entry{"out_of_order", true, "webhook events held back so later ones overtake them", true},
     catalog_entry{"bad_signature", true, "webhook with a wrong, stale, missing or malformed signature", true},

@@ -396,7 +396,8 @@ class linter {
     if (f.kind == "reset" || f.kind == "close" || f.kind == "empty_reply") return {error_class::connection_error};
     if (f.kind == "outage") return f.outage == outage_mode::reset ? conditions{error_class::connection_error} : conditions{f.status};
     if (f.kind == "auth_expiry") return {401};
-    return {};  // token endpoint, pagination and webhook faults show up elsewhere than a status
+    if (f.kind == "pagination") return f.breakage == page_breakage::invalid_cursor ? conditions{f.status} : conditions{};
+    return {};  // token endpoint faults, broken pages and webhook faults show up elsewhere than a status
   }
 
   // --- the six artifacts ---------------------------------------------------------------------------

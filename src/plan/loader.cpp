@@ -80,6 +80,7 @@ ynode fresh_node(ynode::kind type) {
 // refer to itself; a real plan is far inside these limits.
 constexpr int max_depth = 100;
 constexpr std::size_t max_nodes = 200'000;
+constexpr int max_collection = 1'000'000;  // records a paginated endpoint's mock collection may hold
 
 struct tree_too_large {
   std::string message;
@@ -752,6 +753,7 @@ const std::vector<fault_kind_keys>& fault_specific_keys() {
       {"outage", {"mode", "status", "retry_after", "retry_after_format", "up", "down"}},
       {"auth_expiry", {"expire_after"}},
       {"token_endpoint_down", {"status", "retry_after", "delay"}},
+      {"pagination", {"breakage", "status", "error_code"}},
   };
   return keys;
 }
@@ -1504,7 +1506,8 @@ class plan_reader {
     if (!c_.expect_map(n)) return;
     auto& p = e.pagination.emplace();
     p.where = c_.where(n);
-    c_.check_keys(n, {"style", "param", "limit_param", "max_page_size", "has_more", "next_cursor", "items"});
+    c_.check_keys(n, {"style", "param", "limit_param", "max_page_size", "has_more", "next_cursor", "items",
+                      "collection"});
     bool style_ok = false;
     c_.with_required(n, "style", [&](const ynode& v) {
       auto style = c_.get_enum(v,
@@ -1535,6 +1538,9 @@ class plan_reader {
     });
     c_.with(n, "has_more", [&](const ynode& v) { assign(p.has_more, c_.get_field_path(v)); });
     c_.with(n, "items", [&](const ynode& v) { assign(p.items, c_.get_field_path(v)); });
+    c_.with(n, "collection", [&](const ynode& v) {
+      if (auto size = c_.get_int(v, 0, max_collection, "a record count 0..1000000")) p.collection = *size;
+    });
   }
 
   void read_versioning(const ynode& n, endpoint& e, bool path_ok) {
@@ -2407,8 +2413,48 @@ class plan_reader {
       });
       // Only a delay: the token endpoint is slow but answers; otherwise it fails (503 unless said).
       if (f.delay && !c_.find(n, "status")) f.status = 0;
+    } else if (f.kind == "pagination") {
+      read_page_breakage(n, f);
     }
     return f;
+  }
+
+  // `{fault: pagination, breakage: invalid_cursor, status: 400, error_code: INVALID_QUERY_LOCATOR}`:
+  // only paginated endpoints serve pages, so the fault must be able to reach one.
+  void read_page_breakage(const ynode& n, fault& f) {
+    f.status = 400;
+    bool known = false;
+    c_.with_required(n, "breakage", [&](const ynode& v) {
+      auto b = c_.get_enum(v,
+                           std::array{page_breakage::invalid_cursor, page_breakage::short_page,
+                                      page_breakage::repeated_page, page_breakage::shifted_page},
+                           "page breakage");
+      known = b.has_value();
+      assign(f.breakage, std::move(b));
+    });
+    if (known && f.breakage != page_breakage::invalid_cursor) {
+      for (const char* key : {"status", "error_code"}) {
+        c_.error_at_key(n, key,
+                        std::string(key) + " applies only to breakage invalid_cursor (" +
+                            std::string(to_string(f.breakage)) + " answers the page with its success status)");
+      }
+    } else {
+      c_.with(n, "status", [&](const ynode& v) { assign(f.status, c_.get_status(v)); });
+      c_.with(n, "error_code", [&](const ynode& v) { assign(f.error_code, c_.get_nonempty_string(v)); });
+    }
+    if (f.endpoint) {
+      const auto* e = plan_.find_endpoint(*f.endpoint);
+      if (e != nullptr && !e->pagination) {
+        c_.with(n, "endpoint", [&](const ynode& v) {
+          c_.error(v, "a pagination fault needs a paginated endpoint, and endpoint '" + *f.endpoint +
+                          "' has no `pagination`");
+        });
+      }
+    } else if (endpoint_ids_.complete &&
+               std::none_of(plan_.endpoints.begin(), plan_.endpoints.end(),
+                            [](const endpoint& e) { return e.pagination.has_value(); })) {
+      c_.error(n, "a pagination fault needs a paginated endpoint, and no endpoint of the plan has `pagination`");
+    }
   }
 
   // `during: [10s, 40s]`, or several windows: `during: [[10s, 20s], [30s, 40s]]`.

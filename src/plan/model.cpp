@@ -217,6 +217,16 @@ std::string_view to_string(malformation m) noexcept {
   return "truncated";
 }
 
+std::string_view to_string(page_breakage b) noexcept {
+  switch (b) {
+    case page_breakage::invalid_cursor: return "invalid_cursor";
+    case page_breakage::short_page: return "short_page";
+    case page_breakage::repeated_page: return "repeated_page";
+    case page_breakage::shifted_page: return "shifted_page";
+  }
+  return "invalid_cursor";
+}
+
 std::string_view to_string(outage_mode m) noexcept { return m == outage_mode::reset ? "reset" : "status"; }
 
 duration latency_spec::upper_bound() const noexcept {

@@ -160,6 +160,8 @@ struct pagination_config {
   std::string has_more;     // field telling whether another page follows
   std::string next_cursor;  // cursor style: field holding the next cursor
   std::string items;        // field holding the page's records
+  // Records in the collection the mock upstream serves; none = three pages of the default page size.
+  std::optional<int> collection;
   source_location where;
 };
 
@@ -402,6 +404,10 @@ std::string_view to_string(retry_after_format f) noexcept;
 enum class malformation { truncated, invalid_utf8, wrong_content_type, wrong_content_length };
 std::string_view to_string(malformation m) noexcept;
 
+// How a `pagination` fault breaks a page (see mocks/pagination.hpp for what each does on the wire).
+enum class page_breakage { invalid_cursor, short_page, repeated_page, shifted_page };
+std::string_view to_string(page_breakage b) noexcept;
+
 enum class outage_mode { status, reset };
 std::string_view to_string(outage_mode m) noexcept;
 
@@ -429,7 +435,8 @@ struct fault {
   std::optional<std::string> endpoint;    // only this endpoint; none = every endpoint
 
   // --- what (by kind) ---
-  int status = 503;                        // status (required); outage (status mode); rate_limit (the loader sets 429)
+  int status = 503;                        // status (required); outage (status mode); rate_limit (the loader sets 429);
+                                           // pagination invalid_cursor (the loader sets 400)
   std::optional<duration> retry_after;     // status, outage: Retry-After sent
   retry_after_format retry_after_as = retry_after_format::seconds;
   latency_spec latency;                    // latency
@@ -450,6 +457,8 @@ struct fault {
   // announcing the full lifetime); none = each request it hits has its credential revoked there.
   std::optional<duration> expire_after;
   std::optional<duration> delay;           // token_endpoint_down: a slow answer (with or without a status)
+  page_breakage breakage = page_breakage::invalid_cursor;  // pagination (required in the plan)
+  std::string error_code;                  // pagination, invalid_cursor: code in the error body; empty = invalid_cursor
 
   // A fault kind this build cannot run yet keeps its parameters as written (`copies: 2`), so the
   // document and lint can still read them.

@@ -495,6 +495,12 @@ std::string fault_text(const fault& f) {
     if (f.status != 0) how.push_back(std::to_string(f.status) + retry_after_text(f));
     if (f.delay) how.push_back("after " + format_duration(*f.delay));
     text += " (" + join(how, ", ") + ")";
+  } else if (f.kind == "pagination") {
+    text += " (" + std::string(to_string(f.breakage));
+    if (f.breakage == page_breakage::invalid_cursor) {
+      text += ", " + std::to_string(f.status) + (f.error_code.empty() ? std::string() : " " + code_span(f.error_code));
+    }
+    text += ")";
   } else if (!f.params.empty()) {
     std::vector<std::string> params;
     for (const auto& [key, value] : f.params) params.push_back(std::string(key) + " " + scalar_text(value));

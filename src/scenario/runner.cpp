@@ -16,6 +16,7 @@
 
 #include "client/http_client.hpp"
 #include "core/logging.hpp"
+#include "mocks/pagination.hpp"
 #include "mocks/server.hpp"
 #include "plan/catalog.hpp"
 #include "plan/lint.hpp"
@@ -87,7 +88,10 @@ traffic_shape shape_of(const plan::traffic_config& t) {
 }
 
 // Open-loop arrivals at the planned rate with at most `concurrency` in flight: request i is due at
-// origin + i * interval and starts then, or as soon as a worker is free. The workers are member
+// origin + i * interval and starts then, or as soon as a worker is free. On a paginated endpoint
+// the requests read the mock's collection page after page, request i page i (mod the page count),
+// with the cursor, page number or offset the mock hands out, so faults on continuation pages
+// (an invalid cursor) are met as a client walking the pages meets them. The workers are member
 // coroutines of this object, which outlives them; a capturing lambda coroutine would not be safe.
 struct traffic_generator {
   asio::io_context& io;
@@ -98,6 +102,7 @@ struct traffic_generator {
   traffic_shape shape;
   const plan::endpoint* endpoint;
   std::string body;
+  std::shared_ptr<const mocks::paged_collection> pages;  // none when the endpoint is not paginated
   int running;
   std::uint64_t next = 0;
 
@@ -111,7 +116,8 @@ struct traffic_generator {
         co_await timer.async_wait(asio::use_awaitable);
       }
       // Named, not a braced temporary: g++ 12 destroys temporaries inside co_await twice.
-      client::logical_request request{i + 1, endpoint, body};
+      client::logical_request request{i + 1, endpoint, body,
+                                      pages ? pages->target_for_page(i % pages->page_count()) : std::string()};
       co_await client.execute(std::move(request));
     }
     if (--running == 0) io.stop();
@@ -172,7 +178,8 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     client::http_client client(io.get_executor(), copts, retry, plan.endpoints, clock, scale, stats,
                                dead_letters, rng);
 
-    traffic_generator traffic{io, client, clock, scale, origin, shape, endpoint, body, shape.workers};
+    traffic_generator traffic{io,   client, clock, scale, origin, shape, endpoint, body,
+                              mocks::make_collection(plan, *endpoint), shape.workers};
     for (int w = 0; w < shape.workers; ++w) asio::co_spawn(io, traffic.worker(), asio::detached);
 
     // A bound on the whole run: the traffic, then time for the last requests to use their whole

@@ -1,4 +1,6 @@
 // End to end: the planproof executable on the example plan, its weakened twins and bad input.
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -114,6 +116,44 @@ TEST(cli_run, a_feature_this_version_cannot_run_is_skipped_never_held) {
   EXPECT_NE(r.output.find("0 held, 0 broken, 1 skipped (not verified)"), std::string::npos) << r.output;
   const auto report = boost::json::parse(test::read_file(dir / "report.json"));
   EXPECT_EQ(failure_mode(report, "rate_limited").at("verdict").as_string(), "skipped");
+}
+
+// A paginated traffic endpoint: the requests read the mock's collection page after page (three
+// pages, so two requests in three carry a cursor), and every 4th continuation meets an expired
+// cursor: a 400 the plan calls fatal, so each of those requests is dead-lettered, not retried.
+TEST(cli_run, a_pagination_fault_runs_and_an_invalid_cursor_fails_the_request) {
+  test::temp_dir dir;
+  {
+    std::ofstream plan(dir / "pages.plan.yaml");
+    plan << R"(planproof: 1
+integration: {name: pages}
+auth: {method: none}
+endpoints:
+  - id: list
+    path: /v1/items
+    response: {example: {data: [{id: itm_0000000001}], has_more: false, next: null}}
+    statuses: {success: [200], fatal: [400]}
+    pagination: {style: cursor, param: after, max_page_size: 5, has_more: has_more, next_cursor: next, items: data,
+                 collection: 15}
+retry: {max_attempts: 2, backoff: {base: 10ms, max: 20ms}, dead_letter: {path: dead.jsonl}}
+traffic: {endpoint: list, rate: 20/s, concurrency: 4, duration: 3s}
+failure_modes:
+  - id: expired_cursor
+    inject: {fault: pagination, breakage: invalid_cursor, error_code: CURSOR_EXPIRED, every: 4}
+    expect: {dead_lettered: 10, max_attempts: 1}
+)";
+  }
+  const auto r = planproof(dir, "run pages.plan.yaml --time-scale 0.05 --json report.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto report = boost::json::parse(test::read_file(dir / "report.json"));
+  const auto mode = failure_mode(report, "expired_cursor");
+  EXPECT_EQ(mode.at("verdict").as_string(), "held");
+  const auto& metrics = mode.at("metrics").as_object();
+  EXPECT_EQ(metrics.at("faults_injected").as_object().at("pagination").as_int64(), 10);
+  EXPECT_EQ(metrics.at("succeeded").as_int64(), 50);
+  const auto dead = test::read_file(dir / "dead.jsonl");
+  EXPECT_NE(dead.find(R"("status":400)"), std::string::npos) << dead;
+  EXPECT_NE(dead.find(R"("target":"/v1/items?after=)"), std::string::npos) << dead;
 }
 
 TEST(cli_run, invalid_plan_is_exit_2_with_a_located_diagnostic) {

@@ -234,7 +234,8 @@ TEST_F(serve_command, serves_the_plan_with_the_faults_asked_for) {
   ASSERT_TRUE(start({fixture, "--fault", "orders_down", "--journal", "journal.jsonl", "--seed", "3"}));
   EXPECT_NE(banner_.find("create_order: POST /v1/orders -> 201"), std::string::npos) << banner_;
   EXPECT_NE(banner_.find("[0] orders_down: status 503 on create_order"), std::string::npos) << banner_;
-  EXPECT_NE(banner_.find("not injected by this version: pages_break: pagination"), std::string::npos) << banner_;
+  EXPECT_NE(banner_.find("failure modes: orders_down, broken_list, throttled, redeliveries"), std::string::npos)
+      << banner_;
   const auto key = printed_key();
   ASSERT_TRUE(key.starts_with("pp_test_")) << banner_;
   const std::vector<std::pair<std::string, std::string>> auth{{"X-Api-Key", key}};
@@ -293,7 +294,7 @@ TEST_F(serve_command, serves_the_plan_with_the_faults_asked_for) {
   EXPECT_EQ(endpoints[0], boost::json::parse(R"({"id":"create_order","method":"POST","path":"/v1/orders","status":201})"));
   const auto modes = json_of(get(admin_, "/failure-modes")).as_array();
   ASSERT_EQ(modes.size(), 4u);
-  EXPECT_EQ(modes[3].at("failure_mode").as_string(), "pages_break");
+  EXPECT_EQ(modes[3].at("failure_mode").as_string(), "redeliveries");
   EXPECT_FALSE(modes[3].at("enabled").as_bool()) << "nothing to inject is never enabled";
 
   // Metrics: well-formed exposition, and the numbers of what happened above.
@@ -381,7 +382,7 @@ TEST_F(serve_command, admin_errors_say_what_is_wrong) {
   expect_error(post(admin_, "/faults/99999999999999999999999/enable"), 404, "no fault");
   expect_error(post(admin_, "/faults/4/enable"), 404, "no fault 4: faults are numbered 0 to 3");
   expect_error(post(admin_, "/failure-modes/nope/enable"), 404,
-               "no failure mode 'nope' in the plan (failure modes: orders_down, broken_list, throttled, pages_break)");
+               "no failure mode 'nope' in the plan (failure modes: orders_down, broken_list, throttled, redeliveries)");
   expect_error(post(admin_, "/faults/0/enable", "enable please"), 400, "the request body is not JSON");
   expect_error(post(admin_, "/faults/0/enable", "[1]"), 400, "must be a JSON object");
   expect_error(post(admin_, "/reset", std::string(64 * 1024, '{')), 400, "larger than the admin API accepts");
@@ -578,7 +579,7 @@ TEST_F(serve_command, bad_usage_exits_2_with_the_reason) {
   auto r = planproof("serve " + fixture + " --fault nope 2>&1");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--fault: error: no failure mode 'nope' in the plan (failure modes: orders_down, "
-                          "broken_list, throttled, pages_break)"),
+                          "broken_list, throttled, redeliveries)"),
             std::string::npos)
       << r.output;
 

@@ -1,6 +1,7 @@
 #include "mocks/fault_injector.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <gtest/gtest.h>
 
@@ -117,7 +118,7 @@ TEST(fault_injector, every_in_scope_fault_takes_one_draw_and_out_of_scope_ones_n
 
 TEST(fault_injector, drops_faults_it_cannot_carry_out) {
   auto reset = status_fault(1.0);
-  reset.kind = "pagination";  // in the catalog, not supported
+  reset.kind = "out_of_order";  // in the catalog, not supported
   auto unknown = status_fault(1.0);
   unknown.kind = "gremlins";
   auto informational = status_fault(1.0);
@@ -229,18 +230,55 @@ TEST(fault_injector, rate_limit_buckets_refill_in_plan_time_and_are_bounded) {
   EXPECT_TRUE(take("yet-another-key", 1h)) << "the overflow bucket is empty by now";
 }
 
+TEST(fault_injector, pagination_faults_apply_only_where_their_breakage_can_show) {
+  auto fault_for = [](plan::page_breakage b) {
+    plan::fault f;
+    f.kind = "pagination";
+    f.breakage = b;
+    f.status = 400;
+    return f;
+  };
+  const auto none = [](std::string_view) { return std::string_view(); };
+  const page_scope plain{}, first{true, false, false}, cursor_at_start{true, true, false}, later{true, true, true};
+  using plan::page_breakage;
+  for (auto [b, applies] : {std::pair{page_breakage::invalid_cursor, std::array{false, false, true, true}},
+                            std::pair{page_breakage::short_page, std::array{false, true, true, true}},
+                            std::pair{page_breakage::repeated_page, std::array{false, false, false, true}},
+                            std::pair{page_breakage::shifted_page, std::array{false, false, false, true}}}) {
+    fault_injector inj({fault_for(b)}, 1);
+    const std::array scopes{plain, first, cursor_at_start, later};
+    for (std::size_t i = 0; i < scopes.size(); ++i) {
+      EXPECT_EQ(inj.decide("list", 0s, "", none, scopes[i]).has_value(), applies[i])
+          << plan::to_string(b) << " scope " << i;
+    }
+  }
+  // Out of scope means not counted either: `first: 1` is spent on the first page it can break.
+  auto once = fault_for(page_breakage::repeated_page);
+  once.first = 1;
+  fault_injector inj({once}, 1);
+  EXPECT_FALSE(inj.decide("list", 0s, "", none, first));
+  EXPECT_TRUE(inj.decide("list", 0s, "", none, later));
+  EXPECT_FALSE(inj.decide("list", 0s, "", none, later));
+}
+
 TEST(fault_injector, is_injectable_accepts_the_supported_kinds) {
   plan::fault f;
   for (const char* kind : {"status", "latency", "hang", "reset", "empty_reply", "close", "slow_body", "malformed",
-                           "outage", "rate_limit", "auth_expiry", "token_endpoint_down"}) {
+                           "outage", "rate_limit", "auth_expiry", "token_endpoint_down", "pagination"}) {
     f.kind = kind;
     EXPECT_TRUE(is_injectable(f)) << kind;
   }
   // Known kinds this version does not inject, and typed kinds without what they need to do anything.
-  for (const char* kind : {"pagination", "duplicate_delivery"}) {
+  for (const char* kind : {"duplicate_delivery", "out_of_order", "bad_signature", "burst"}) {
     f.kind = kind;
     EXPECT_FALSE(is_injectable(f)) << kind;
   }
+  f.kind = "pagination";
+  f.status = 100;
+  EXPECT_FALSE(is_injectable(f)) << "invalid_cursor answering 1xx";
+  f.breakage = plan::page_breakage::short_page;
+  EXPECT_TRUE(is_injectable(f)) << "no status needed";
+  f.status = 503;
   f.kind = "schema_drift";
   EXPECT_FALSE(is_injectable(f)) << "no field to drift";
   f.drop = {"id"};

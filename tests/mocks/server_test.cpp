@@ -567,7 +567,7 @@ TEST(mock_server, listen_reports_errors_instead_of_throwing) {
 
 TEST(mock_server, faults_it_cannot_carry_out_are_ignored_and_counted) {
   auto informational = status_fault(100);
-  running_server s({.faults = {kind_fault("pagination"), kind_fault("gremlins"), informational}});
+  running_server s({.faults = {kind_fault("duplicate_delivery"), kind_fault("gremlins"), informational}});
   EXPECT_EQ(s.srv().ignored_faults(), 3u);
   test_client c(s.port());
   EXPECT_EQ(c.get("/v1/items").res.result_int(), 200);

@@ -157,6 +157,52 @@ TEST(faults, token_endpoint_down_fails_or_is_slow) {
   EXPECT_EQ(both.retry_after, 2s);
 }
 
+// Two endpoints, one paginated, and failure mode f injecting `fault_yaml`.
+std::string paged_plan(std::string_view fault_yaml) {
+  return "endpoints: [{id: e, path: /}, {id: list, path: /items, pagination: {style: cursor, param: after}}]\n"
+         "failure_modes: [{id: f, inject: " + std::string(fault_yaml) + "}]";
+}
+
+TEST(faults, pagination_breakages_and_the_invalid_cursor_error) {
+  auto f = load_small(paged_plan("{fault: pagination, breakage: invalid_cursor, error_code: INVALID_QUERY_LOCATOR}"))
+               .failure_modes.at(0).inject.at(0);
+  EXPECT_EQ(f.breakage, page_breakage::invalid_cursor);
+  EXPECT_EQ(f.status, 400) << "an expired cursor is a 400 unless the plan says otherwise";
+  EXPECT_EQ(f.error_code, "INVALID_QUERY_LOCATOR");
+  EXPECT_TRUE(f.params.empty()) << "typed: nothing kept as written";
+  f = load_small(paged_plan("{fault: pagination, breakage: invalid_cursor, status: 410, endpoint: list}"))
+          .failure_modes.at(0).inject.at(0);
+  EXPECT_EQ(f.status, 410);
+  EXPECT_EQ(f.error_code, "");
+  for (auto [text, b] : {std::pair{"short_page", page_breakage::short_page},
+                         std::pair{"repeated_page", page_breakage::repeated_page},
+                         std::pair{"shifted_page", page_breakage::shifted_page}}) {
+    EXPECT_EQ(load_small(paged_plan("{fault: pagination, breakage: " + std::string(text) + "}"))
+                  .failure_modes.at(0).inject.at(0).breakage, b);
+  }
+}
+
+TEST(faults, pagination_errors) {
+  EXPECT_THAT(small_errors(paged_plan("{fault: pagination}")), ElementsAre(HasSubstr("missing required key 'breakage'")));
+  EXPECT_THAT(small_errors(paged_plan("{fault: pagination, breakage: lost_page}")),
+              ElementsAre(HasSubstr("unknown page breakage 'lost_page'")));
+  EXPECT_THAT(small_errors(paged_plan("{fault: pagination, breakage: short_page, status: 400}")),
+              ElementsAre(HasSubstr("status applies only to breakage invalid_cursor")));
+  EXPECT_THAT(small_errors(paged_plan("{fault: pagination, breakage: repeated_page, error_code: X}")),
+              ElementsAre(HasSubstr("error_code applies only to breakage invalid_cursor")));
+  EXPECT_THAT(small_errors(paged_plan("{fault: pagination, breakage: short_page, pages: 3}")),
+              ElementsAre(HasSubstr("unknown key 'pages'")));
+  EXPECT_THAT(small_errors(paged_plan("{fault: pagination, breakage: invalid_cursor, status: 99}")),
+              ElementsAre(HasSubstr("expected an HTTP status")));
+  // Only a paginated endpoint serves pages.
+  EXPECT_THAT(small_errors(paged_plan("{fault: pagination, breakage: short_page, endpoint: e}")),
+              ElementsAre("plan.yaml:9:85: error: failure_modes[0].inject.endpoint: a pagination fault needs a "
+                          "paginated endpoint, and endpoint 'e' has no `pagination`"));
+  EXPECT_THAT(fault_errors("{fault: pagination, breakage: short_page}"),
+              ElementsAre(HasSubstr("a pagination fault needs a paginated endpoint, and no endpoint of the plan "
+                                    "has `pagination`")));
+}
+
 TEST(faults, kinds_not_typed_yet_keep_what_the_plan_writes) {
   const auto f = fault_of("{fault: duplicate_delivery, copies: 2, delay: 30s, first: 4}");
   EXPECT_EQ(f.kind, "duplicate_delivery");

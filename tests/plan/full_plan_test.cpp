@@ -342,9 +342,9 @@ TEST(unsupported_features, one_reason_each) {
               ElementsAre("per-endpoint timeout on e"));
   EXPECT_THAT(reasons("endpoints: [{id: e, direction: inbound, path: /}]"),
               ElementsAre("traffic to an inbound endpoint"));
-  EXPECT_THAT(reasons("failure_modes: [{id: f, inject: [{fault: pagination}, {fault: hang}, {fault: pagination}], "
+  EXPECT_THAT(reasons("failure_modes: [{id: f, inject: [{fault: out_of_order}, {fault: hang}, {fault: out_of_order}], "
                       "expect: {p99_latency: < 1s}}]"),
-              ElementsAre("fault 'pagination'", "expectation 'p99_latency'"));
+              ElementsAre("inbound webhook streams in run (fault 'out_of_order')", "expectation 'p99_latency'"));
 }
 
 }  // namespace

@@ -320,9 +320,9 @@ TEST(lint, overrides_are_located_at_set) {
 
 TEST(lint, parameters_of_faults_not_yet_typed_are_kept) {
   const auto plan = load_string(
-      replace("{fault: reset, probability: 0.1}", "{fault: pagination, breakage: short_page, pages: 10, status: 503}")(clean), "plan.yaml");
+      replace("{fault: reset, probability: 0.1}", "{fault: burst, breakage: short_page, pages: 10, status: 503}")(clean), "plan.yaml");
   const auto& f = plan.failure_modes[1].inject[1];
-  EXPECT_EQ(f.kind, "pagination");
+  EXPECT_EQ(f.kind, "burst");
   EXPECT_EQ(f.params.at("breakage").as_string(), "short_page");
   EXPECT_EQ(f.params.at("pages").as_int64(), 10);
   EXPECT_FALSE(f.params.contains("fault"));

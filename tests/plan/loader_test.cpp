@@ -150,8 +150,8 @@ TEST(loader, reads_a_complete_plan) {
   EXPECT_EQ(slow.inject[1].kind, "malformed");
   EXPECT_EQ(slow.inject[1].malformed, malformation::truncated);
   EXPECT_DOUBLE_EQ(slow.inject[1].probability, 0.1);
-  EXPECT_EQ(slow.inject[2].kind, "pagination");  // known, not typed yet: its keys are kept as written
-  EXPECT_EQ(slow.inject[2].params.at("breakage").as_string(), "short_page");
+  EXPECT_EQ(slow.inject[2].kind, "duplicate_delivery");  // known, not typed yet: its keys are kept as written
+  EXPECT_EQ(slow.inject[2].params.at("copies").as_int64(), 2);
   ASSERT_EQ(slow.expect.size(), 5u);
   EXPECT_EQ(slow.expect[0].op, comparison::ge);  // a bare success rate is a floor
   EXPECT_DOUBLE_EQ(slow.expect[0].value, 0.99);

@@ -574,7 +574,7 @@ ACCEPTED = [
         {"fault": "malformed"}, {"fault": "malformed", "malformed": "truncated"},
         {"fault": "latency", "latency": "0"}])),
     ("a not yet supported fault takes any key", appending_failure_mode(
-        {"id": "pages", "inject": {"fault": "pagination", "windows": [{"from": "1s"}], "status": "anything", "x": None},
+        {"id": "pages", "inject": {"fault": "burst", "windows": [{"from": "1s"}], "status": "anything", "x": None},
          "expect": {"recovers_within": "30s", "p99_latency": {"max": "2s"}, "detected_as": "schema_error",
                     "breaker_opens": [1, 2]}})),
     ("expectations in every form", setting(*EXPECT, value={
@@ -599,7 +599,13 @@ ACCEPTED = [
         setting(*EP, "pagination", value={"style": "cursor", "param": "starting_after", "limit_param": "limit",
                                           "max_page_size": "100", "has_more": "has_more", "next_cursor": "data.next", "items": "data"}),
         inserting_endpoint({"id": "list_page", "path": "/pages", "pagination": {"style": "page", "param": "page"}}),
-        inserting_endpoint({"id": "list_link", "path": "/links", "pagination": {"style": "link_header", "items": "items"}}))),
+        inserting_endpoint({"id": "list_link", "path": "/links", "pagination": {"style": "link_header", "items": "items",
+                                                                               "collection": "250"}}))),
+    ("pagination faults", doing(
+        inserting_endpoint({"id": "list_page", "path": "/pages", "pagination": {"style": "page", "param": "page", "collection": 0}}),
+        appending_failure_mode({"id": "pages", "inject": [
+            {"fault": "pagination", "breakage": "invalid_cursor", "status": "410", "error_code": "EXPIRED", "endpoint": "list_page"},
+            {"fault": "pagination", "breakage": "shifted_page", "probability": 0.1}]}))),
     ("an inbound endpoint", inserting_endpoint({
         "id": "payment_events", "direction": "inbound", "path": "/webhooks/payments", "method": "POST",
         "signature": {"scheme": "hmac-sha512", "header": "Signature", "secret": "file:/run/secrets/hook", "tolerance": "5m",
