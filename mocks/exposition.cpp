@@ -196,7 +196,10 @@ std::string journal_line(const request_record& r) {
   out += ",\"fault\":" + text(r.fault);
   out += ",\"idempotency_key\":" + text(valid_utf8(core::redact(r.idempotency_key)));
   out += ",\"outcome\":" + text(to_string(r.outcome));
-  out += ",\"latency_ms\":" + millis(r.latency) + "}";
+  out += ",\"latency_ms\":" + millis(r.latency);
+  // Only a failed handshake has one; other lines keep their shape.
+  if (!r.tls_error.empty()) out += ",\"tls_error\":" + text(valid_utf8(r.tls_error));
+  out += "}";
   return out;
 }
 

@@ -17,6 +17,7 @@ bool is_injectable(const plan::fault& f) noexcept {
   if (f.kind == "outage") return f.status >= 200 && f.status <= 999 && f.up.has_value() == f.down.has_value();
   if (f.kind == "schema_drift") return !f.drop.empty() || !f.rename.empty() || !f.retype.empty() || !f.add.empty();
   if (f.kind == "auth_expiry") return true;
+  if (f.kind == "tls") return !f.endpoint;  // decided per connection, before any endpoint is known
   if (f.kind == "token_endpoint_down") return f.status == 0 ? f.delay.has_value() : f.status >= 200 && f.status <= 999;
   if (f.kind == "pagination") return f.breakage != plan::page_breakage::invalid_cursor || (f.status >= 200 && f.status <= 999);
   return f.kind == "hang" || f.kind == "reset" || f.kind == "empty_reply" || f.kind == "close" ||
@@ -85,6 +86,7 @@ bool fault_injector::in_scope(const plan::fault& f, std::string_view endpoint_id
                                                                       : page.past_first;
     if (!page.paginated || !can_show) return false;
   }
+  if ((f.kind == "tls") != (endpoint_id == handshake)) return false;
   if (f.kind == "auth_expiry" && f.expire_after) return false;  // applied when tokens are issued
   if (f.endpoint && *f.endpoint != endpoint_id) return false;
   if (f.during.empty()) return true;

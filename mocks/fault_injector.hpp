@@ -67,6 +67,9 @@ class fault_injector {
   // The endpoint id the server decides OAuth token requests under: only token_endpoint_down faults
   // apply there, and they apply nowhere else.
   static constexpr std::string_view token_endpoint = "\x01token";
+  // The endpoint id the server decides each new HTTPS connection under, before its handshake: only
+  // tls faults apply there (their selectors count connections), and they apply nowhere else.
+  static constexpr std::string_view handshake = "\x01handshake";
 
   // How long tokens issued now live when an enabled auth_expiry fault with expire_after is in
   // its window (none: the full lifetime). Takes no draw: it is a state of the run, not a request's.

@@ -11,6 +11,7 @@
 #include <exception>
 #include <mutex>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -18,6 +19,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -37,6 +39,7 @@
 #include "mocks/proxy.hpp"
 #include "mocks/pagination.hpp"
 #include "mocks/schema_drift.hpp"
+#include "mocks/tls.hpp"
 
 namespace planproof::mocks {
 
@@ -66,6 +69,7 @@ std::string_view to_string(fate f) noexcept {
     case fate::key_conflict: return "key_conflict";
     case fate::proxied: return "proxied";
     case fate::upstream_failed: return "upstream_failed";
+    case fate::tls_failed: return "tls_failed";
   }
   return "answered";
 }
@@ -80,7 +84,7 @@ constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 
 enum class fault_kind : std::uint8_t {
   none, status, latency, hang, reset, empty_reply, close, slow_body, malformed, schema_drift, rate_limit, outage,
-  auth_expiry, token_endpoint_down, pagination
+  auth_expiry, token_endpoint_down, pagination, tls
 };
 
 std::string_view to_string(fault_kind k) noexcept {
@@ -100,6 +104,7 @@ std::string_view to_string(fault_kind k) noexcept {
     case fault_kind::auth_expiry: return "auth_expiry";
     case fault_kind::token_endpoint_down: return "token_endpoint_down";
     case fault_kind::pagination: return "pagination";
+    case fault_kind::tls: return "tls";
   }
   return "";
 }
@@ -108,7 +113,8 @@ fault_kind kind_of(const plan::fault& f) noexcept {
   for (auto k : {fault_kind::status, fault_kind::latency, fault_kind::hang, fault_kind::reset, fault_kind::empty_reply,
                  fault_kind::close, fault_kind::slow_body, fault_kind::malformed, fault_kind::schema_drift,
                  fault_kind::rate_limit, fault_kind::outage, fault_kind::auth_expiry,
-                 fault_kind::token_endpoint_down, fault_kind::pagination}) {
+                 fault_kind::token_endpoint_down, fault_kind::pagination,
+                 fault_kind::tls}) {
     if (f.kind == to_string(k)) return k;
   }
   return fault_kind::none;  // unreachable: fault_injector keeps injectable kinds only
@@ -173,6 +179,7 @@ struct stored_record {
   core::duration latency{};
   bool effect = false;
   bool duplicate_effect = false;
+  std::string tls_error;
 };
 
 // One accepted connection. Everything here is touched on its strand only.
@@ -207,6 +214,9 @@ struct connection {
 
   const asio::any_io_executor strand;
   tcp::socket socket;
+  // HTTPS: the TLS layer over `socket`, made once the connection's context is chosen. Deadlines,
+  // resets and closes still act on `socket`, which cancels or ends the TLS operations above it.
+  std::optional<asio::ssl::stream<tcp::socket&>> tls;
   asio::steady_timer watchdog;
   asio::steady_timer delay;
   steady::time_point deadline = steady::time_point::max();
@@ -393,6 +403,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       r.request_id = s.request_id;
       r.effect = s.effect;
       r.duplicate_effect = s.duplicate_effect;
+      r.tls_error = s.tls_error;
       out.push_back(std::move(r));
     }
     return out;
@@ -461,8 +472,88 @@ class server_state : public std::enable_shared_from_this<server_state> {
       }
     } guard{*self, *c};
 
+    if (!self->options_.tls) {
+      co_await serve(self, c, c->socket);
+    } else if (co_await self->handshake(*c)) {
+      co_await serve(self, c, *c->tls);
+    }
+  }
+
+  // --- HTTPS -------------------------------------------------------------------------------------
+
+  struct handshake_decision {
+    bool stopped = false;
+    std::optional<std::size_t> fault;  // index of the tls fault selected for this connection
+    tls_fault tls = tls_fault::none;
+  };
+
+  // Which context this connection's handshake uses. Every new connection counts for the tls
+  // faults' selectors and takes their draws, before anything is read from it.
+  handshake_decision decide_handshake() {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return {.stopped = true};
+    handshake_decision d;
+    const auto none = [](std::string_view) { return std::string_view(); };
+    if (const auto chosen = injector_.decide(fault_injector::handshake, clock_.now() - origin_, "", none)) {
+      d.fault = chosen->index;
+      d.tls = parse_tls_fault(plan::to_string(injector_.faults()[chosen->index].tls)).value_or(tls_fault::none);
+      ++injected_[chosen->index];
+    }
+    return d;
+  }
+
+  // Runs the server side of the handshake within handshake_timeout. A failed one is recorded (the
+  // connection never carried a request) and the connection lingers, so that the alert we sent is
+  // read before the close; false then.
+  asio::awaitable<bool> handshake(connection& c) {
+    const auto d = decide_handshake();
+    if (d.stopped) co_return false;
+    auto* context = options_.tls->find(d.tls);
+    // A fault whose context was not loaded does nothing; the normal context is always there.
+    const bool faulted = d.fault && context != nullptr;
+    if (context == nullptr) context = options_.tls->find(tls_fault::none);
+    if (context == nullptr) {
+      record_handshake(false, "no server certificate loaded");
+      co_return false;
+    }
+    c.tls.emplace(c.socket, *context);
+    c.set_deadline(options_.handshake_timeout);
+    auto [ec] = co_await c.tls->async_handshake(asio::ssl::stream_base::server, use_tuple);
+    if (!ec) {
+      if (faulted) record_handshake(true, {});
+      co_return true;
+    }
+    if (c.closed) co_return false;
+    const bool timed_out = c.timed_out && ec == asio::error::operation_aborted;
+    if (!record_handshake(faulted, timed_out ? "handshake timed out" : describe_tls_error(ec, c.tls->native_handle())))
+      co_return false;
+    if (!timed_out) co_await linger(options_, c, c.socket);
+    co_return false;
+  }
+
+  // A failed handshake becomes a record (a request that never was); a faulted one that succeeded
+  // (no_client_certificate_required, or a client that does not verify) is counted only. False
+  // when the server is stopping.
+  bool record_handshake(bool faulted, std::string failure) {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return false;
+    if (failure.empty()) {
+      if (faulted) ++metrics_.by_fault[std::string(to_string(fault_kind::tls))];
+      return true;
+    }
+    stored_record rec;
+    rec.at = clock_.now() - origin_;
+    rec.fault = faulted ? fault_kind::tls : fault_kind::none;
+    rec.outcome = fate::tls_failed;
+    rec.tls_error = std::move(failure);
+    append(std::move(rec));
+    return true;
+  }
+
+  // The connection's requests, one after the other, over plain TCP or TLS.
+  template <class Stream>
+  static asio::awaitable<void> serve(std::shared_ptr<server_state> self, std::shared_ptr<connection> c, Stream& socket) {
     const auto& opt = self->options_;
-    auto& socket = c->socket;
     // The parser bounds header and body; this bounds what a client can pipeline ahead of us.
     beast::flat_buffer buffer(std::size_t{opt.header_limit} + 2 * read_chunk);
     for (;;) {
@@ -501,9 +592,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
         if (!self->record_failure(std::move(request_line), answer ? answer->status : 0)) co_return;
         if (answer) {
           c->set_deadline(opt.write_timeout);
-          if (co_await write(*c, *answer, "Connection: close\r\n", false)) co_return;
+          if (co_await write(socket, *answer, "Connection: close\r\n", false)) co_return;
         }
-        co_await linger(opt, *c);
+        co_await linger(opt, *c, socket);
         co_return;
       }
 
@@ -521,7 +612,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       switch (d.act) {
         case action::hang: co_await hold(opt, *c); co_return;
         case action::reset: reset(*c); co_return;
-        case action::empty_reply: co_await linger(opt, *c); co_return;
+        case action::empty_reply: co_await linger(opt, *c, socket); co_return;
         default: break;
       }
       if (d.delay > core::duration::zero()) {
@@ -547,18 +638,18 @@ class server_state : public std::enable_shared_from_this<server_state> {
         const std::array<asio::const_buffer, 4> buffers{
             asio::buffer(answer.head), asio::buffer(connection_header), asio::buffer(crlf),
             asio::buffer(answer.body.data(), head_only ? 0 : d.cut_at)};
-        auto [ec, n] = co_await asio::async_write(c->socket, buffers, use_tuple);
-        if (!ec) co_await linger(opt, *c);
+        auto [ec, n] = co_await asio::async_write(socket, buffers, use_tuple);
+        if (!ec) co_await linger(opt, *c, socket);
         co_return;
       }
       if (d.act == action::dribble && !head_only) {
-        if (co_await dribble(opt, *c, answer, connection_header, d.chunks, d.spread)) co_return;
-      } else if (co_await write(*c, answer, connection_header, head_only)) {
+        if (co_await dribble(opt, *c, socket, answer, connection_header, d.chunks, d.spread)) co_return;
+      } else if (co_await write(socket, answer, connection_header, head_only)) {
         co_return;
       }
       self->answered(d, answer.status, steady::now() - read_at);
       if (!keep_alive) {
-        co_await linger(opt, *c);
+        co_await linger(opt, *c, socket);
         co_return;
       }
     }
@@ -574,12 +665,14 @@ class server_state : public std::enable_shared_from_this<server_state> {
 
   // The `slow_body` fault: the head at once, then the body in `chunks` pieces, the first after
   // spread/chunks and the last at `spread`. An error ends it like any failed write.
-  static asio::awaitable<error_code> dribble(const server_options& opt, connection& c, const canned_response& r,
-                                             std::string_view connection_header, int chunks, core::duration spread) {
+  template <class Stream>
+  static asio::awaitable<error_code> dribble(const server_options& opt, connection& c, Stream& stream,
+                                             const canned_response& r, std::string_view connection_header, int chunks,
+                                             core::duration spread) {
     {
       const std::array<asio::const_buffer, 3> head{asio::buffer(r.head), asio::buffer(connection_header),
                                                    asio::buffer(crlf)};
-      auto [ec, n] = co_await asio::async_write(c.socket, head, use_tuple);
+      auto [ec, n] = co_await asio::async_write(stream, head, use_tuple);
       if (ec) co_return ec;
     }
     const std::size_t pieces = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(chunks), r.body.size()));
@@ -588,7 +681,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       if (!co_await pause(c, spread / static_cast<long>(pieces))) co_return error_code(asio::error::operation_aborted);
       const std::size_t upto = r.body.size() * k / pieces;
       c.set_deadline(opt.write_timeout);
-      auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(r.body.data() + sent, upto - sent), use_tuple);
+      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(r.body.data() + sent, upto - sent), use_tuple);
       if (ec) co_return ec;
       sent = upto;
     }
@@ -602,18 +695,20 @@ class server_state : public std::enable_shared_from_this<server_state> {
     c.close();
   }
 
-  static asio::awaitable<error_code> write(connection& c, const canned_response& r,
+  template <class Stream>
+  static asio::awaitable<error_code> write(Stream& stream, const canned_response& r,
                                            std::string_view connection_header, bool head_only) {
     const std::array<asio::const_buffer, 4> buffers{
         asio::buffer(r.head), asio::buffer(connection_header), asio::buffer(crlf),
         head_only ? asio::const_buffer() : asio::buffer(r.body)};
-    auto [ec, n] = co_await asio::async_write(c.socket, buffers, use_tuple);
+    auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
     co_return ec;
   }
 
   // The `hang` fault: never answer, but keep reading (and discarding) so the client's close is
   // seen and the connection dropped at once; hang_limit bounds a client that never gives up.
-  // Requests pipelined behind the hung one are discarded unread, as a stuck upstream would.
+  // Requests pipelined behind the hung one are discarded unread, as a stuck upstream would. Over
+  // TLS too the raw bytes are read: nothing in them needs decrypting to be thrown away.
   static asio::awaitable<void> hold(const server_options& opt, connection& c) {
     c.set_deadline(opt.hang_limit);
     std::array<char, 2048> sink;
@@ -624,8 +719,15 @@ class server_state : public std::enable_shared_from_this<server_state> {
   }
 
   // Closing a socket with unread input makes the kernel send RST, which can destroy the answer we
-  // just wrote before the client reads it. So: send FIN, drain input briefly, then close.
-  static asio::awaitable<void> linger(const server_options& opt, connection& c) {
+  // just wrote before the client reads it. So: send FIN, drain input briefly, then close. Over TLS,
+  // close_notify first, so the client reads a clean end of the stream rather than a truncation.
+  template <class Stream>
+  static asio::awaitable<void> linger(const server_options& opt, connection& c, Stream& stream) {
+    if constexpr (!std::is_same_v<Stream, tcp::socket>) {
+      c.set_deadline(opt.linger_timeout);
+      auto [shutdown_ec] = co_await stream.async_shutdown(use_tuple);
+      if (c.closed || c.timed_out) co_return;
+    }
     error_code ec;
     c.socket.shutdown(tcp::socket::shutdown_send, ec);
     if (ec) co_return;
@@ -1162,6 +1264,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
           d.breakage = f.breakage;
         }
         break;
+      case fault_kind::tls:
+        break;  // applies to handshakes only (decide_handshake)
       case fault_kind::none:
         break;
     }

@@ -26,6 +26,7 @@ namespace planproof::mocks {
 using namespace std::chrono_literals;
 
 class paged_collection;
+class server_tls_contexts;  // mocks/tls.hpp
 
 struct route {
   // Method and path: an exact path match first, then `{name}` segments match any one segment; the
@@ -75,6 +76,12 @@ struct server_options {
   // the way body faults say. The routes then only name endpoints for faults; the credential checks,
   // the idempotency store and side-effect counting are the real upstream's business.
   std::shared_ptr<const upstream_proxy> upstream;
+  // Set = HTTPS: every connection starts with a TLS handshake, whose context is the connection's
+  // `tls` fault (when one is selected) or the normal one. Loaded by the caller, which reports
+  // unreadable files (server_tls_contexts::load; the normal context is required, a fault's
+  // missing context makes that fault a no-op). Unset = plain HTTP, and `tls` faults never apply.
+  std::shared_ptr<server_tls_contexts> tls;
+  core::duration handshake_timeout = 10s;  // HTTPS: from accept to the end of the handshake
 };
 
 // What happened to a request. Every request read (or started) ends in exactly one.
@@ -96,6 +103,7 @@ enum class fate : std::uint8_t {
   key_conflict,  // a repeated Idempotency-Key with another body (422) or while the first is running (409)
   proxied,       // proxy mode: forwarded, and the real upstream's answer relayed
   upstream_failed,  // proxy mode: the real upstream could not be reached or did not answer (502)
+  tls_failed,    // HTTPS: the handshake failed (a `tls` fault, or the client's own), no request read
 };
 std::string_view to_string(fate f) noexcept;
 
@@ -116,6 +124,8 @@ struct request_record {
   // Real time from the request read to the last byte of the answer written; zero when nothing
   // was answered (hang, reset...) or the answer could not be written.
   core::duration latency{};
+  // tls_failed: why, as the server saw it: "unknown CA (tlsv1 alert unknown ca)", "handshake timed out".
+  std::string tls_error;
 };
 
 // A fault of the server and what it has done (for `planproof serve`'s admin API).
@@ -132,7 +142,7 @@ struct server_metrics {
   std::uint64_t requests = 0;
   std::map<std::string, std::uint64_t> by_endpoint;  // "" = no route
   std::map<int, std::uint64_t> by_status;            // 0 = nothing answered
-  std::map<std::string, std::uint64_t> by_fault;     // fault kind -> requests it hit
+  std::map<std::string, std::uint64_t> by_fault;     // fault kind -> requests it hit (tls: connections)
   std::map<std::string, std::uint64_t> by_fate;
   // Answer latency (real seconds) as a cumulative histogram: bucket_counts[i] answers took at most
   // bucket_bounds[i]; answered counts them all, latency_sum adds them up.

@@ -23,6 +23,7 @@
 #include "mocks/proxy.hpp"
 #include "mocks/server.hpp"
 #include "mocks/webhook_deliveries.hpp"
+#include "mocks/tls.hpp"
 #include "plan/loader.hpp"
 #include "scenario/auth_material.hpp"
 
@@ -45,6 +46,8 @@ struct serve_args {
   std::string upstream_ca;
   std::string upstream_timeout = "30s";
   deliver_args deliver;  // the provider side: serve_webhooks.cpp
+  std::string tls;  // a tools/gen-certs directory: serve HTTPS
+  bool mtls = false;
 };
 
 struct listen_address {
@@ -80,9 +83,9 @@ std::optional<listen_address> parse_address(std::string_view option, std::string
   return listen_address{address.to_string(), static_cast<unsigned short>(port), address.is_loopback()};
 }
 
-std::string url_of(const std::string& host, unsigned short port) {
+std::string url_of(const std::string& host, unsigned short port, std::string_view scheme = "http") {
   const bool v6 = host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return std::string(scheme) + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 // One line about a fault for people: what it does, where, when, how often.
@@ -94,9 +97,14 @@ std::string describe(const plan::fault& f) {
   if (f.kind == "outage" && f.outage == plan::outage_mode::reset) out += " (reset)";
   if (f.kind == "malformed") out += " " + std::string(plan::to_string(f.malformed));
   if (f.kind == "rate_limit") out += " above " + core::format_number(f.limit) + "/s";
+  if (f.kind == "tls") out += " " + std::string(plan::to_string(f.tls));
   if (f.retry_after) out += ", Retry-After " + core::format_duration(*f.retry_after);
-  out += f.endpoint ? " on " + *f.endpoint : " on every endpoint";
-  if (f.probability < 1) out += ", " + core::format_number(f.probability * 100) + "% of requests";
+  // A tls fault picks connections (at their handshake); the others pick requests.
+  const bool per_connection = f.kind == "tls";
+  out += f.endpoint ? " on " + *f.endpoint : per_connection ? " on new connections" : " on every endpoint";
+  if (f.probability < 1) {
+    out += ", " + core::format_number(f.probability * 100) + (per_connection ? "% of connections" : "% of requests");
+  }
   if (f.first) out += ", first " + std::to_string(*f.first);
   if (f.every) out += ", one in every " + std::to_string(*f.every);
   if (f.after) out += ", after " + std::to_string(*f.after);
@@ -114,22 +122,40 @@ std::string describe(const plan::fault& f) {
 struct fault_table {
   std::vector<plan::fault> faults;
   std::vector<std::string> owners;
-  std::vector<std::string> skipped;  // "failure mode: kind" of each fault left out
+  std::vector<std::string> skipped;  // a note for each fault left out: which, and why
 };
 
-fault_table faults_of(const plan::integration_plan& plan) {
+fault_table faults_of(const plan::integration_plan& plan, bool https) {
   fault_table t;
   for (const auto& mode : plan.failure_modes) {
     for (const auto& f : mode.inject) {
-      if (mocks::is_injectable(f)) {
+      if (f.kind == "tls" && !https) {
+        t.skipped.push_back("not injected: " + mode.id + ": tls " + std::string(plan::to_string(f.tls)) +
+                            " (a handshake fault needs HTTPS: serve with --tls DIR)");
+      } else if (mocks::is_injectable(f)) {
         t.faults.push_back(f);
         t.owners.push_back(mode.id);
       } else if (!mocks::is_webhook_fault(f.kind)) {  // the provider side injects those
-        t.skipped.push_back(mode.id + ": " + f.kind);
+        t.skipped.push_back("not injected by this version: " + mode.id + ": " + f.kind);
       }
     }
   }
   return t;
+}
+
+// The server contexts for `--tls DIR`: the normal one and one per tls fault the plan injects.
+// Empty when they all loaded; otherwise why not, naming the file and OpenSSL's reason.
+std::string load_tls(const serve_args& args, const fault_table& table, mocks::server_tls_contexts& contexts) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(args.tls, ec)) {
+    return "'" + args.tls + "' is not a directory (write one with tools/gen-certs " + args.tls + ")";
+  }
+  std::vector<mocks::tls_fault> faults;
+  for (const auto& f : table.faults) {
+    if (f.kind != "tls") continue;
+    if (const auto t = mocks::parse_tls_fault(plan::to_string(f.tls))) faults.push_back(*t);
+  }
+  return contexts.load(mocks::pki_layout{args.tls}, args.mtls, faults);
 }
 
 std::string count(std::uint64_t n, std::string_view what) {
@@ -200,6 +226,10 @@ int execute(const serve_args& args) {
   if (!listen || !admin_at) return exit_usage;
   const auto deliver = parse_deliver_args(args.deliver);
   if (!deliver) return exit_usage;
+  if (args.mtls && args.tls.empty()) {
+    std::cerr << "--mtls: error: needs --tls DIR (client certificates must be signed by DIR/ca.pem)\n";
+    return exit_usage;
+  }
   if (!args.journal.empty()) {
     const auto dir = std::filesystem::absolute(args.journal).parent_path();
     std::error_code ec;
@@ -255,7 +285,16 @@ int execute(const serve_args& args) {
     enabled_modes.insert(id);
   }
 
-  auto table = faults_of(plan);
+  const bool https = !args.tls.empty();
+  auto table = faults_of(plan, https);
+  std::shared_ptr<mocks::server_tls_contexts> tls;
+  if (https) {
+    tls = std::make_shared<mocks::server_tls_contexts>();
+    if (const auto error = load_tls(args, table, *tls); !error.empty()) {
+      std::cerr << "--tls: error: " << error << '\n';
+      return exit_usage;
+    }
+  }
   const auto auth = upstream ? scenario::auth_material{} : scenario::resolve_auth(plan.auth, /*for_mock_only=*/true);
   const core::time_scale scale{args.time_scale};
   core::plan_clock clock(scale);  // plan time starts now, like traffic start in a run
@@ -273,6 +312,7 @@ int execute(const serve_args& args) {
   options.max_records = args.max_records;
   options.upstream = upstream;
   // In proxy mode the real upstream checks credentials; the mock passes them through untouched.
+  options.tls = tls;
   mocks::server mock(io.get_executor(), clock, clock.origin(), scale, routes,
                      upstream ? mocks::auth_requirement{} : scenario::mock_requirement(plan.auth, auth, args.seed),
                      table.faults, options);
@@ -297,7 +337,7 @@ int execute(const serve_args& args) {
 
   // The two address lines first, alone and flushed: scripts and tests read them.
   const auto admin_url = url_of(admin_at->host, admin.port());
-  std::cout << "mock: " << url_of(listen->host, mock.port()) << '\n'
+  std::cout << "mock: " << url_of(listen->host, mock.port(), https ? "https" : "http") << '\n'
             << "admin: " << admin_url << '\n' << std::flush;
   if (!listen->loopback) {
     std::cerr << "planproof serve: warning: the mock listens on " << listen->host
@@ -315,6 +355,15 @@ int execute(const serve_args& args) {
             << count(table.faults.size(), "fault") << " in " << count(plan.failure_modes.size(), "failure mode") << ", seed "
             << args.seed << ", time scale " << core::format_number(args.time_scale)
             << " (plan time starts now)\n";
+  if (https) {
+    const mocks::pki_layout pki{std::filesystem::absolute(args.tls)};
+    std::cout << "  HTTPS with " << pki.server_cert() << " (localhost, 127.0.0.1, ::1); clients must trust "
+              << pki.ca() << '\n';
+    if (args.mtls) {
+      std::cout << "  mTLS: clients must present a certificate signed by " << pki.ca() << ", e.g. "
+                << pki.client_cert() << " with " << pki.client_key() << '\n';
+    }
+  }
   if (upstream) {
     std::cout << "  proxy: forwarding every request no fault answers to " << mocks::to_string(upstream->options().target)
               << "; credentials go through untouched and the upstream checks them\n"
@@ -348,7 +397,7 @@ int execute(const serve_args& args) {
                             : " has no fault this version can inject\n");
     }
   }
-  for (const auto& s : table.skipped) std::cout << "  note: not injected by this version: " << s << '\n';
+  for (const auto& s : table.skipped) std::cout << "  note: " << s << '\n';
   std::cout << "  failure modes: ";
   for (std::size_t i = 0; i < mode_ids.size(); ++i) std::cout << (i == 0 ? "" : ", ") << mode_ids[i];
   std::cout << "\nStop with Ctrl-C or SIGTERM.\n" << std::flush;
@@ -412,7 +461,7 @@ command add_serve_command(CLI::App& app) {
       "Serve the plan's mock upstream on its own, so an application in any language can be pointed at an\n"
       "upstream that misbehaves as the plan's failure modes say, with an admin API to turn faults on and off,\n"
       "a request journal and Prometheus metrics. Prints `mock: URL` and `admin: URL` first; runs until SIGINT\n"
-      "or SIGTERM. Exit 0 when stopped, 2 invalid plan or usage, 3 an address cannot be bound.");
+      "or SIGTERM. Exit 0 when stopped, 2 invalid plan, usage or certificates, 3 an address cannot be bound.");
   cmd->add_option("PLAN", args->plan, "The plan file (YAML or JSON)")->required();
   cmd->add_option("--listen", args->listen,
                   "Where the mock listens: HOST:PORT, :PORT or PORT (port 0 = any free one); a host that is\n"
@@ -436,6 +485,12 @@ command add_serve_command(CLI::App& app) {
   cmd->add_option("--upstream-timeout", args->upstream_timeout,
                   "Real time one forwarded request may take, connect to last byte; beyond it the app gets a 502")
       ->capture_default_str();
+  cmd->add_option("--tls", args->tls,
+                  "Serve HTTPS with the certificates tools/gen-certs wrote into DIR: server.pem and server.key\n"
+                  "(and the certificates tls faults present); clients must trust DIR/ca.pem")
+      ->type_name("DIR");
+  cmd->add_flag("--mtls", args->mtls,
+                "With --tls: require a client certificate signed by DIR/ca.pem (DIR/client.pem is one)");
   cmd->add_option("--max-records", args->max_records,
                   "Requests kept for the journal and the per-status metrics; later ones are only counted")
       ->capture_default_str();

@@ -20,6 +20,7 @@ constexpr std::array faults{
     catalog_entry{"outage", true, "every request fails in the window (a status, or connection resets), optionally flapping"},
     catalog_entry{"auth_expiry", true, "credentials revoked (401 invalid_token), or OAuth tokens that expire early"},
     catalog_entry{"token_endpoint_down", true, "the OAuth token endpoint fails or is slow"},
+    catalog_entry{"tls", true, "fail the TLS handshake: an expired, wrong-host or untrusted server certificate, or a client certificate not asked for or refused"},
     catalog_entry{"pagination", true, "break a page of a paginated endpoint: invalid or expired cursor, short, repeated or shifted page"},
     catalog_entry{"duplicate_delivery", true, "webhook delivered twice or more", true},
     catalog_entry{"out_of_order", true, "webhook events held back so later ones overtake them", true},

@@ -397,6 +397,10 @@ class linter {
     if (f.kind == "outage") return f.outage == outage_mode::reset ? conditions{error_class::connection_error} : conditions{f.status};
     if (f.kind == "auth_expiry") return {401};
     if (f.kind == "pagination") return f.breakage == page_breakage::invalid_cursor ? conditions{f.status} : conditions{};
+    // A failed handshake is a connection that never carried a request; no_client_certificate_required
+    // fails nothing the client sees.
+    if (f.kind == "tls")
+      return f.tls == handshake_fault::no_client_certificate_required ? conditions{} : conditions{error_class::connection_error};
     return {};  // token endpoint faults, broken pages and webhook faults show up elsewhere than a status
   }
 

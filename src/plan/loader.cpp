@@ -754,6 +754,7 @@ const std::vector<fault_kind_keys>& fault_specific_keys() {
       {"auth_expiry", {"expire_after"}},
       {"token_endpoint_down", {"status", "retry_after", "delay"}},
       {"pagination", {"breakage", "status", "error_code"}},
+      {"tls", {"tls"}},
   };
   return keys;
 }
@@ -2415,6 +2416,19 @@ class plan_reader {
       if (f.delay && !c_.find(n, "status")) f.status = 0;
     } else if (f.kind == "pagination") {
       read_page_breakage(n, f);
+    } else if (f.kind == "tls") {
+      f.status = 0;
+      c_.with_required(n, "tls", [&](const ynode& v) {
+        assign(f.tls, c_.get_enum(v,
+                                  std::array{handshake_fault::expired_certificate, handshake_fault::wrong_host_certificate,
+                                             handshake_fault::untrusted_certificate,
+                                             handshake_fault::no_client_certificate_required,
+                                             handshake_fault::reject_client_certificate},
+                                  "TLS fault"));
+      });
+      c_.error_at_key(n, "endpoint",
+                      "endpoint does not apply to a tls fault: the handshake happens before a request names its "
+                      "endpoint (the fault picks connections)");
     }
     return f;
   }

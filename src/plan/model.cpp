@@ -229,6 +229,17 @@ std::string_view to_string(page_breakage b) noexcept {
 
 std::string_view to_string(outage_mode m) noexcept { return m == outage_mode::reset ? "reset" : "status"; }
 
+std::string_view to_string(handshake_fault h) noexcept {
+  switch (h) {
+    case handshake_fault::expired_certificate: return "expired_certificate";
+    case handshake_fault::wrong_host_certificate: return "wrong_host_certificate";
+    case handshake_fault::untrusted_certificate: return "untrusted_certificate";
+    case handshake_fault::no_client_certificate_required: return "no_client_certificate_required";
+    case handshake_fault::reject_client_certificate: return "reject_client_certificate";
+  }
+  return "expired_certificate";
+}
+
 duration latency_spec::upper_bound() const noexcept {
   duration longest = value;
   if (distribution == latency_distribution::uniform) longest = max;
@@ -737,6 +748,8 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
       add("inbound webhook streams in run (fault '" + f.kind + "')");
       continue;
     }
+    // The mock injects it (`planproof serve --tls`), but run's client does not speak HTTPS yet.
+    if (f.kind == "tls") add("fault 'tls' (run's client speaks plain HTTP; planproof serve --tls injects it)");
     if (const auto* e = f.endpoint ? plan.find_endpoint(*f.endpoint) : nullptr;
         e != nullptr && e->direction == endpoint_direction::inbound) {
       add("fault on inbound endpoint " + e->id);

@@ -411,6 +411,16 @@ std::string_view to_string(page_breakage b) noexcept;
 enum class outage_mode { status, reset };
 std::string_view to_string(outage_mode m) noexcept;
 
+// What a `tls` fault does to a connection's handshake (the mock must serve HTTPS).
+enum class handshake_fault {
+  expired_certificate,             // the server certificate's validity has ended
+  wrong_host_certificate,          // the server certificate names another host
+  untrusted_certificate,           // the server certificate chains to a CA the client does not trust
+  no_client_certificate_required,  // mTLS expected, but no client certificate is asked for
+  reject_client_certificate,       // a client certificate is asked for and every one is refused
+};
+std::string_view to_string(handshake_fault h) noexcept;
+
 // A field path of the response example and what schema drift does to it.
 struct field_rename {
   std::string from, to;
@@ -422,7 +432,8 @@ struct field_retype {
 
 // What the mock upstream does to a request. Which requests: those in one of the windows, on the
 // endpoint, picked by the count selectors, then with `probability`. What: depends on `kind`; the
-// fields of other kinds keep their defaults.
+// fields of other kinds keep their defaults. A `tls` fault picks connections instead (its
+// selectors count connections), since the handshake comes before any request names an endpoint.
 struct fault {
   std::string kind;  // a catalog name (catalog.hpp)
 
@@ -459,6 +470,7 @@ struct fault {
   std::optional<duration> delay;           // token_endpoint_down: a slow answer (with or without a status)
   page_breakage breakage = page_breakage::invalid_cursor;  // pagination (required in the plan)
   std::string error_code;                  // pagination, invalid_cursor: code in the error body; empty = invalid_cursor
+  handshake_fault tls = handshake_fault::expired_certificate;  // tls (required)
 
   // A fault kind this build cannot run yet keeps its parameters as written (`copies: 2`), so the
   // document and lint can still read them.

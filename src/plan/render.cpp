@@ -501,15 +501,19 @@ std::string fault_text(const fault& f) {
       text += ", " + std::to_string(f.status) + (f.error_code.empty() ? std::string() : " " + code_span(f.error_code));
     }
     text += ")";
+  } else if (f.kind == "tls") {
+    text += " (" + std::string(to_string(f.tls)) + ")";
   } else if (!f.params.empty()) {
     std::vector<std::string> params;
     for (const auto& [key, value] : f.params) params.push_back(std::string(key) + " " + scalar_text(value));
     text += " (" + join(params) + ")";
   }
-  if (f.first) text += ", the first " + std::to_string(*f.first) + " requests";
-  if (f.every) text += ", every " + std::to_string(*f.every) + "th request";
-  if (f.after) text += ", after " + std::to_string(*f.after) + " requests";
-  if (f.probability < 1.0) text += " on " + percent(f.probability) + " of requests";
+  // A tls fault picks connections (its handshakes), every other kind picks requests.
+  const std::string unit = f.kind == "tls" ? "connection" : "request";
+  if (f.first) text += ", the first " + std::to_string(*f.first) + " " + unit + "s";
+  if (f.every) text += ", every " + std::to_string(*f.every) + "th " + unit;
+  if (f.after) text += ", after " + std::to_string(*f.after) + " " + unit + "s";
+  if (f.probability < 1.0) text += " on " + percent(f.probability) + " of " + unit + "s";
   std::vector<std::string> windows;
   for (const auto& w : f.during) {
     windows.push_back("from " + format_duration(w.from) + (w.to ? " to " + format_duration(*w.to) : " on"));

@@ -11,7 +11,9 @@
 #include <boost/json/parse.hpp>
 
 #include "core/request_signature.hpp"
+#include "mocks/https_client.hpp"
 #include "mocks/test_client.hpp"
+#include "mocks/tls.hpp"
 #include "support/child_process.hpp"
 #include "support/paths.hpp"
 #include "support/process.hpp"
@@ -24,6 +26,7 @@ namespace http = boost::beast::http;
 using mocks::testing::test_client;
 
 const std::string fixture = ::planproof::test::source_dir() + "/tests/cli/data/serve.plan.yaml";
+const std::string tls_fixture = ::planproof::test::source_dir() + "/tests/cli/data/serve-tls.plan.yaml";
 constexpr auto startup_deadline = 20s;
 constexpr auto exit_deadline = 20s;
 constexpr std::string_view key_variable = "PLANPROOF_SERVE_TEST_KEY";
@@ -70,11 +73,14 @@ boost::json::value json_of(const reply& r) {
 }
 
 std::optional<unsigned short> port_of(const std::string& line, std::string_view prefix) {
-  const std::string start = std::string(prefix) + "http://127.0.0.1:";
-  if (!line.starts_with(start)) return std::nullopt;
-  const auto port = std::stoul(line.substr(start.size()));
-  if (port == 0 || port > 65535) return std::nullopt;
-  return static_cast<unsigned short>(port);
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    const std::string start = std::string(prefix) + std::string(scheme) + "127.0.0.1:";
+    if (!line.starts_with(start)) continue;
+    const auto port = std::stoul(line.substr(start.size()));
+    if (port == 0 || port > 65535) return std::nullopt;
+    return static_cast<unsigned short>(port);
+  }
+  return std::nullopt;
 }
 
 // Checks the text exposition format 0.0.4 line by line: comments are HELP or TYPE, every sample
@@ -199,6 +205,7 @@ class serve_command : public ::testing::Test {
     }
     mock_ = *mock_port;
     admin_ = *admin_port;
+    mock_line_ = *mock;
     while (auto line = child_->read_line(startup_deadline)) {
       banner_ += *line + "\n";
       if (line->starts_with("Stop with")) return testing::AssertionSuccess();
@@ -227,6 +234,7 @@ class serve_command : public ::testing::Test {
   test::temp_dir dir_;
   std::unique_ptr<test::child_process> child_;
   unsigned short mock_ = 0, admin_ = 0;
+  std::string mock_line_;
   std::string banner_;
 };
 
@@ -573,6 +581,103 @@ TEST_F(serve_command, a_busy_port_is_a_harness_error) {
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("for the admin API"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("mock: "), std::string::npos) << "no address line before both are bound";
+}
+
+// A throwaway PKI from the real tools/gen-certs, in the test's directory.
+testing::AssertionResult make_pki(const std::filesystem::path& dir) {
+  const auto r = test::run_shell(test::source_dir() + "/tools/gen-certs '" + dir.string() + "' 2>&1");
+  if (r.exit_code != 0) return testing::AssertionFailure() << "tools/gen-certs: " << r.output;
+  return testing::AssertionSuccess();
+}
+
+boost::asio::ssl::context client_context(const std::filesystem::path& pki, bool with_certificate) {
+  auto r = mocks::make_client_context(mocks::client_config_for(mocks::pki_layout{pki}, "localhost", with_certificate));
+  if (!r) {
+    ADD_FAILURE() << r.error;
+    return boost::asio::ssl::context(boost::asio::ssl::context::tls);
+  }
+  return std::move(*r.context);
+}
+
+TEST_F(serve_command, serves_https_with_the_handshake_faults_asked_for) {
+  const auto pki = dir_ / "pki";
+  ASSERT_TRUE(make_pki(pki));
+  ASSERT_TRUE(start({tls_fixture, "--tls", pki.string(), "--fault", "expired_first", "--journal", "journal.jsonl"}));
+  EXPECT_TRUE(mock_line_.starts_with("mock: https://127.0.0.1:")) << mock_line_;
+  EXPECT_NE(banner_.find("clients must trust " + (pki / "ca.pem").string()), std::string::npos) << banner_;
+  EXPECT_NE(banner_.find("[0] expired_first: tls expired_certificate on new connections, first 1"), std::string::npos)
+      << banner_;
+  auto trusting = client_context(pki, false);
+  // `first: 1` counts connections: the first handshake fails, the next connection is served.
+  const auto failed = mocks::testing::https_call(mock_, trusting, 1, "/v1/orders");
+  EXPECT_EQ(failed.failure, mocks::tls_failure::certificate_expired) << failed.description;
+  const auto served = mocks::testing::https_call(mock_, trusting, 2, "/v1/orders");
+  EXPECT_FALSE(served.error) << served.description;
+  EXPECT_EQ(served.statuses, (std::vector<int>{200, 200}));
+  // Plain HTTP on the HTTPS port is refused.
+  EXPECT_FALSE(get(mock_, "/v1/orders").ok);
+  ASSERT_TRUE(child_->signal(SIGTERM));
+  ASSERT_EQ(child_->wait(exit_deadline), 0) << child_->output();
+  const auto journal = test::read_file(dir_ / "journal.jsonl");
+  EXPECT_NE(journal.find(R"("fault":"tls")"), std::string::npos) << journal;
+  EXPECT_NE(journal.find(R"("outcome":"tls_failed","latency_ms":0.000,"tls_error":"certificate expired)"),
+            std::string::npos)
+      << journal;
+  EXPECT_NE(child_->output().find("1 fault injected (tls: 1)"), std::string::npos) << child_->output();
+}
+
+TEST_F(serve_command, mtls_requires_a_client_certificate) {
+  const auto pki = dir_ / "pki";
+  ASSERT_TRUE(make_pki(pki));
+  ASSERT_TRUE(start({tls_fixture, "--tls", pki.string(), "--mtls"}));
+  EXPECT_NE(banner_.find("mTLS: clients must present a certificate signed by " + (pki / "ca.pem").string() + ", e.g. " +
+                         (pki / "client.pem").string() + " with " + (pki / "client.key").string()),
+            std::string::npos)
+      << banner_;
+  auto anonymous = client_context(pki, false);
+  const auto refused = mocks::testing::https_call(mock_, anonymous, 1, "/v1/orders");
+  EXPECT_TRUE(refused.certificate_requested);
+  EXPECT_EQ(refused.failure, mocks::tls_failure::certificate_required) << refused.description;
+  auto identified = client_context(pki, true);
+  const auto served = mocks::testing::https_call(mock_, identified, 1, "/v1/orders");
+  EXPECT_EQ(served.statuses, std::vector<int>{200}) << served.description;
+}
+
+TEST_F(serve_command, tls_faults_are_not_injected_over_plain_http) {
+  ASSERT_TRUE(start({tls_fixture, "--fault", "expired_first"}));
+  EXPECT_TRUE(mock_line_.starts_with("mock: http://127.0.0.1:")) << mock_line_;
+  EXPECT_NE(banner_.find("note: not injected: expired_first: tls expired_certificate (a handshake fault needs HTTPS: "
+                         "serve with --tls DIR)"),
+            std::string::npos)
+      << banner_;
+  EXPECT_EQ(get(mock_, "/v1/orders").status, 200u);
+}
+
+TEST_F(serve_command, bad_certificates_exit_2_naming_the_file) {
+  const auto pki = dir_ / "pki";
+  ASSERT_TRUE(make_pki(pki));
+  std::filesystem::remove(pki / "server.key");
+  auto r = planproof("serve " + tls_fixture + " --tls pki 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--tls: error: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("server.key"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("No such file"), std::string::npos) << "OpenSSL's reason: " << r.output;
+  EXPECT_EQ(r.output.find("mock: "), std::string::npos) << r.output;
+
+  std::ofstream(pki / "server.key") << "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n";
+  r = planproof("serve " + tls_fixture + " --tls pki 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("server.key"), std::string::npos) << r.output;
+
+  r = planproof("serve " + tls_fixture + " --tls no-such-dir 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--tls: error: 'no-such-dir' is not a directory (write one with tools/gen-certs"),
+            std::string::npos)
+      << r.output;
+
+  r = planproof("serve " + tls_fixture + " --mtls 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--mtls: error: needs --tls DIR"), std::string::npos) << r.output;
 }
 
 TEST_F(serve_command, bad_usage_exits_2_with_the_reason) {

@@ -264,7 +264,7 @@ TEST(fault_injector, pagination_faults_apply_only_where_their_breakage_can_show)
 TEST(fault_injector, is_injectable_accepts_the_supported_kinds) {
   plan::fault f;
   for (const char* kind : {"status", "latency", "hang", "reset", "empty_reply", "close", "slow_body", "malformed",
-                           "outage", "rate_limit", "auth_expiry", "token_endpoint_down", "pagination"}) {
+                           "outage", "rate_limit", "auth_expiry", "token_endpoint_down", "pagination", "tls"}) {
     f.kind = kind;
     EXPECT_TRUE(is_injectable(f)) << kind;
   }
@@ -289,6 +289,29 @@ TEST(fault_injector, is_injectable_accepts_the_supported_kinds) {
   f.kind = "outage";
   f.up = 1s;
   EXPECT_FALSE(is_injectable(f)) << "up without down";
+  f = plan::fault{};
+  f.kind = "tls";
+  f.endpoint = "items";
+  EXPECT_FALSE(is_injectable(f)) << "a handshake has no endpoint";
+}
+
+TEST(fault_injector, tls_faults_pick_handshakes_and_count_connections_only) {
+  plan::fault tls;
+  tls.kind = "tls";
+  tls.tls = plan::handshake_fault::untrusted_certificate;
+  tls.first = 2;
+  plan::fault status;
+  status.kind = "status";
+  status.status = 503;
+  status.first = 1;
+  fault_injector inj({tls, status}, 1);
+  // Requests neither see the tls fault nor move its count...
+  EXPECT_EQ(inj.decide("items", 0s), std::optional<std::size_t>(1));
+  EXPECT_EQ(inj.decide("items", 0s), std::nullopt);
+  // ...and handshakes see nothing else: the first two connections fail, the third does not.
+  EXPECT_EQ(inj.decide(fault_injector::handshake, 0s), std::optional<std::size_t>(0));
+  EXPECT_EQ(inj.decide(fault_injector::handshake, 0s), std::optional<std::size_t>(0));
+  EXPECT_EQ(inj.decide(fault_injector::handshake, 0s), std::nullopt);
 }
 
 }  // namespace

@@ -203,6 +203,24 @@ TEST(faults, pagination_errors) {
                                     "has `pagination`")));
 }
 
+TEST(faults, tls_names_a_handshake_fault_and_picks_connections) {
+  for (auto h : {handshake_fault::expired_certificate, handshake_fault::wrong_host_certificate,
+                 handshake_fault::untrusted_certificate, handshake_fault::no_client_certificate_required,
+                 handshake_fault::reject_client_certificate}) {
+    const auto f = fault_of("{fault: tls, tls: " + std::string(to_string(h)) + ", first: 2}");
+    EXPECT_EQ(f.tls, h);
+    EXPECT_EQ(f.first, 2u);
+  }
+  EXPECT_THAT(fault_errors("{fault: tls}"), ElementsAre(HasSubstr("missing required key 'tls'")));
+  EXPECT_THAT(fault_errors("{fault: tls, tls: expired}"),
+              ElementsAre(HasSubstr("unknown TLS fault 'expired' (known: expired_certificate, wrong_host_certificate,")));
+  EXPECT_THAT(fault_errors("{fault: tls, tls: expired_certificate, status: 503}"),
+              ElementsAre(HasSubstr("status does not apply to fault 'tls'")));
+  EXPECT_THAT(fault_errors("{fault: tls, tls: expired_certificate, endpoint: e}"),
+              ElementsAre(HasSubstr("endpoint does not apply to a tls fault: the handshake happens before a request "
+                                    "names its endpoint")));
+}
+
 TEST(faults, kinds_not_typed_yet_keep_what_the_plan_writes) {
   const auto f = fault_of("{fault: duplicate_delivery, copies: 2, delay: 30s, first: 4}");
   EXPECT_EQ(f.kind, "duplicate_delivery");

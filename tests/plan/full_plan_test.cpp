@@ -345,6 +345,9 @@ TEST(unsupported_features, one_reason_each) {
   EXPECT_THAT(reasons("failure_modes: [{id: f, inject: [{fault: out_of_order}, {fault: hang}, {fault: out_of_order}], "
                       "expect: {p99_latency: < 1s}}]"),
               ElementsAre("inbound webhook streams in run (fault 'out_of_order')", "expectation 'p99_latency'"));
+  // The mock injects it, but run's client does not speak HTTPS yet: the reason says where it runs.
+  EXPECT_THAT(reasons("failure_modes: [{id: f, inject: {fault: tls, tls: expired_certificate}}]"),
+              ElementsAre("fault 'tls' (run's client speaks plain HTTP; planproof serve --tls injects it)"));
 }
 
 }  // namespace

@@ -378,7 +378,7 @@ TEST(loader_errors, unknown_fault_lists_the_catalog) {
       errors_of(mutate(good_yaml(), "{fault: status,", "{fault: tiemout,")),
       ElementsAre("plan.yaml:36:21: error: failure_modes[0].inject.fault: unknown fault 'tiemout' (known: "
                   "status, latency, hang, reset, empty_reply, close, slow_body, malformed, schema_drift, "
-                  "rate_limit, outage, auth_expiry, token_endpoint_down, pagination, duplicate_delivery, "
+                  "rate_limit, outage, auth_expiry, token_endpoint_down, tls, pagination, duplicate_delivery, "
                   "out_of_order, bad_signature, burst)"));
   // In a list of faults the index is part of the path.
   EXPECT_THAT(errors_of(mutate(good_yaml(), "{fault: latency,", "{fault: latncy,")),

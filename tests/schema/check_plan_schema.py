@@ -454,6 +454,10 @@ REJECTED = [
     ("probability 1.5", setting(*INJECT, value={"fault": "hang", "probability": 1.5}), INJECT + ("probability",), "expected a ratio"),
     ("during with one duration", setting(*INJECT, value={"fault": "hang", "during": ["10s"]}), INJECT + ("during",), "expected [FROM, TO]"),
     ("inject an empty list", setting(*INJECT, value=[]), INJECT, "expected a fault (a map) or a non-empty list"),
+    ("tls fault without tls", setting(*INJECT, value={"fault": "tls", "first": 1}), INJECT, "missing required key 'tls'"),
+    ("unknown tls fault", setting(*INJECT, value={"fault": "tls", "tls": "slow_handshake"}), INJECT, "unknown TLS fault 'slow_handshake'"),
+    ("tls fault on an endpoint", lambda data: setting(*INJECT, value={"fault": "tls", "tls": "expired_certificate", "endpoint": first_endpoint_id(data)})(data),
+     INJECT, "endpoint does not apply to a tls fault"),
     ("inject missing", deleting(*INJECT), FM, "missing required key 'inject'"),
     ("unknown expectation", setting(*EXPECT, "eventually_consistent", value=True), EXPECT, "unknown expectation 'eventually_consistent'"),
     ("honors_retry_after: maybe", setting(*EXPECT, "honors_retry_after", value="maybe"), EXPECT + ("honors_retry_after",), "expected true or false"),
@@ -573,6 +577,9 @@ ACCEPTED = [
         {"fault": "hang", "probability": 0.25, "during": ["1.5s", "1m"]},
         {"fault": "malformed"}, {"fault": "malformed", "malformed": "truncated"},
         {"fault": "latency", "latency": "0"}])),
+    ("tls faults picking connections", setting(*INJECT, value=[
+        {"fault": "tls", "tls": "untrusted_certificate", "first": 1},
+        {"fault": "tls", "tls": "no_client_certificate_required", "probability": "10%", "during": ["0s", "1m"]}])),
     ("a not yet supported fault takes any key", appending_failure_mode(
         {"id": "pages", "inject": {"fault": "burst", "windows": [{"from": "1s"}], "status": "anything", "x": None},
          "expect": {"recovers_within": "30s", "p99_latency": {"max": "2s"}, "detected_as": "schema_error",
