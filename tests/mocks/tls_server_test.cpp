@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "https_client.hpp"
+#include "mocks/proxy.hpp"
 #include "mocks/tls.hpp"
 #include "server_fixture.hpp"
 #include "support/paths.hpp"
@@ -251,6 +252,34 @@ TEST_F(tls_server, a_reset_over_tls_is_a_reset) {
   EXPECT_EQ(r.failure, tls_failure::connection_closed);
   ASSERT_TRUE(s.srv().wait_for_requests(1, 10s));
   EXPECT_EQ(s.srv().records().at(0).outcome, fate::reset);
+}
+
+// Proxy mode to an https upstream: verified against the CA given, name included, and refused
+// (a recorded 502) when the upstream's certificate does not chain to a trusted CA.
+TEST_F(tls_server, proxy_mode_forwards_to_an_https_upstream_it_trusts) {
+  running_server upstream({.options = https_options(false)});
+  auto proxied = [&](std::string ca_file, std::string host) {
+    upstream_options o;
+    o.target = std::get<upstream_target>(parse_upstream_url("https://" + host + ":" + std::to_string(upstream.port())));
+    o.ca_file = std::move(ca_file);
+    setup s;
+    s.options.upstream = std::get<std::shared_ptr<upstream_proxy>>(upstream_proxy::make(o));
+    return s;
+  };
+  running_server trusting(proxied(pki().layout().ca(), "localhost"));
+  test_client c(trusting.port());
+  const auto r = c.get("/v1/items");
+  EXPECT_EQ(r.res.result_int(), 200);
+  EXPECT_EQ(r.res.body(), items_body);
+  EXPECT_EQ(trusting.srv().records().at(0).outcome, fate::proxied);
+
+  running_server distrusting(proxied(pki().layout().untrusted_ca(), "localhost"));
+  test_client d(distrusting.port());
+  const auto refused = d.get("/v1/items");
+  EXPECT_EQ(refused.res.result_int(), 502);
+  EXPECT_NE(refused.res.body().find("TLS handshake with https://localhost:"), std::string::npos) << refused.res.body();
+  EXPECT_EQ(distrusting.srv().records().at(0).outcome, fate::upstream_failed);
+  EXPECT_EQ(upstream.srv().records().size(), 2u) << "one answered, one handshake refused by the proxy";
 }
 
 TEST_F(tls_server, tls_faults_do_nothing_on_a_plain_http_server) {
