@@ -1,4 +1,5 @@
 #include "mocks/pagination.hpp"
+#include "plan/json_text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -342,7 +343,7 @@ page_answer paged_collection::serve(const page_position& at, std::optional<plan:
   page.reserve(a.count);
   for (std::size_t i = a.first; i < a.first + a.count; ++i) page.push_back(record(i));
   if (bare_array_) {
-    a.body = json::serialize(page);
+    a.body = plan::json_text(page);
   } else {
     json::value body = envelope_;
     set_field(body, config_.items.empty() ? "data" : config_.items, std::move(page));
@@ -355,7 +356,7 @@ page_answer paged_collection::serve(const page_position& at, std::optional<plan:
         erase_field(body, config_.next_cursor);
       }
     }
-    a.body = json::serialize(body);
+    a.body = plan::json_text(body);
   }
   if (config_.style == plan::pagination_style::link_header && a.next) {
     const std::string_view base = std::string_view(path_);

@@ -1,4 +1,5 @@
 #include "mocks/schema_drift.hpp"
+#include "plan/json_text.hpp"
 
 #include <functional>
 #include <string_view>
@@ -73,7 +74,7 @@ std::string drifted_body(const boost::json::value& example, const plan::fault& f
       if (!o.contains(key)) o[key] = "added";
     });
   }
-  return boost::json::serialize(body);
+  return plan::json_text(body);
 }
 
 }  // namespace planproof::mocks

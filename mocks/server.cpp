@@ -1,4 +1,5 @@
 #include "mocks/server.hpp"
+#include "plan/json_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -1450,7 +1451,7 @@ std::vector<route> routes_from_plan(const plan::integration_plan& p) {
     r.method = e.method;
     r.path = e.path;
     r.status = e.success_status();
-    r.body = e.response_example ? boost::json::serialize(*e.response_example) : "{}";
+    r.body = e.response_example ? plan::json_text(*e.response_example) : "{}";
     r.idempotency_header = e.idempotency_header;
     r.pages = make_collection(p, e);
     routes.push_back(std::move(r));

@@ -1,4 +1,5 @@
 #include "mocks/webhook_sender.hpp"
+#include "plan/json_text.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -302,7 +303,7 @@ std::optional<std::string> event_body(const std::optional<boost::json::value>& e
     at = &it->value();
     rest = rest.substr(dot + 1);
   }
-  return json::serialize(body);
+  return plan::json_text(body);
 }
 
 // --- the planner -------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 #include "scenario/runner.hpp"
+#include "plan/json_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -139,7 +140,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   const auto* endpoint = plan.find_endpoint(plan.traffic.endpoint);
   const auto shape = shape_of(plan.traffic);
   const std::string body =
-      endpoint->request_example ? boost::json::serialize(*endpoint->request_example) : std::string();
+      endpoint->request_example ? plan::json_text(*endpoint->request_example) : std::string();
 
   core::plan_clock clock(scale);
   const auto origin = clock.now();
