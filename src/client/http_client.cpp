@@ -199,9 +199,14 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
   }
   req.keep_alive(true);
   req.prepare_payload();
-  std::ostringstream wire;
-  wire << req;
-  const std::string wire_request = std::move(wire).str();
+  // Serialized once per logical request, or once per attempt when each attempt carries its own
+  // signature (a fresh timestamp: a retry minutes later must not look stale).
+  auto serialize = [&req] {
+    std::ostringstream wire;
+    wire << req;
+    return std::move(wire).str();
+  };
+  std::string wire_request = options_.signer ? std::string() : serialize();
 
   resilience::retry_state state(policy, clock_, rng_);
   resilience::attempt_result last;
@@ -211,6 +216,10 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
     const auto started = clock_.now();
     emit({.kind = core::event_kind::attempt_started, .at = started, .request = request.id,
           .attempt = static_cast<std::uint32_t>(budget->attempt)});
+    if (options_.signer) {
+      for (const auto& h : options_.signer(req.method_string(), req.target(), req.body())) req.set(h.name, h.value);
+      wire_request = serialize();
+    }
     last = co_await attempt(endpoint, wire_request, *budget, state);
     const auto finished = clock_.now();
     emit({.kind = core::event_kind::attempt_finished, .at = finished, .request = request.id,

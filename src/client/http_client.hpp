@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -33,6 +35,9 @@ struct client_options {
   boost::asio::ip::tcp::endpoint upstream;
   std::string host;                  // Host header
   std::vector<header> extra_headers; // sent on every request (auth)
+  // Headers computed for each attempt from what it sends (a request signature with its
+  // timestamp): called with the method, target and body just before the attempt is written.
+  std::function<std::vector<header>(std::string_view method, std::string_view target, std::string_view body)> signer;
   std::size_t max_idle_connections = 64;
   // A pooled connection idle longer than this (real time) is closed instead of reused: a server
   // closes idle keep-alive connections after some time of its own, and a request sent on one it

@@ -87,6 +87,19 @@ mocks::auth_requirement mock_requirement(const plan::auth_config& auth, const au
   return r;
 }
 
+std::function<std::vector<client::header>(std::string_view, std::string_view, std::string_view)> request_signer(
+    const core::signature_scheme& scheme, std::string key, std::string host) {
+  return [scheme, key = std::move(key), host = std::move(host)](std::string_view method, std::string_view target,
+                                                                 std::string_view body) {
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    std::vector<client::header> out;
+    for (auto& [name, value] : core::sign_request(scheme, {.method = method, .target = target, .host = host, .body = body}, key, now)) {
+      out.push_back({std::move(name), std::move(value)});
+    }
+    return out;
+  };
+}
+
 std::string token_path_of(std::string_view token_url) {
   std::string_view rest = token_url;
   if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) {

@@ -2,9 +2,13 @@
 // (`planproof run`), or by the mocks alone (`planproof serve`).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "client/http_client.hpp"
+#include "core/request_signature.hpp"
 #include "mocks/server.hpp"
 #include "plan/model.hpp"
 
@@ -33,6 +37,12 @@ auth_material resolve_auth(const plan::auth_config& auth, bool for_mock_only = f
 // not check (none, api_key in the query, mtls, jwt).
 mocks::auth_requirement mock_requirement(const plan::auth_config& auth, const auth_material& material,
                                          std::uint64_t seed);
+
+// Signs each attempt as `auth: hmac` says (src/core/request_signature.hpp), with the wall clock's
+// time (the mock verifies against its own wall clock, as the real upstream would). `host`: the
+// Host header the client sends, for a scheme that signs it.
+std::function<std::vector<client::header>(std::string_view, std::string_view, std::string_view)> request_signer(
+    const core::signature_scheme& scheme, std::string key, std::string host);
 
 // The path a token URL names: itself when it is a path, the path part of an absolute URL.
 std::string token_path_of(std::string_view token_url);

@@ -21,6 +21,7 @@ namespace {
 
 const std::filesystem::path scenarios = std::filesystem::path(::planproof::test::source_dir()) / "scenarios";
 const std::string hr_plan = (scenarios / "hr-sync.plan.yaml").string();
+const std::string shipping_plan = (scenarios / "shipping-webhooks.plan.yaml").string();
 
 // The secrets the example plans name, unset so every run uses a generated credential.
 const std::string unset_secrets =
@@ -137,6 +138,23 @@ TEST(cli_example_plans, are_the_four_cases_of_the_design_each_with_its_own_auth)
     const auto method = r.output.substr(at + marker.size(), r.output.find('`', at + marker.size()) - at - marker.size());
     EXPECT_TRUE(methods.insert(method).second) << plan << " uses auth method " << method << " like another example";
   }
+}
+
+// auth: hmac: the client signs every attempt and the mock verifies each signature; a request the
+// mock refused would be a 401, which the plan does not retry.
+TEST(cli_example_plans, shipping_enrichment_calls_are_signed_and_hold) {
+  test::temp_dir dir;
+  const auto r = planproof(dir, "run '" + shipping_plan + "' --time-scale 0.05 --json report.json"
+                                " --only enrichment_api_errors --only enrichment_throttled");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 failure modes: 2 held, 0 broken"), std::string::npos) << r.output;
+  const auto report = boost::json::parse(test::read_file(dir / "report.json"));
+  for (const char* id : {"enrichment_api_errors", "enrichment_throttled"}) {
+    const auto mode = failure_mode(report, id);
+    EXPECT_EQ(count(mode, "attempt_results", "401"), 0) << id << ": a signature the mock refused";
+    EXPECT_GT(mode.at("metrics").at("succeeded").as_int64(), 0) << id;
+  }
+  EXPECT_EQ(r.output.find("pp_test_"), std::string::npos) << "the generated signing key is never shown";
 }
 
 TEST(cli_example_plans, hr_sync_runnable_failure_modes_hold_with_evidence) {
