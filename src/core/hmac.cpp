@@ -18,14 +18,30 @@ std::string hmac_hex(hmac_digest digest, std::string_view key, std::string_view 
            data.size(), mac.data(), &length) == nullptr) {
     return {};
   }
+  return to_hex(std::span(mac.data(), length));
+}
+
+std::size_t hex_length(hmac_digest digest) noexcept { return digest == hmac_digest::sha512 ? 128 : 64; }
+
+std::string to_hex(std::span<const unsigned char> bytes) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += digits[mac[i] >> 4];
-    out += digits[mac[i] & 0x0f];
+  out.reserve(bytes.size() * 2);
+  for (const unsigned char b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 0x0f];
   }
   return out;
+}
+
+std::optional<std::int64_t> parse_unix_seconds(std::string_view digits, std::size_t max_digits) noexcept {
+  if (digits.empty() || digits.size() > max_digits) return std::nullopt;
+  std::int64_t v = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {

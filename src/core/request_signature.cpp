@@ -33,16 +33,8 @@ std::string_view query_of(std::string_view target) noexcept {
   return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
 }
 
-std::size_t hex_length(hmac_digest d) noexcept { return d == hmac_digest::sha512 ? 128 : 64; }
-
 std::optional<std::int64_t> parse_timestamp(std::string_view s) noexcept {
-  if (s.empty() || s.size() > max_timestamp_digits) return std::nullopt;
-  std::int64_t v = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
+  return parse_unix_seconds(s, max_timestamp_digits);
 }
 
 }  // namespace
@@ -76,14 +68,7 @@ std::string body_digest_hex(std::string_view body) {
   // A one-shot digest of memory cannot fail for SHA-256; an empty digest would only make the
   // signature mismatch, the safe direction.
   if (EVP_Digest(body.data(), body.size(), md.data(), &length, EVP_sha256(), nullptr) != 1) return {};
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += digits[md[i] >> 4];
-    out += digits[md[i] & 0x0f];
-  }
-  return out;
+  return to_hex(std::span(md.data(), length));
 }
 
 std::string host_header_value(std::string_view host, std::uint16_t port, bool tls) {

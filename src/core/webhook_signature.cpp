@@ -25,17 +25,8 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 std::optional<std::int64_t> parse_unix(std::string_view s) noexcept {
-  s = trim(s);
-  if (s.empty() || s.size() > max_timestamp_digits) return std::nullopt;
-  std::int64_t v = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
+  return parse_unix_seconds(trim(s), max_timestamp_digits);
 }
-
-std::size_t hex_length(hmac_digest d) noexcept { return d == hmac_digest::sha512 ? 128 : 64; }
 
 // A `v1=` value as compared: lower-cased hex of the digest's length, or nullopt.
 std::optional<std::string> normalized_mac(std::string_view v, hmac_digest d) {
