@@ -27,6 +27,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mocks/exposition.hpp"
+#include "mocks/listen.hpp"
 
 namespace planproof::mocks {
 
@@ -411,20 +412,12 @@ class admin_state : public std::enable_shared_from_this<admin_state> {
     if (ec) return ec;
     if (stopped_.load()) return error_code(asio::error::operation_aborted);
     if (listening_.exchange(true)) return error_code(asio::error::already_open);
-    auto fail = [&](error_code e) -> std::error_code {
-      error_code ignored;
-      acceptor_.close(ignored);
+    unsigned short bound = 0;
+    if (ec = open_and_listen(acceptor_, address, options_.port, bound); ec) {
       listening_ = false;
-      return e;
-    };
-    const tcp::endpoint endpoint(address, options_.port);
-    if (acceptor_.open(endpoint.protocol(), ec); ec) return fail(ec);
-    if (acceptor_.set_option(asio::socket_base::reuse_address(true), ec); ec) return fail(ec);
-    if (acceptor_.bind(endpoint, ec); ec) return fail(ec);
-    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) return fail(ec);
-    const auto local = acceptor_.local_endpoint(ec);
-    if (ec) return fail(ec);
-    port_ = local.port();
+      return ec;
+    }
+    port_ = bound;
     asio::co_spawn(strand_, accept_loop(shared_from_this()), log_escaped);
     return {};
   }

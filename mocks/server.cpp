@@ -37,6 +37,7 @@
 
 #include "mocks/canned_response.hpp"
 #include "mocks/fault_injector.hpp"
+#include "mocks/listen.hpp"
 #include "mocks/proxy.hpp"
 #include "mocks/pagination.hpp"
 #include "mocks/schema_drift.hpp"
@@ -82,6 +83,17 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::string_view crlf = "\r\n";
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
+// `malformed: wrong_content_type`: what a proxy's error page or a captive portal looks like to a
+// JSON client.
+constexpr std::string_view html_content_type = "text/html; charset=utf-8";
+constexpr std::string_view html_error_page = "<html><body><h1>Service Unavailable</h1></body></html>";
+
+// A `close` fault's cut in a body of `size` bytes: `after_bytes` (default half), and never the
+// whole body, so the answer always ends mid-response.
+std::size_t cut_point(std::optional<std::size_t> after_bytes, std::size_t size) {
+  const auto at = std::min(after_bytes.value_or(size / 2), size);
+  return at == size && size != 0 ? size - 1 : at;
+}
 
 enum class fault_kind : std::uint8_t {
   none, status, latency, hang, reset, empty_reply, close, slow_body, malformed, schema_drift, rate_limit, outage,
@@ -274,9 +286,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
           make_canned_response(r.status, r.content_type, truncate_body(r.body));
       c.malformed[static_cast<std::size_t>(malformation::invalid_utf8)] =
           make_canned_response(r.status, r.content_type, invalid_utf8_body(r.body));
-      // What a proxy's error page or a captive portal looks like to a JSON client.
-      c.malformed[static_cast<std::size_t>(malformation::wrong_content_type)] = make_canned_response(
-          r.status, "text/html; charset=utf-8", "<html><body><h1>Service Unavailable</h1></body></html>");
+      c.malformed[static_cast<std::size_t>(malformation::wrong_content_type)] =
+          make_canned_response(r.status, html_content_type, std::string(html_error_page));
       c.malformed[static_cast<std::size_t>(malformation::wrong_content_length)] = with_overstated_length(c.normal, 64);
       c.spec = std::move(r);
       routes_.push_back(std::move(c));
@@ -331,23 +342,13 @@ class server_state : public std::enable_shared_from_this<server_state> {
       if (listening_) return error_code(asio::error::already_open);
       listening_ = true;
     }
-    const tcp::endpoint endpoint(address, options_.port);
-    auto fail = [&](error_code e) -> std::error_code {
-      error_code ignored;
-      acceptor_.close(ignored);
+    unsigned short bound = 0;
+    if (ec = open_and_listen(acceptor_, address, options_.port, bound); ec) {
       std::lock_guard lock(mutex_);
       listening_ = false;
-      return e;
-    };
-    if (acceptor_.open(endpoint.protocol(), ec); ec) return fail(ec);
-    // Lets a restarted run rebind a port still in TIME_WAIT; Linux still refuses a port that
-    // another socket is listening on, so "address in use" is reported as it should be.
-    if (acceptor_.set_option(asio::socket_base::reuse_address(true), ec); ec) return fail(ec);
-    if (acceptor_.bind(endpoint, ec); ec) return fail(ec);
-    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) return fail(ec);
-    const auto local = acceptor_.local_endpoint(ec);
-    if (ec) return fail(ec);
-    port_ = local.port();
+      return ec;
+    }
+    port_ = bound;
     asio::co_spawn(acceptor_strand_, accept_loop(shared_from_this()), log_escaped);
     return {};
   }
@@ -943,9 +944,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       case fault_kind::close: {
         d.outcome = fate::cut;
         d.act = action::cut;
-        const auto size = res.body().size();
-        d.cut_at = std::min(f.after_bytes.value_or(size / 2), size);
-        if (d.cut_at == size) d.cut_at = size == 0 ? 0 : size - 1;
+        d.cut_at = cut_point(f.after_bytes, res.body().size());
         return from_beast(res);
       }
       case fault_kind::slow_body:
@@ -960,8 +959,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
           case plan::malformation::truncated: res.body() = truncate_body(res.body()); break;
           case plan::malformation::invalid_utf8: res.body() = invalid_utf8_body(res.body()); break;
           case plan::malformation::wrong_content_type:
-            res.set(http::field::content_type, "text/html; charset=utf-8");
-            res.body() = "<html><body><h1>Service Unavailable</h1></body></html>";
+            res.set(http::field::content_type, html_content_type);
+            res.body() = html_error_page;
             break;
           case plan::malformation::wrong_content_length:
             d.act = action::answer_close;
@@ -1217,9 +1216,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       case fault_kind::close:
         d.outcome = fate::cut;
         d.act = action::cut;
-        d.cut_at = std::min(f.after_bytes.value_or(r.normal.body.size() / 2), r.normal.body.size());
-        // Nothing of the body left to cut off: stop within the headers instead, still mid-response.
-        if (d.cut_at == r.normal.body.size()) d.cut_at = r.normal.body.empty() ? 0 : r.normal.body.size() - 1;
+        d.cut_at = cut_point(f.after_bytes, r.normal.body.size());
         break;
       case fault_kind::slow_body:
         d.outcome = fate::dribbled;
