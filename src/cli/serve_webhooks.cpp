@@ -12,6 +12,7 @@
 #include "core/file_io.hpp"
 #include "core/units.hpp"
 #include "mocks/exposition.hpp"
+#include "mocks/proxy.hpp"
 #include "scenario/auth_material.hpp"
 
 namespace planproof::cli {
@@ -103,47 +104,27 @@ std::optional<deliver_options> parse_deliver_args(const deliver_args& args) {
     return fail("--deliver-to", "'" + args.to + "': this version delivers over plain http:// only" + example);
   }
   if (!url.starts_with("http://")) return fail("--deliver-to", "'" + args.to + "' is not an http:// URL" + example);
-  url.remove_prefix(7);
-  const auto slash = url.find('/');
-  const std::string_view authority = url.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view() : url.substr(slash);
+  const auto path = url.substr(std::min(url.find('/', 7), url.size()));
   if (path.find_first_of("?# \t\r\n") != std::string_view::npos) {
     return fail("--deliver-to", "'" + args.to + "': the path takes no query, fragment or spaces" + example);
   }
-  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  std::string_view host = authority;
-  std::string_view port_text;
-  if (authority.starts_with("[")) {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return fail("--deliver-to", "'" + args.to + "': unclosed [ in the host");
-    host = authority.substr(1, close - 1);
-    const auto rest = authority.substr(close + 1);
-    if (!rest.empty() && !rest.starts_with(":")) return fail("--deliver-to", "'" + args.to + "': junk after the host");
-    if (!rest.empty()) port_text = rest.substr(1);
-  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port_text = authority.substr(colon + 1);
+  const auto parsed = mocks::parse_upstream_url(url);
+  if (const auto* why = std::get_if<std::string>(&parsed)) {
+    return fail("--deliver-to", "'" + args.to + "' " + *why + example);
   }
-  if (host == "localhost") host = "127.0.0.1";
+  const auto& target = std::get<mocks::upstream_target>(parsed);
+  const std::string host = target.host == "localhost" ? "127.0.0.1" : target.host;
   boost::system::error_code bad;
-  const auto address = boost::asio::ip::make_address(std::string(host), bad);
-  if (host.empty() || bad) {
+  const auto address = boost::asio::ip::make_address(host, bad);
+  if (bad) {
     return fail("--deliver-to", "'" + args.to +
                                     "' has no IP address to deliver to (an IPv4 or bracketed IPv6 address, or "
                                     "localhost; names are not resolved)" + example);
   }
-  if (authority.find(':') != std::string_view::npos || !port_text.empty()) {
-    unsigned port = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-        port > 65535) {
-      return fail("--deliver-to", "'" + args.to + "' has no port from 1 to 65535" + example);
-    }
-    o.port = static_cast<unsigned short>(port);
-  }
+  o.port = target.port;
+  o.base_path = target.path_prefix;
   o.host = address.to_string();
   o.loopback = address.is_loopback();
-  o.base_path = std::string(path);
   return o;
 }
 
