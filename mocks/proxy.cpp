@@ -61,8 +61,7 @@ std::string describe(std::string_view step, const boost::system::error_code& ec)
 }
 
 template <class Stream>
-asio::awaitable<forward_result> exchange(Stream& stream, beast::tcp_stream& tcp_layer, upstream_request req,
-                                         const upstream_options& o) {
+asio::awaitable<forward_result> exchange(Stream& stream, upstream_request req, const upstream_options& o) {
   forward_result r;
   auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
   if (wec) {
@@ -79,7 +78,6 @@ asio::awaitable<forward_result> exchange(Stream& stream, beast::tcp_stream& tcp_
     r.error = describe("reading the answer", rec);
     co_return r;
   }
-  (void)tcp_layer;
   r.response = parser.release();
   strip_hop_by_hop(r.response->base());
   r.response->prepare_payload();
@@ -189,7 +187,7 @@ asio::awaitable<forward_result> upstream_proxy::forward(const upstream_request& 
     co_return r;
   }
   if (!tls_) {
-    r = co_await exchange(stream, stream, std::move(req), options_);
+    r = co_await exchange(stream, std::move(req), options_);
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     co_return r;
@@ -204,7 +202,7 @@ asio::awaitable<forward_result> upstream_proxy::forward(const upstream_request& 
     r.error = describe("TLS handshake with " + to_string(t), hec);
     co_return r;
   }
-  r = co_await exchange(secure, stream, std::move(req), options_);
+  r = co_await exchange(secure, std::move(req), options_);
   co_return r;
 }
 

@@ -181,9 +181,7 @@ void print_auth(const plan::auth_config& plan_auth, const scenario::auth_materia
     case plan::auth_method::api_key:
     case plan::auth_method::bearer:
       if (auth.header.name.empty()) break;
-      std::cout << "  the mock expects header " << auth.header.name
-                << (auth.generated ? ": " + auth.header.value : " with the value of " + plan_auth.secret->str()) << '\n'
-                << generated;
+      std::cout << "  the mock expects header " << auth.header.name << value(auth.header.value) << '\n' << generated;
       return;
     case plan::auth_method::oauth2_client_credentials: {
       const auto path = scenario::token_path_of(plan_auth.oauth2->token_url);
