@@ -223,11 +223,16 @@ std::string paged_collection::cursor(std::size_t offset, std::size_t size) const
                             checksum(offset, size, config_.param);
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(raw ^ scramble));
-  return buf;
+  // `<id>-<position>`, the shape real locators have (Salesforce's 01gRM00000Abc12YAB-2000), so a
+  // schema pattern written from the provider's documentation accepts the mock's cursors too.
+  return std::string(buf) + "-" + std::to_string(offset);
 }
 
 std::optional<std::pair<std::size_t, std::size_t>> paged_collection::decode(std::string_view token) const {
-  if (token.size() != 16) return std::nullopt;
+  const auto dash = token.find('-');
+  if (dash != 16) return std::nullopt;
+  const auto position = token.substr(17);
+  token = token.substr(0, 16);
   std::uint64_t v = 0;
   for (char c : token) {
     const int d = hex_digit(c);
@@ -238,6 +243,7 @@ std::optional<std::pair<std::size_t, std::size_t>> paged_collection::decode(std:
   const auto offset = static_cast<std::size_t>(v >> 40);
   const auto size = static_cast<std::size_t>((v >> 16) & field_max);
   if (size == 0 || offset > records_ || (v & 0xffff) != checksum(offset, size, config_.param)) return std::nullopt;
+  if (position != std::to_string(offset)) return std::nullopt;
   return std::pair{offset, size};
 }
 

@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/encoding.hpp"
 #include "core/hmac.hpp"
 #include "plan/model.hpp"
 
@@ -38,35 +39,6 @@ bool has_control(std::string_view s) noexcept {
   });
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding of one name or value: `+` is a space, `%XX` a byte.
-// A `%` not followed by two hex digits is refused rather than passed through, so that a client
-// that forgot to encode its secret is told so instead of failing authentication mysteriously.
-std::optional<std::string> form_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 using form = std::vector<std::pair<std::string, std::string>>;
 
 std::optional<form> parse_form(std::string_view body) {
@@ -78,8 +50,8 @@ std::optional<form> parse_form(std::string_view body) {
     if (pair.empty()) continue;  // "a=1&&b=2": browsers and most parsers skip these
     if (params.size() == max_form_parameters) return std::nullopt;
     const auto eq = pair.find('=');
-    auto name = form_decode(pair.substr(0, eq));
-    auto value = form_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    auto name = core::form_decode(pair.substr(0, eq));
+    auto value = core::form_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
     if (!name || !value) return std::nullopt;
     params.emplace_back(std::move(*name), std::move(*value));
   }
@@ -101,62 +73,6 @@ std::optional<std::string_view> param(const form& params, std::string_view name)
     if (n == name) return v.empty() ? std::nullopt : std::optional<std::string_view>(v);
   }
   return std::nullopt;
-}
-
-int base64_value(char c) noexcept {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Standard base64 with padding, strictly: a credential that decodes two ways is no credential.
-std::optional<std::string> base64_decode(std::string_view s) {
-  if (s.empty() || s.size() % 4 != 0) return std::nullopt;
-  std::size_t padding = 0;
-  if (s.ends_with("==")) {
-    padding = 2;
-  } else if (s.ends_with('=')) {
-    padding = 1;
-  }
-  std::string out;
-  out.reserve(s.size() / 4 * 3);
-  for (std::size_t i = 0; i < s.size(); i += 4) {
-    const bool last = i + 4 == s.size();
-    std::uint32_t group = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      const char c = s[i + k];
-      int v = 0;
-      if (last && k >= 4 - padding) {
-        if (c != '=') return std::nullopt;
-      } else if ((v = base64_value(c)) < 0) {
-        return std::nullopt;
-      }
-      group = (group << 6) | static_cast<std::uint32_t>(v);
-    }
-    const std::size_t bytes = last ? 3 - padding : 3;
-    // Bits under the padding must be zero, or two encodings would give the same bytes.
-    if (last && padding == 1 && (group & 0xff) != 0) return std::nullopt;
-    if (last && padding == 2 && (group & 0xffff) != 0) return std::nullopt;
-    for (std::size_t b = 0; b < bytes; ++b) out += static_cast<char>((group >> (16 - 8 * b)) & 0xff);
-  }
-  return out;
-}
-
-std::string base64url(const unsigned char* data, std::size_t n) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((n * 4 + 2) / 3);
-  for (std::size_t i = 0; i < n; i += 3) {
-    std::uint32_t group = std::uint32_t{data[i]} << 16;
-    if (i + 1 < n) group |= std::uint32_t{data[i + 1]} << 8;
-    if (i + 2 < n) group |= data[i + 2];
-    const std::size_t chars = n - i >= 3 ? 4 : n - i + 1;  // no padding
-    for (std::size_t k = 0; k < chars; ++k) out += alphabet[(group >> (18 - 6 * k)) & 0x3f];
-  }
-  return out;
 }
 
 // scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), RFC 6749 section 3.3.
@@ -373,12 +289,12 @@ std::variant<grant, refusal> evaluate(const token_authority_config& config, cons
     if (value.size() > max_authorization) return refusal{invalid_client, "Malformed Basic credentials"};
     const auto [scheme, credentials] = split_credentials(value);
     if (!beast::iequals(scheme, "Basic")) return refusal{invalid_client, "Client authentication must use Basic"};
-    const auto decoded = base64_decode(credentials);
+    const auto decoded = core::base64_decode(credentials);
     const auto colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) return refusal{invalid_client, "Malformed Basic credentials"};
     // RFC 6749 section 2.3.1: both halves are form-encoded before Basic encoding.
-    auto id = form_decode(std::string_view(*decoded).substr(0, colon));
-    auto secret = form_decode(std::string_view(*decoded).substr(colon + 1));
+    auto id = core::form_decode(std::string_view(*decoded).substr(0, colon));
+    auto secret = core::form_decode(std::string_view(*decoded).substr(colon + 1));
     if (!id || !secret) return refusal{invalid_client, "Malformed Basic credentials"};
     if (body_id && *body_id != *id) return refusal{invalid_request, "client_id differs from the Basic credentials"};
     client_id = std::move(*id);
@@ -466,7 +382,7 @@ token_authority::response token_authority::handle_token_request(const request& r
         const std::uint64_t draw = s.generator();
         for (std::size_t k = 0; k < 8; ++k) bytes[i + k] = static_cast<unsigned char>(draw >> (8 * k));
       }
-      token = base64url(bytes.data(), bytes.size());
+      token = core::base64url_encode({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
     } while (s.tokens.contains(token));
 
     core::duration lifetime = std::chrono::seconds(expires_in);

@@ -5,15 +5,20 @@
 #include <sstream>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/encoding.hpp"
 #include "core/logging.hpp"
 #include "resilience/idempotency.hpp"
 #include "resilience/retry_after.hpp"
@@ -61,10 +66,25 @@ bool is_json_content_type(std::string_view ct) {
 }  // namespace
 
 struct http_client::connection {
-  explicit connection(asio::any_io_executor ex) : stream(std::move(ex)) {}
-  beast::tcp_stream stream;
+  connection(asio::any_io_executor ex, asio::ssl::context* tls) {
+    if (tls != nullptr) secure.emplace(std::move(ex), *tls);
+    else plain.emplace(std::move(ex));
+  }
+  beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since{};
+};
+
+// What one round trip produced: a whole response, or the error that ended it and the phase it
+// happened in.
+struct http_client::exchange {
+  beast::error_code ec;
+  enum class phase { connect, handshake, exchange } failed_in = phase::exchange;
+  http::response<http::string_body> response;
+  bool ok() const noexcept { return !ec; }
 };
 
 http_client::http_client(asio::any_io_executor ex, client_options options, const plan::retry_config& retry,
@@ -79,6 +99,7 @@ http_client::http_client(asio::any_io_executor ex, client_options options, const
       dead_letters_(dead_letters),
       rng_(rng) {
   for (const auto& e : endpoints) policies_.emplace(e.id, resilience::retry_policy(retry, e));
+  if (options_.oauth2) tokens_.emplace(options_.oauth2->lifecycle);
 }
 
 http_client::~http_client() { close(); }
@@ -86,8 +107,8 @@ http_client::~http_client() { close(); }
 void http_client::close() {
   for (auto& c : idle_) {
     beast::error_code ignored;
-    c->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    c->stream.close();
+    c->tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    c->tcp().close();
   }
   idle_.clear();
 }
@@ -110,42 +131,86 @@ void http_client::give_back(std::unique_ptr<connection> c) {
 
 void http_client::emit(core::event e) { events_.on_event(e); }
 
+namespace {
+
+template <class Stream>
+asio::awaitable<beast::error_code> write_and_read(Stream& stream, beast::flat_buffer& buffer, const std::string& wire,
+                                                  http::response_parser<http::string_body>& parser) {
+  auto [wec, written] = co_await asio::async_write(stream, asio::buffer(wire), nothrow_awaitable);
+  if (wec) co_return wec;
+  auto [rec, read] = co_await http::async_read(stream, buffer, parser, nothrow_awaitable);
+  co_return rec;
+}
+
+// SNI carries a DNS name only (RFC 6066 section 3); an IP literal is left out.
+void set_sni(SSL* ssl, const std::string& name) {
+  if (name.empty()) return;
+  beast::error_code ec;
+  asio::ip::make_address(name, ec);
+  if (ec) ::SSL_set_tlsext_host_name(ssl, name.c_str());
+}
+
+}  // namespace
+
+asio::awaitable<http_client::exchange> http_client::round_trip(const std::string& wire_request,
+                                                               core::duration connect_timeout,
+                                                               core::duration read_timeout) {
+  exchange out;
+  auto conn = take_idle();
+  if (!conn) {
+    conn = std::make_unique<connection>(ex_, options_.tls.get());
+    conn->tcp().expires_after(scale_.to_real(connect_timeout));
+    auto [ec] = co_await conn->tcp().async_connect(options_.upstream, nothrow_awaitable);
+    if (ec) {
+      out.ec = ec;
+      out.failed_in = exchange::phase::connect;
+      co_return out;
+    }
+    if (conn->secure) {
+      set_sni(conn->secure->native_handle(), options_.tls_server_name);
+      auto [hec] = co_await conn->secure->async_handshake(asio::ssl::stream_base::client, nothrow_awaitable);
+      if (hec) {
+        out.ec = hec;
+        out.failed_in = exchange::phase::handshake;
+        co_return out;
+      }
+    }
+  }
+
+  // The read deadline covers sending the request and receiving the whole response.
+  conn->tcp().expires_after(scale_.to_real(read_timeout));
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(options_.body_limit);
+  // Not a conditional expression: g++ 12 miscompiles co_await in the arms of `?:`.
+  if (conn->secure) {
+    out.ec = co_await write_and_read(*conn->secure, conn->buffer, wire_request, parser);
+  } else {
+    out.ec = co_await write_and_read(*conn->plain, conn->buffer, wire_request, parser);
+  }
+  if (out.ec) co_return out;
+  out.response = parser.release();
+  if (out.response.keep_alive() && conn->buffer.size() == 0) give_back(std::move(conn));
+  co_return out;
+}
+
 asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::endpoint& endpoint,
                                                                  const std::string& wire_request,
                                                                  const resilience::attempt_budget& budget,
                                                                  const resilience::retry_state& state) {
   resilience::attempt_result result;
-  auto conn = take_idle();
-  if (!conn) {
-    conn = std::make_unique<connection>(ex_);
-    conn->stream.expires_after(scale_.to_real(budget.connect_timeout));
-    auto [ec] = co_await conn->stream.async_connect(options_.upstream, nothrow_awaitable);
-    if (ec) {
-      result.error = classify_error(ec);
-      co_return result;
-    }
-  }
-
-  // The read deadline covers sending the request and receiving the whole response, bounded by what
-  // is left of the request's total deadline after connecting.
-  conn->stream.expires_after(scale_.to_real(std::min(budget.read_timeout, state.remaining())));
-  auto [wec, written] = co_await asio::async_write(conn->stream, asio::buffer(wire_request), nothrow_awaitable);
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(options_.body_limit);
-  beast::error_code rec = wec;
-  if (!wec) {
-    std::tie(rec, std::ignore) = co_await http::async_read(conn->stream, conn->buffer, parser, nothrow_awaitable);
-  }
-  if (rec) {
+  auto ex = co_await round_trip(wire_request, budget.connect_timeout, std::min(budget.read_timeout, state.remaining()));
+  if (!ex.ok()) {
     // Even on a reused connection this is an attempt: the upstream may have read the request before
     // it reset or closed (the `reset` and `empty_reply` faults do exactly that), so sending it again
     // silently could apply it twice and would hide an upstream attempt from the verdicts. Whether
     // to retry is the retry policy's decision (connection_error in retry_on).
-    result.error = classify_error(rec);
+    result.error = ex.failed_in == exchange::phase::handshake && ex.ec != beast::error::timeout
+                       ? error_class::tls_error
+                       : classify_error(ex.ec);
     co_return result;
   }
 
-  auto& res = parser.get();
+  auto& res = ex.response;
   result.status = static_cast<int>(res.result_int());
   if (auto ra = res.find(http::field::retry_after); ra != res.end()) {
     result.retry_after = resilience::parse_retry_after(ra->value(), std::chrono::system_clock::now());
@@ -165,10 +230,98 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
       result.error = error_class::schema_error;
     }
   }
-  if (res.keep_alive() && conn->buffer.size() == 0) {
-    give_back(std::move(conn));
-  }
   co_return result;
+}
+
+void http_client::wake_token_waiters() {
+  for (auto* t : token_waiters_) t->cancel();
+  token_waiters_.clear();
+}
+
+asio::awaitable<void> http_client::fetch_token(std::uint64_t request) {
+  const auto& o = *options_.oauth2;
+  const auto why = static_cast<std::uint8_t>(tokens_->pending_reason());
+  emit({.kind = core::event_kind::token_requested, .at = clock_.now(), .request = request, .detail = why});
+  std::string form = "grant_type=client_credentials";
+  if (!o.scopes.empty()) {
+    std::string scope;
+    for (const auto& sc : o.scopes) scope += (scope.empty() ? "" : " ") + sc;
+    form += "&scope=" + core::form_encode(scope);
+  }
+  if (!o.audience.empty()) form += "&audience=" + core::form_encode(o.audience);
+  http::request<http::string_body> req{http::verb::post, o.token_target, 11};
+  req.set(http::field::host, options_.host);
+  req.set(http::field::user_agent, "planproof");
+  req.set(http::field::accept, "application/json");
+  req.set(http::field::content_type, "application/x-www-form-urlencoded");
+  // RFC 6749 section 2.3.1: both halves form-encoded, then HTTP Basic.
+  req.set(http::field::authorization,
+          "Basic " + core::base64_encode(core::form_encode(o.client_id) + ":" + core::form_encode(o.client_secret)));
+  req.body() = std::move(form);
+  req.keep_alive(true);
+  req.prepare_payload();
+  std::ostringstream wire;
+  wire << req;
+
+  const auto& timeouts = policies_.begin()->second.config().timeouts;
+  auto ex = co_await round_trip(std::move(wire).str(), timeouts.connect, timeouts.read);
+  const auto now = clock_.now();
+  int status = ex.ok() ? static_cast<int>(ex.response.result_int()) : 0;
+  error_class error = ex.ok() ? error_class::none : classify_error(ex.ec);
+  if (ex.ok() && status == 200) {
+    boost::system::error_code jec;
+    const auto body = boost::json::parse(ex.response.body(), jec);
+    const auto* obj = body.if_object();
+    const auto* token = obj != nullptr ? obj->if_contains("access_token") : nullptr;
+    if (!jec && token != nullptr && token->is_string() && !token->as_string().empty()) {
+      std::optional<core::duration> lifetime;
+      if (const auto* e = obj->if_contains("expires_in"); e != nullptr && (e->is_int64() || e->is_uint64())) {
+        const auto seconds = e->is_int64() ? e->as_int64() : static_cast<std::int64_t>(e->as_uint64());
+        lifetime = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 0, 10LL * 365 * 86400));
+      }
+      access_token_ = std::string(token->as_string());
+      tokens_->on_issued(now, lifetime);
+      emit({.kind = core::event_kind::token_issued, .at = now, .request = request, .status = status,
+            .delay = tokens_->expires_at() - now, .detail = why});
+      wake_token_waiters();
+      co_return;
+    }
+    error = error_class::schema_error;
+  }
+  const auto wait = tokens_->on_fetch_failed(now, rng_);
+  emit({.kind = core::event_kind::token_failed, .at = now, .request = request, .status = status, .error = error,
+        .delay = wait, .detail = why});
+  wake_token_waiters();
+}
+
+asio::awaitable<std::optional<std::uint64_t>> http_client::obtain_token(std::uint64_t request,
+                                                                        const resilience::retry_state& state) {
+  asio::steady_timer timer(ex_);
+  for (;;) {
+    const auto now = clock_.now();
+    const auto left = state.remaining();
+    if (left <= core::duration::zero()) co_return std::nullopt;
+    const auto grant = tokens_->acquire(now);
+    switch (grant.action) {
+      case resilience::token_action::use: co_return grant.generation;
+      case resilience::token_action::use_and_refresh:
+        // This caller refreshes while the token is still valid; if the refresh fails the old
+        // token is still good until it expires.
+        co_await fetch_token(request);
+        co_return tokens_->generation();
+      case resilience::token_action::fetch:
+        co_await fetch_token(request);
+        continue;
+      case resilience::token_action::wait: {
+        const auto until = grant.retry_at > now ? std::min(grant.retry_at - now, left) : left;
+        timer.expires_after(scale_.to_real(until));
+        token_waiters_.push_back(&timer);
+        co_await timer.async_wait(nothrow_awaitable);
+        std::erase(token_waiters_, &timer);
+        continue;
+      }
+    }
+  }
 }
 
 asio::awaitable<core::request_outcome> http_client::execute(logical_request request) {
@@ -206,25 +359,53 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
     wire << req;
     return std::move(wire).str();
   };
-  std::string wire_request = options_.signer ? std::string() : serialize();
+  // Per attempt when it carries a signature or a token of its own.
+  std::string wire_request = options_.signer || options_.oauth2 ? std::string() : serialize();
 
   resilience::retry_state state(policy, clock_, rng_);
+  state.start();
   resilience::attempt_result last;
   core::end_reason reason = core::end_reason::deadline_exceeded;
   asio::steady_timer backoff_timer(ex_);
-  while (auto budget = state.begin_attempt()) {
+  bool refreshed = false;  // a refused credential is refreshed once per logical request
+  for (;;) {
+    std::uint64_t token = 0;
+    if (tokens_) {
+      const auto got = co_await obtain_token(request.id, state);
+      if (!got) {
+        reason = core::end_reason::token_unavailable;
+        break;
+      }
+      token = *got;
+      req.set(http::field::authorization, "Bearer " + access_token_);
+    }
+    const auto budget = state.begin_attempt();
+    if (!budget) break;
     const auto started = clock_.now();
     emit({.kind = core::event_kind::attempt_started, .at = started, .request = request.id,
           .attempt = static_cast<std::uint32_t>(budget->attempt)});
     if (options_.signer) {
       for (const auto& h : options_.signer(req.method_string(), req.target(), req.body())) req.set(h.name, h.value);
-      wire_request = serialize();
     }
+    if (options_.signer || tokens_) wire_request = serialize();
     last = co_await attempt(endpoint, wire_request, *budget, state);
     const auto finished = clock_.now();
     emit({.kind = core::event_kind::attempt_finished, .at = finished, .request = request.id,
           .attempt = static_cast<std::uint32_t>(budget->attempt), .status = last.status, .error = last.error,
           .retry_after = last.retry_after, .latency = finished - started});
+
+    if (tokens_ && last.status == 401) {
+      // The token was refused (expired early, revoked): drop it — once, however many requests
+      // hold it — and retry at once with a new one. A second refusal is judged like any status.
+      const bool dropped = tokens_->on_rejected(finished, token);
+      emit({.kind = core::event_kind::credential_rejected, .at = finished, .request = request.id,
+            .attempt = static_cast<std::uint32_t>(budget->attempt), .status = last.status,
+            .detail = static_cast<std::uint8_t>(dropped)});
+      if (!refreshed && state.attempts() < policy.config().max_attempts) {
+        refreshed = true;
+        continue;
+      }
+    }
 
     const auto decision = state.on_result(last);
     if (decision.what == resilience::retry_decision::action::succeed) {

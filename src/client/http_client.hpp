@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 
 #include "client/dead_letter.hpp"
@@ -23,12 +26,24 @@
 #include "plan/model.hpp"
 #include "resilience/random.hpp"
 #include "resilience/retry_state.hpp"
+#include "resilience/token_lifecycle.hpp"
 
 namespace planproof::client {
 
 struct header {
   std::string name;
   std::string value;  // may be a secret: never logged unredacted
+};
+
+// OAuth2 client credentials (RFC 6749 section 4.4): the client fetches its own access tokens from
+// the upstream's token endpoint and sends them as `Authorization: Bearer`.
+struct oauth2_options {
+  std::string token_target;  // the token endpoint's path on the upstream, e.g. /oauth/token
+  std::string client_id;
+  std::string client_secret;  // sent with HTTP Basic, never logged
+  std::vector<std::string> scopes;
+  std::string audience;
+  resilience::token_lifecycle_config lifecycle;
 };
 
 struct client_options {
@@ -38,6 +53,11 @@ struct client_options {
   // Headers computed for each attempt from what it sends (a request signature with its
   // timestamp): called with the method, target and body just before the attempt is written.
   std::function<std::vector<header>(std::string_view method, std::string_view target, std::string_view body)> signer;
+  std::optional<oauth2_options> oauth2;
+  // HTTPS: every connection is TLS from this context, which carries the trusted CAs, the client
+  // certificate for mTLS and the host-name check. `tls_server_name` goes out as SNI.
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::string tls_server_name;
   std::size_t max_idle_connections = 64;
   // A pooled connection idle longer than this (real time) is closed instead of reused: a server
   // closes idle keep-alive connections after some time of its own, and a request sent on one it
@@ -73,12 +93,22 @@ class http_client {
 
  private:
   struct connection;
-  struct attempt_io;
+  struct exchange;
 
+  // One request/response on a pooled or new connection: connect (and TLS handshake) within
+  // `connect_timeout`, then write and read the whole response within `read_timeout`.
+  boost::asio::awaitable<exchange> round_trip(const std::string& wire_request, core::duration connect_timeout,
+                                              core::duration read_timeout);
   boost::asio::awaitable<resilience::attempt_result> attempt(const plan::endpoint& endpoint,
                                                             const std::string& wire_request,
                                                             const resilience::attempt_budget& budget,
                                                             const resilience::retry_state& state);
+  // The generation of a valid access token (access_token_), fetching or waiting for one as the
+  // token lifecycle says; nullopt when none could be had before the request's deadline.
+  boost::asio::awaitable<std::optional<std::uint64_t>> obtain_token(std::uint64_t request,
+                                                                   const resilience::retry_state& state);
+  boost::asio::awaitable<void> fetch_token(std::uint64_t request);
+  void wake_token_waiters();
   std::unique_ptr<connection> take_idle();
   void give_back(std::unique_ptr<connection> c);
   core::request_outcome dead_letter(const logical_request& request, const std::string& idempotency_key,
@@ -95,6 +125,9 @@ class http_client {
   dead_letter_queue& dead_letters_;
   resilience::random_source& rng_;
   std::vector<std::unique_ptr<connection>> idle_;
+  std::optional<resilience::token_lifecycle> tokens_;
+  std::string access_token_;  // of tokens_->generation()
+  std::vector<boost::asio::steady_timer*> token_waiters_;
 };
 
 }  // namespace planproof::client

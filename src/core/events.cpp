@@ -9,13 +9,14 @@ std::string_view to_string(error_class e) noexcept {
     case error_class::connection_error: return "connection_error";
     case error_class::schema_error: return "schema_error";
     case error_class::protocol_error: return "protocol_error";
+    case error_class::tls_error: return "tls_error";
   }
   return "none";
 }
 
 std::optional<error_class> parse_error_class(std::string_view name) noexcept {
   for (auto e : {error_class::timeout, error_class::connection_error, error_class::schema_error,
-                 error_class::protocol_error}) {
+                 error_class::protocol_error, error_class::tls_error}) {
     if (to_string(e) == name) return e;
   }
   return std::nullopt;
@@ -39,6 +40,9 @@ std::string_view to_string(end_reason r) noexcept {
     case end_reason::deadline_exceeded: return "deadline_exceeded";
     case end_reason::retry_after_exceeds_cap: return "retry_after_exceeds_cap";
     case end_reason::dead_letter_failed: return "dead_letter_failed";
+    case end_reason::token_unavailable: return "token_unavailable";
+    case end_reason::breaker_open: return "breaker_open";
+    case end_reason::retry_budget_exhausted: return "retry_budget_exhausted";
   }
   return "failed";
 }
@@ -50,6 +54,13 @@ std::string_view to_string(event_kind k) noexcept {
     case event_kind::attempt_finished: return "attempt_finished";
     case event_kind::backoff_scheduled: return "backoff_scheduled";
     case event_kind::request_completed: return "request_completed";
+    case event_kind::token_requested: return "token_requested";
+    case event_kind::token_issued: return "token_issued";
+    case event_kind::token_failed: return "token_failed";
+    case event_kind::credential_rejected: return "credential_rejected";
+    case event_kind::breaker_transition: return "breaker_transition";
+    case event_kind::call_rejected: return "call_rejected";
+    case event_kind::retry_refused: return "retry_refused";
   }
   return "unknown";
 }

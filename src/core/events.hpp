@@ -16,6 +16,7 @@ enum class error_class : std::uint8_t {
   connection_error,  // refused, reset, closed before a complete response
   schema_error,      // a response arrived but its body is not what the endpoint promises
   protocol_error,    // bytes that are not HTTP
+  tls_error,         // the TLS handshake failed (certificate, name, protocol)
 };
 std::string_view to_string(error_class e) noexcept;
 std::optional<error_class> parse_error_class(std::string_view name) noexcept;
@@ -32,6 +33,9 @@ enum class end_reason : std::uint8_t {
   deadline_exceeded,        // the total timeout would pass before the next attempt
   retry_after_exceeds_cap,  // the upstream asked for a longer wait than the plan accepts
   dead_letter_failed,       // could not write the dead-letter record (request is `failed`)
+  token_unavailable,        // no access token could be obtained before the deadline
+  breaker_open,             // the circuit breaker refused the call (fail fast, no upstream call)
+  retry_budget_exhausted,   // a retry was due but the retry budget had no room for it
 };
 std::string_view to_string(end_reason r) noexcept;
 
@@ -41,6 +45,13 @@ enum class event_kind : std::uint8_t {
   attempt_finished,
   backoff_scheduled,
   request_completed,
+  token_requested,      // a token fetch started; detail: resilience::refresh_reason
+  token_issued,         // the token endpoint issued one; delay: its lifetime
+  token_failed,         // the fetch failed (status or error); delay: wait before the next fetch
+  credential_rejected,  // the upstream refused the credential (401): it is dropped and refreshed
+  breaker_transition,   // detail: the state entered (resilience::breaker_state)
+  call_rejected,        // the breaker refused an attempt: no upstream call was made
+  retry_refused,        // the retry budget refused a retry
 };
 std::string_view to_string(event_kind k) noexcept;
 
@@ -56,6 +67,7 @@ struct event {
   duration latency{};                   // attempt_finished: the attempt; request_completed: the request
   request_outcome outcome = request_outcome::succeeded;  // request_completed
   end_reason reason = end_reason::succeeded;             // request_completed
+  std::uint8_t detail = 0;                               // per kind, see event_kind
 };
 
 class event_sink {

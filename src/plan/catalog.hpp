@@ -8,6 +8,10 @@
 
 namespace planproof::plan {
 
+// What an expectation's value is written as: `success_rate: ">= 0.99"`, `lost: 0`,
+// `fails_fast: true`, `recovers_within: 45s`, `detected_as: schema_error`.
+enum class expectation_value { none, count, ratio, boolean, duration, text };
+
 struct catalog_entry {
   std::string_view name;
   bool supported;  // this build carries it out
@@ -15,6 +19,7 @@ struct catalog_entry {
   // A webhook provider's fault: `planproof serve --deliver-to` injects it into the deliveries it
   // sends, but `planproof run` cannot drive an inbound stream yet, so run skips its failure mode.
   bool provider = false;
+  expectation_value value = expectation_value::none;  // expectations only
 };
 
 std::span<const catalog_entry> fault_catalog() noexcept;

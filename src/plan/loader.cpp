@@ -2630,7 +2630,8 @@ class plan_reader {
   }
 
   bool read_expectation(const ynode& v, expectation& x) {
-    if (x.name == "honors_retry_after" || x.name == "no_duplicate_effects") {
+    const auto* entry = find_expectation(x.name);
+    if (entry != nullptr && entry->value == expectation_value::boolean) {
       auto b = c_.get_bool(v);
       if (!b) return false;
       x.op = comparison::eq;
@@ -2639,7 +2640,7 @@ class plan_reader {
       x.text = v.text;
       return true;
     }
-    const bool is_ratio = x.name == "success_rate";
+    const bool is_ratio = entry != nullptr && entry->value == expectation_value::ratio;
     const char* expected = is_ratio ? "a ratio or a comparison such as '>= 0.99' or '>= 99%'"
                                     : "a count or a comparison such as '<= 4'";
     auto fail = [&] {

@@ -11,9 +11,15 @@ core::duration retry_state::remaining() const noexcept {
   return std::max(core::duration::zero(), deadline_ - clock_->now());
 }
 
+void retry_state::start() {
+  if (started_) return;
+  started_ = true;
+  deadline_ = clock_->now() + policy_->config().timeouts.total;
+}
+
 std::optional<attempt_budget> retry_state::begin_attempt() {
   const auto& t = policy_->config().timeouts;
-  if (attempts_ == 0) deadline_ = clock_->now() + t.total;
+  start();
   const auto left = remaining();
   if (left <= core::duration::zero()) return std::nullopt;
   ++attempts_;

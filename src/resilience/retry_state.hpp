@@ -46,6 +46,9 @@ class retry_state {
   retry_state(const retry_policy& policy, const core::clock& clock, random_source& rng) noexcept
       : policy_(&policy), clock_(&clock), rng_(&rng) {}
 
+  // Starts the total deadline (the first begin_attempt does it when this was not called): work
+  // before the first attempt, such as waiting for an access token, counts against it.
+  void start();
   // Before each attempt: its timeouts, bounded by what is left of the total deadline.
   // nullopt when the deadline has already passed (the request ends with deadline_exceeded).
   std::optional<attempt_budget> begin_attempt();
@@ -62,6 +65,7 @@ class retry_state {
   random_source* rng_;
   int attempts_ = 0;
   core::time_point deadline_{};
+  bool started_ = false;
 };
 
 }  // namespace planproof::resilience

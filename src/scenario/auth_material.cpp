@@ -100,6 +100,21 @@ std::function<std::vector<client::header>(std::string_view, std::string_view, st
   };
 }
 
+client::oauth2_options oauth2_client_options(const plan::auth_config& auth, const auth_material& material,
+                                             const plan::retry_config& retry) {
+  client::oauth2_options o;
+  const auto& cfg = *auth.oauth2;
+  o.token_target = token_path_of(cfg.token_url);
+  o.client_id = material.client_id;
+  o.client_secret = material.client_secret;
+  o.scopes = cfg.scopes;
+  o.audience = cfg.audience;
+  o.lifecycle.refresh_before_expiry = cfg.refresh_before_expiry;
+  o.lifecycle.default_lifetime = cfg.token_lifetime;
+  o.lifecycle.fetch_backoff = retry.backoff;
+  return o;
+}
+
 std::string token_path_of(std::string_view token_url) {
   std::string_view rest = token_url;
   if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) {

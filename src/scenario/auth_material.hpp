@@ -44,6 +44,12 @@ mocks::auth_requirement mock_requirement(const plan::auth_config& auth, const au
 std::function<std::vector<client::header>(std::string_view, std::string_view, std::string_view)> request_signer(
     const core::signature_scheme& scheme, std::string key, std::string host);
 
+// The client side of `auth: oauth2_client_credentials`: the token endpoint's path, the resolved
+// credentials, scopes and audience, and the token lifecycle from the plan (refresh_before_expiry,
+// token_lifetime when the answer has no expires_in, the plan's backoff between failed fetches).
+client::oauth2_options oauth2_client_options(const plan::auth_config& auth, const auth_material& material,
+                                             const plan::retry_config& retry);
+
 // The path a token URL names: itself when it is a path, the path part of an absolute URL.
 std::string token_path_of(std::string_view token_url);
 

@@ -64,6 +64,18 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     r.evidence = m.duplicate_evidence;
     r.note = std::to_string(m.duplicate_effects) + " of " + std::to_string(m.side_effects) +
              " side effects applied again for a logical request that already had one";
+  } else if (e.name == "token_refreshes") {
+    numeric(static_cast<double>(stats.token_refreshes));
+    r.evidence = stats.token_evidence;
+    r.note = std::to_string(stats.tokens_issued) + " tokens issued in " + std::to_string(stats.token_requests) +
+             " fetches (" + std::to_string(stats.token_failures) + " failed); " +
+             std::to_string(stats.credential_rejections) + " answers refused a token";
+  } else if (e.name == "no_auth_failures_leaked") {
+    const bool none = stats.auth_failures_leaked == 0;
+    r.observed = none;
+    r.held = none == e.boolean;
+    r.evidence = stats.auth_leak_evidence;
+    r.note = std::to_string(stats.auth_failures_leaked) + " requests ended on an auth failure (401, 403 or no token)";
   } else {
     r.note = "expectation not supported by this version";
   }

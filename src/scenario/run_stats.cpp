@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "resilience/token_lifecycle.hpp"
+
 namespace planproof::scenario {
 
 namespace {
@@ -54,6 +56,26 @@ void run_stats::on_event(const core::event& e) {
       break;
     }
     case core::event_kind::backoff_scheduled: break;
+    case core::event_kind::token_requested: ++token_requests; break;
+    case core::event_kind::token_issued:
+      ++tokens_issued;
+      if (e.detail != 0) {  // not the first token
+        ++token_refreshes;
+        keep(token_evidence, {e.request, ms_since_origin(e.at),
+                              "token refreshed (" + std::string(resilience::to_string(static_cast<resilience::refresh_reason>(e.detail))) + "), valid for " +
+                                  core::format_duration(e.delay)});
+      }
+      break;
+    case core::event_kind::token_failed:
+      ++token_failures;
+      keep(token_evidence, {e.request, ms_since_origin(e.at),
+                            "token fetch failed (" + attempt_result_name(e) + "), next try in " +
+                                core::format_duration(e.delay)});
+      break;
+    case core::event_kind::credential_rejected: ++credential_rejections; break;
+    case core::event_kind::breaker_transition:
+    case core::event_kind::call_rejected:
+    case core::event_kind::retry_refused: break;
     case core::event_kind::request_completed: {
       ++completed;
       ++end_reasons[std::string(core::to_string(e.reason))];
@@ -62,6 +84,13 @@ void run_stats::on_event(const core::event& e) {
         case core::request_outcome::succeeded: ++succeeded; break;
         case core::request_outcome::dead_lettered: ++dead_lettered; break;
         case core::request_outcome::failed: ++failed; break;
+      }
+      if (e.outcome != core::request_outcome::succeeded &&
+          (e.status == 401 || e.status == 403 || e.reason == core::end_reason::token_unavailable)) {
+        ++auth_failures_leaked;
+        keep(auth_leak_evidence, {e.request, ms_since_origin(e.at),
+                                  std::string(core::to_string(e.outcome)) + " (" +
+                                      std::string(core::to_string(e.reason)) + "), last " + attempt_result_name(e)});
       }
       if (e.outcome != core::request_outcome::succeeded) {
         keep(not_succeeded_evidence,

@@ -39,11 +39,22 @@ class run_stats final : public core::event_sink {
   std::uint64_t retry_after_violations = 0;  // next attempt sent before it
   std::map<std::string, std::uint64_t> end_reasons;
   std::map<std::string, std::uint64_t> attempt_results;  // "200", "503", "timeout"...
+  // Access tokens (OAuth2): fetches, what came of them, and refusals of a token by the upstream.
+  std::uint64_t token_requests = 0;
+  std::uint64_t tokens_issued = 0;
+  std::uint64_t token_refreshes = 0;  // tokens issued to replace one (scheduled, refused or expired)
+  std::uint64_t token_failures = 0;
+  std::uint64_t credential_rejections = 0;  // 401 answers to a token the client sent
+  // Requests that ended without success because of auth: a last answer of 401 or 403, or no
+  // token to be had. The caller sees these; a plan that promises none leaks them.
+  std::uint64_t auth_failures_leaked = 0;
   histogram latency_ms;  // logical request latency, succeeded or not
 
   std::vector<evidence_item> max_attempts_evidence;  // requests that used the most attempts
   std::vector<evidence_item> not_succeeded_evidence;
   std::vector<evidence_item> retry_after_evidence;
+  std::vector<evidence_item> token_evidence;  // refreshes and failed fetches
+  std::vector<evidence_item> auth_leak_evidence;
 
   // Requests submitted but not ended: the ones `lost` counts.
   std::size_t in_flight() const noexcept { return open_.size(); }

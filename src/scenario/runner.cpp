@@ -173,6 +173,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   copts.host = "127.0.0.1:" + std::to_string(upstream.port());
   if (!auth.header.name.empty()) copts.extra_headers.push_back(auth.header);
   if (requirement.hmac) copts.signer = request_signer(*requirement.hmac, requirement.hmac_key, copts.host);
+  if (requirement.oauth2) copts.oauth2 = oauth2_client_options(plan.auth, auth, retry);
   copts.max_idle_connections = static_cast<std::size_t>(plan.traffic.concurrency);
   copts.dead_letter_context = {{"plan", plan.integration.name}, {"failure_mode", mode.id},
                                {"seed", options.seed}};
