@@ -16,6 +16,7 @@
 #include <variant>
 
 #include "plan/json_text.hpp"
+#include "plan/schema_patterns.hpp"
 
 namespace planproof::client {
 namespace {
@@ -285,6 +286,7 @@ namespace detail {
 
 struct compiled_mapping {
   std::optional<json::value> schema;
+  plan::schema_patterns patterns;  // of `schema`, compiled once rather than on every check
   bool has_mapping = false;
   std::vector<std::string> items;  // the records' array on a paginated endpoint; empty = not paginated
   std::string items_text;
@@ -762,6 +764,7 @@ response_mapper::response_mapper(const plan::endpoint& endpoint, const plan::dat
   const bool request = mapping != nullptr && mapping->direction == plan::mapping_direction::request;
   c->schema = request ? endpoint.request_schema : endpoint.response_schema;
   c->has_mapping = mapping != nullptr;
+  if (c->schema) c->patterns = plan::schema_patterns(*c->schema);
   if (c->schema && c->schema->is_object()) {
     if (const auto* type = c->schema->get_object().if_contains("type")) {
       auto names_array = [](const json::value& t) { return t.is_string() && t.get_string() == "array"; };
@@ -916,7 +919,7 @@ mapping_result response_mapper::map_value(const json::value& body) const {
   std::vector<bool> rejected(r.list ? r.records : 1, false);
 
   if (c.schema) {
-    for (auto& m : plan::check_against_schema(*c.schema, body)) {
+    for (auto& m : plan::check_against_schema(*c.schema, body, c.patterns)) {
       const auto record = r.list ? record_of(m.at, items_at) : std::nullopt;
       if (record && *record < rejected.size()) {
         rejected[*record] = true;
