@@ -1,4 +1,5 @@
 #include "plan/model.hpp"
+#include "plan/schema_patterns.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -495,9 +496,39 @@ constexpr std::size_t max_check_steps = 1'000'000;
 // libstdc++'s std::regex recurses per character; longer strings are not matched against a pattern.
 constexpr std::size_t max_pattern_subject = 1000;
 
+}  // namespace
+
+struct schema_patterns::table {
+  std::unordered_map<std::string, std::regex> compiled;
+};
+
+namespace {
+
+// Every string under a `pattern` key, wherever it sits in the schema.
+void collect_patterns(const json::value& v, std::unordered_map<std::string, std::regex>& out, int depth = 0) {
+  if (depth > 256) return;
+  if (v.is_array()) {
+    for (const auto& item : v.get_array()) collect_patterns(item, out, depth + 1);
+    return;
+  }
+  if (!v.is_object()) return;
+  for (const auto& [key, member] : v.get_object()) {
+    if (key == "pattern" && member.is_string() && !out.contains(std::string(member.get_string()))) {
+      const std::string pattern(member.get_string());
+      try {
+        out.emplace(pattern, std::regex(pattern, std::regex::ECMAScript));
+      } catch (const std::regex_error&) {
+        // left to the checker, which reports it where the pattern is used
+      }
+    }
+    collect_patterns(member, out, depth + 1);
+  }
+}
+
 class schema_checker {
  public:
-  explicit schema_checker(const json::value& root) : root_(root) {}
+  explicit schema_checker(const json::value& root, const schema_patterns::table* shared = nullptr)
+      : root_(root), shared_(shared) {}
 
   std::vector<schema_mismatch> run(const json::value& value) {
     check(root_, value);
@@ -617,10 +648,17 @@ class schema_checker {
       const std::string pattern(p->get_string());
       if (text.size() <= max_pattern_subject) {
         try {
-          auto it = patterns_.find(pattern);
-          if (it == patterns_.end())
-            it = patterns_.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
-          if (!std::regex_search(text.begin(), text.end(), it->second)) {
+          const std::regex* compiled = nullptr;
+          if (shared_ != nullptr) {
+            if (auto at = shared_->compiled.find(pattern); at != shared_->compiled.end()) compiled = &at->second;
+          }
+          if (compiled == nullptr) {
+            auto it = patterns_.find(pattern);
+            if (it == patterns_.end())
+              it = patterns_.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
+            compiled = &it->second;
+          }
+          if (!std::regex_search(text.begin(), text.end(), *compiled)) {
             fail(show(json::value(s)) + " does not match the pattern '" + pattern + "'");
           }
         } catch (const std::regex_error&) {
@@ -704,7 +742,8 @@ class schema_checker {
   std::vector<schema_mismatch> out_;
   std::vector<std::variant<std::string, std::size_t>> path_;
   std::vector<std::pair<const json::value*, const json::value*>> active_refs_;  // (schema, value)
-  std::unordered_map<std::string, std::regex> patterns_;
+  const schema_patterns::table* shared_;            // compiled beforehand; may be null
+  std::unordered_map<std::string, std::regex> patterns_;  // compiled during this check
   std::size_t steps_ = 0;
 };
 
@@ -712,6 +751,17 @@ class schema_checker {
 
 std::vector<schema_mismatch> check_against_schema(const json::value& schema, const json::value& value) {
   return schema_checker(schema).run(value);
+}
+
+schema_patterns::schema_patterns(const json::value& schema) {
+  auto t = std::make_shared<table>();
+  collect_patterns(schema, t->compiled);
+  table_ = std::move(t);
+}
+
+std::vector<schema_mismatch> check_against_schema(const json::value& schema, const json::value& value,
+                                                  const schema_patterns& patterns) {
+  return schema_checker(schema, patterns.get()).run(value);
 }
 
 // ---------------------------------------------------------------------------------------------------

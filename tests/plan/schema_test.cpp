@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "plan/schema_patterns.hpp"
 #include "plan_test_support.hpp"
 
 namespace planproof::plan {
@@ -157,6 +158,30 @@ TEST(schema_check, hostile_schemas_stay_bounded) {
   EXPECT_EQ(result[0], "too complex to check against the schema (more than 1000000 steps)");
   // Long strings are not run through std::regex.
   EXPECT_THAT(mismatches(R"({"pattern": "^(a|b)*$"})", "\"" + std::string(100'000, 'a') + "\""), IsEmpty());
+}
+
+TEST(schema_check, precompiled_patterns_give_the_same_mismatches) {
+  const auto schema = boost::json::parse(
+      R"({"type": "object", "properties": {"id": {"type": "string", "pattern": "^pi_[0-9]+$"},
+          "items": {"type": "array", "items": {"$ref": "#/definitions/code"}}},
+          "definitions": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}}})");
+  const schema_patterns patterns(schema);
+  ASSERT_NE(patterns.get(), nullptr);
+  for (const char* value : {R"({"id": "pi_1", "items": ["ABC"]})", R"({"id": "ch_1", "items": ["ABC", "abc", 3]})"}) {
+    auto strings = [](const std::vector<schema_mismatch>& ms) {
+      std::vector<std::string> out;
+      for (const auto& m : ms) out.push_back(m.str());
+      return out;
+    };
+    const auto body = boost::json::parse(value);
+    EXPECT_EQ(strings(check_against_schema(schema, body, patterns)), strings(check_against_schema(schema, body)))
+        << value;
+  }
+  EXPECT_THAT(mismatches(R"({"items": {"pattern": "^[A-Z]{3}$"}})", R"(["abc"])"),
+              ElementsAre(R"([0]: "abc" does not match the pattern '^[A-Z]{3}$')"));
+  // Patterns the table does not hold (another schema's) are compiled as before.
+  EXPECT_THAT(check_against_schema(boost::json::parse(R"({"pattern": "^x"})"), boost::json::parse(R"("y")"), patterns),
+              ::testing::SizeIs(1));
 }
 
 // --- schemas in the plan ----------------------------------------------------------------------------
