@@ -100,6 +100,14 @@ http_client::http_client(asio::any_io_executor ex, client_options options, const
       rng_(rng) {
   for (const auto& e : endpoints) policies_.emplace(e.id, resilience::retry_policy(retry, e));
   if (options_.oauth2) tokens_.emplace(options_.oauth2->lifecycle);
+  for (const auto& e : endpoints) {
+    const plan::data_mapping* mapping = nullptr;
+    for (const auto& m : options_.mappings) {
+      if (m.endpoint == e.id && m.direction == plan::mapping_direction::response) mapping = &m;
+    }
+    response_mapper mapper(e, mapping);
+    if (mapper.active()) mappers_.emplace(e.id, std::move(mapper));
+  }
 }
 
 http_client::~http_client() { close(); }
@@ -217,17 +225,35 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
   }
   const auto& success = endpoint.statuses.success;
   const bool succeeded = std::find(success.begin(), success.end(), result.status) != success.end();
-  if (succeeded && (endpoint.response_example || endpoint.response_schema)) {
+  if (!succeeded) co_return result;
+  const auto ct = res[http::field::content_type];
+  const auto mapper = mappers_.find(endpoint.id);
+  if (mapper != mappers_.end()) {
+    if (!is_json_content_type(ct)) {
+      result.error = error_class::schema_error;
+      result.detail = "Content-Type " + std::string(ct.substr(0, 100)) + " is not JSON";
+      co_return result;
+    }
+    const auto mapped = mapper->second.map(res.body());
+    result.records = mapped.records;
+    if (mapped.body_rejected || mapped.unmapped_fields) {
+      // Nothing in the body can be used (a broken envelope, a single record that does not map), or
+      // the upstream's shape changed under a mapping that rejects unknown fields: the attempt
+      // failed, as the plan's retry_on judges it. Bad values in some records of a list are not a
+      // failed answer: those records are set aside and the rest is used.
+      result.error = error_class::schema_error;
+      result.detail = mapped.summary();
+    } else if (!mapped.ok()) {
+      result.records_rejected = mapped.rejected;
+      result.detail = mapped.summary();
+    }
+  } else if (endpoint.response_example) {
     // The endpoint promises a JSON body: a truncated or non-JSON one is a schema error even on 2xx.
     boost::system::error_code jec;
-    const auto ct = res[http::field::content_type];
-    const auto body = boost::json::parse(res.body(), jec);
+    boost::json::parse(res.body(), jec);
     if (jec || !is_json_content_type(ct)) {
       result.error = error_class::schema_error;
-    } else if (endpoint.response_schema && !plan::check_against_schema(*endpoint.response_schema, body).empty()) {
-      // Valid JSON that breaks the documented schema (a field dropped, renamed, re-typed): the
-      // integration cannot use it either.
-      result.error = error_class::schema_error;
+      result.detail = jec ? "body is not JSON: " + jec.message() : "Content-Type " + std::string(ct.substr(0, 100)) + " is not JSON";
     }
   }
   co_return result;
@@ -392,7 +418,8 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
     const auto finished = clock_.now();
     emit({.kind = core::event_kind::attempt_finished, .at = finished, .request = request.id,
           .attempt = static_cast<std::uint32_t>(budget->attempt), .status = last.status, .error = last.error,
-          .retry_after = last.retry_after, .latency = finished - started});
+          .retry_after = last.retry_after, .latency = finished - started,
+          .rejected_records = static_cast<std::uint32_t>(last.records_rejected), .note = last.detail});
 
     if (tokens_ && last.status == 401) {
       // The token was refused (expired early, revoked): drop it — once, however many requests
@@ -409,6 +436,7 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
 
     const auto decision = state.on_result(last);
     if (decision.what == resilience::retry_decision::action::succeed) {
+      if (last.records_rejected != 0) set_aside_records(request, last.detail, last.records_rejected, last.records);
       emit({.kind = core::event_kind::request_completed, .at = finished, .request = request.id,
             .attempt = static_cast<std::uint32_t>(state.attempts()), .status = last.status,
             .latency = finished - submitted, .outcome = core::request_outcome::succeeded,
@@ -425,6 +453,23 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
     co_await backoff_timer.async_wait(nothrow_awaitable);
   }
   co_return dead_letter(request, key, state.attempts(), reason, last, submitted);
+}
+
+void http_client::set_aside_records(const logical_request& request, const std::string& summary,
+                                    std::size_t rejected, std::size_t records) {
+  boost::json::object record = options_.dead_letter_context;
+  record["kind"] = "rejected_records";
+  record["request_id"] = request.id;
+  record["endpoint"] = request.endpoint->id;
+  if (!request.target.empty()) record["target"] = request.target;
+  record["rejected"] = rejected;
+  record["records"] = records;
+  record["issues"] = summary;
+  record["dead_lettered_at"] = utc_timestamp(std::chrono::system_clock::now());
+  if (auto ec = dead_letters_.append(record)) {
+    spdlog::error("request {}: could not set aside {} rejected records in {}: {}", request.id, rejected,
+                  dead_letters_.path().string(), ec.message());
+  }
 }
 
 core::request_outcome http_client::dead_letter(const logical_request& request, const std::string& idempotency_key,
@@ -445,6 +490,7 @@ core::request_outcome http_client::dead_letter(const logical_request& request, c
   last_error["error"] = std::string(core::to_string(last.error));
   auto whole_ms = [](core::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   if (last.retry_after) last_error["retry_after_ms"] = whole_ms(*last.retry_after);
+  if (!last.detail.empty()) last_error["detail"] = last.detail;
   record["last_error"] = std::move(last_error);
   record["elapsed_ms"] = whole_ms(clock_.now() - started);  // plan time
   record["dead_lettered_at"] = utc_timestamp(std::chrono::system_clock::now());

@@ -21,6 +21,7 @@
 #include <boost/json/object.hpp>
 
 #include "client/dead_letter.hpp"
+#include "client/response_mapping.hpp"
 #include "core/clock.hpp"
 #include "core/events.hpp"
 #include "plan/model.hpp"
@@ -65,6 +66,10 @@ struct client_options {
   std::chrono::milliseconds pool_idle_timeout{2000};
   std::size_t body_limit = 8u << 20;
   boost::json::object dead_letter_context;  // added to every dead-letter record (failure mode, run)
+  // The plan's data mapping: each success response is checked against its endpoint's schema and
+  // mapped. A body nothing can be used from fails the attempt as schema_error; single bad records
+  // of a list are set aside in the dead-letter file and the rest is used.
+  std::vector<plan::data_mapping> mappings;
 };
 
 struct logical_request {
@@ -111,6 +116,9 @@ class http_client {
   void wake_token_waiters();
   std::unique_ptr<connection> take_idle();
   void give_back(std::unique_ptr<connection> c);
+  // Records of a list response the mapping rejected: one durable line, the request still succeeds.
+  void set_aside_records(const logical_request& request, const std::string& summary, std::size_t rejected,
+                         std::size_t records);
   core::request_outcome dead_letter(const logical_request& request, const std::string& idempotency_key,
                                     int attempts, core::end_reason reason,
                                     const resilience::attempt_result& last, core::time_point started);
@@ -119,6 +127,7 @@ class http_client {
   boost::asio::any_io_executor ex_;
   client_options options_;
   std::map<std::string, resilience::retry_policy, std::less<>> policies_;
+  std::map<std::string, response_mapper, std::less<>> mappers_;
   const core::clock& clock_;
   core::time_scale scale_;
   core::event_sink& events_;

@@ -311,6 +311,7 @@ using compiled = detail::compiled_mapping;
 class issue_sink {
  public:
   explicit issue_sink(mapping_result& r) : r_(r) {}
+  void unmapped_seen() noexcept { r_.unmapped_fields = true; }
   bool full() const noexcept { return r_.issues.size() >= response_mapper::max_issues; }
   template <class Path, class Message>
   void add(std::optional<std::size_t> record, Path&& path, Message&& message) {
@@ -692,6 +693,7 @@ class record_mapper {
       if (preserve) {
         kept.emplace(key, member);
       } else {
+        sink_.unmapped_seen();
         issue([&] { return join_path(record_path_, key); },
               [&] { return std::string("unmapped field (the mapping rejects fields it does not name)"); });
       }

@@ -48,6 +48,9 @@ struct mapping_result {
   // An issue outside every record (not JSON, a broken envelope, any issue on a single-record
   // endpoint): nothing in the body can be used. Otherwise a list endpoint's good records can be.
   bool body_rejected = false;
+  // A record carried fields the mapping does not name while it says `unmapped: reject`: the
+  // upstream's shape changed (a field added or renamed), not one record's values.
+  bool unmapped_fields = false;
 
   bool ok() const noexcept { return issues.empty(); }
   // What an attempt whose body maps with issues failed with.

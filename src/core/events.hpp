@@ -68,6 +68,11 @@ struct event {
   request_outcome outcome = request_outcome::succeeded;  // request_completed
   end_reason reason = end_reason::succeeded;             // request_completed
   std::uint8_t detail = 0;                               // per kind, see event_kind
+  // attempt_finished: records of a list response the mapping rejected (the rest was used)
+  std::uint32_t rejected_records = 0;
+  // attempt_finished with schema_error or rejected records: where the body broke the schema or the
+  // mapping ("data[3].work_email: required field is missing"). Valid only during on_event.
+  std::string_view note;
 };
 
 class event_sink {

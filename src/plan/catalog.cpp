@@ -45,7 +45,7 @@ constexpr std::array expectations{
     catalog_entry{"p99_latency", false, "99th percentile logical request latency", false, expectation_value::duration},
     catalog_entry{"upstream_amplification", false, "upstream attempts per logical request", false, expectation_value::count},
     catalog_entry{"peak_upstream_rate", false, "no thundering herd after recovery", false, expectation_value::count},
-    catalog_entry{"mapping_valid", false, "responses map onto the plan's targets", false, expectation_value::boolean},
+    catalog_entry{"mapping_valid", true, "responses map onto the plan's targets", false, expectation_value::boolean},
     catalog_entry{"processed_exactly_once", false, "webhook events processed exactly once", false, expectation_value::boolean},
     catalog_entry{"rejects_bad_signatures", false, "bad webhook signatures rejected", false, expectation_value::boolean},
     catalog_entry{"no_secret_in_logs", false, "no secret in logs", false, expectation_value::boolean},

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/events.hpp"
@@ -16,6 +17,9 @@ struct attempt_result {
   int status = 0;  // 0 when no response arrived
   core::error_class error = core::error_class::none;
   std::optional<core::duration> retry_after;  // parsed Retry-After, when the upstream sent one
+  std::string detail;            // schema_error: where the body broke the schema or mapping
+  std::size_t records_rejected = 0;  // a list response used without these records
+  std::size_t records = 0;           // records in a list response
 };
 
 enum class attempt_class { success, retryable, fatal };

@@ -76,6 +76,16 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     r.held = none == e.boolean;
     r.evidence = stats.auth_leak_evidence;
     r.note = std::to_string(stats.auth_failures_leaked) + " requests ended on an auth failure (401, 403 or no token)";
+  } else if (e.name == "mapping_valid") {
+    // Every answer the integration received was usable: it mapped onto the plan's targets, or the
+    // records that did not were set aside while the rest of the page was used.
+    const bool valid = stats.unusable_responses == 0;
+    r.observed = valid;
+    r.held = valid == e.boolean;
+    r.evidence = stats.mapping_evidence;
+    r.note = std::to_string(stats.unusable_responses) + " answers unusable (schema or mapping broken); " +
+             std::to_string(stats.records_rejected) + " records set aside from " +
+             std::to_string(stats.responses_with_rejected_records) + " answers";
   } else {
     r.note = "expectation not supported by this version";
   }

@@ -46,6 +46,16 @@ void run_stats::on_event(const core::event& e) {
     }
     case core::event_kind::attempt_finished: {
       ++attempt_results[attempt_result_name(e)];
+      if (e.error == core::error_class::schema_error) {
+        ++unusable_responses;
+        keep(mapping_evidence, {e.request, ms_since_origin(e.at),
+                                "attempt " + std::to_string(e.attempt) + " unusable: " + std::string(e.note.substr(0, 300))});
+      } else if (e.rejected_records != 0) {
+        ++responses_with_rejected_records;
+        records_rejected += e.rejected_records;
+        keep(mapping_evidence, {e.request, ms_since_origin(e.at),
+                                std::to_string(e.rejected_records) + " records set aside: " + std::string(e.note.substr(0, 300))});
+      }
       if (e.retry_after) {
         ++retry_after_answers;
         auto& r = open_[e.request];

@@ -48,6 +48,11 @@ class run_stats final : public core::event_sink {
   // Requests that ended without success because of auth: a last answer of 401 or 403, or no
   // token to be had. The caller sees these; a plan that promises none leaks them.
   std::uint64_t auth_failures_leaked = 0;
+  // Data mapping: success answers whose body could not be used at all (schema or mapping broken,
+  // the attempt failed as schema_error), and records of list answers set aside while the rest was used.
+  std::uint64_t unusable_responses = 0;
+  std::uint64_t responses_with_rejected_records = 0;
+  std::uint64_t records_rejected = 0;
   histogram latency_ms;  // logical request latency, succeeded or not
 
   std::vector<evidence_item> max_attempts_evidence;  // requests that used the most attempts
@@ -55,6 +60,7 @@ class run_stats final : public core::event_sink {
   std::vector<evidence_item> retry_after_evidence;
   std::vector<evidence_item> token_evidence;  // refreshes and failed fetches
   std::vector<evidence_item> auth_leak_evidence;
+  std::vector<evidence_item> mapping_evidence;
 
   // Requests submitted but not ended: the ones `lost` counts.
   std::size_t in_flight() const noexcept { return open_.size(); }

@@ -175,6 +175,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   if (requirement.hmac) copts.signer = request_signer(*requirement.hmac, requirement.hmac_key, copts.host);
   if (requirement.oauth2) copts.oauth2 = oauth2_client_options(plan.auth, auth, retry);
   copts.max_idle_connections = static_cast<std::size_t>(plan.traffic.concurrency);
+  copts.mappings = plan.mapping;
   copts.dead_letter_context = {{"plan", plan.integration.name}, {"failure_mode", mode.id},
                                {"seed", options.seed}};
   {

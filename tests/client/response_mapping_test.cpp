@@ -344,6 +344,10 @@ TEST(response_mapping, unmapped_reject_names_each_field_but_not_inside_a_mapped_
   EXPECT_THAT(issues_of(m.map(R"({"id": 1, "pronouns": "she/her", "extra": null})")),
               ElementsAre("pronouns: unmapped field (the mapping rejects fields it does not name)",
                           "extra: unmapped field (the mapping rejects fields it does not name)"));
+  // The client tells a changed shape (a field it does not know) from bad values by this flag.
+  EXPECT_TRUE(m.map(R"({"id": 1, "pronouns": "she/her"})").unmapped_fields);
+  EXPECT_FALSE(m.map(R"({"id": "not a number"})").unmapped_fields);
+  EXPECT_FALSE(with_fields(unmapped_fields, "ignore").map(R"({"id": 1, "pronouns": "x"})").unmapped_fields);
 }
 
 TEST(response_mapping, unmapped_preserve_keeps_them_under_preserve_to) {
