@@ -434,6 +434,17 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
       }
     }
 
+    if (!request.restart_target.empty() && last.error == error_class::none && last.status >= 400 &&
+        last.status < 500 && last.status != 401 && last.status != 403 && last.status != 408 &&
+        last.status != 429 && state.attempts() < policy.config().max_attempts) {
+      // The cursor was refused (expired, evicted): start the read again from the first page, once.
+      emit({.kind = core::event_kind::read_restarted, .at = finished, .request = request.id,
+            .attempt = static_cast<std::uint32_t>(state.attempts() + 1), .status = last.status});
+      req.target(request.restart_target);
+      request.restart_target.clear();
+      wire_request = serialize();
+      continue;
+    }
     const auto decision = state.on_result(last);
     if (decision.what == resilience::retry_decision::action::succeed) {
       if (last.records_rejected != 0) set_aside_records(request, last.detail, last.records_rejected, last.records);

@@ -77,6 +77,9 @@ struct logical_request {
   const plan::endpoint* endpoint = nullptr;
   std::string body;  // JSON; empty for none
   std::string target;  // the request target (path and query); empty = the endpoint's path
+  // A continuation page: when the upstream refuses its cursor (a 4xx other than 401, 403, 408
+  // and 429), read again from this target (the first page) instead of failing. Empty = never.
+  std::string restart_target;
 };
 
 class http_client {

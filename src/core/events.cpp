@@ -61,6 +61,7 @@ std::string_view to_string(event_kind k) noexcept {
     case event_kind::breaker_transition: return "breaker_transition";
     case event_kind::call_rejected: return "call_rejected";
     case event_kind::retry_refused: return "retry_refused";
+    case event_kind::read_restarted: return "read_restarted";
   }
   return "unknown";
 }

@@ -52,6 +52,7 @@ enum class event_kind : std::uint8_t {
   breaker_transition,   // detail: the state entered (resilience::breaker_state)
   call_rejected,        // the breaker refused an attempt: no upstream call was made
   retry_refused,        // the retry budget refused a retry
+  read_restarted,       // a refused cursor: the read starts again from the first page (next attempt)
 };
 std::string_view to_string(event_kind k) noexcept;
 

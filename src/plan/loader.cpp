@@ -1508,7 +1508,7 @@ class plan_reader {
     auto& p = e.pagination.emplace();
     p.where = c_.where(n);
     c_.check_keys(n, {"style", "param", "limit_param", "max_page_size", "has_more", "next_cursor", "items",
-                      "collection"});
+                      "collection", "on_invalid_cursor"});
     bool style_ok = false;
     c_.with_required(n, "style", [&](const ynode& v) {
       auto style = c_.get_enum(v,
@@ -1542,6 +1542,17 @@ class plan_reader {
     c_.with(n, "collection", [&](const ynode& v) {
       if (auto size = c_.get_int(v, 0, max_collection, "a record count 0..1000000")) p.collection = *size;
     });
+    if (style_ok && (p.style == pagination_style::page || p.style == pagination_style::offset)) {
+      c_.error_at_key(n, "on_invalid_cursor", "on_invalid_cursor applies only to cursor and link_header pagination");
+    } else {
+      c_.with(n, "on_invalid_cursor", [&](const ynode& v) {
+        if (!v.is_scalar() || (v.text != "restart" && v.text != "fail")) {
+          c_.error(v, "expected restart or fail, got " + describe(v));
+        } else {
+          p.restart_on_invalid_cursor = v.text == "restart";
+        }
+      });
+    }
   }
 
   void read_versioning(const ynode& n, endpoint& e, bool path_ok) {

@@ -162,6 +162,9 @@ struct pagination_config {
   std::string items;        // field holding the page's records
   // Records in the collection the mock upstream serves; none = three pages of the default page size.
   std::optional<int> collection;
+  // cursor and link_header: a continuation whose cursor the upstream refuses (a 4xx such as an
+  // expired query locator) restarts the read from the first page instead of failing it.
+  bool restart_on_invalid_cursor = false;
   source_location where;
 };
 

@@ -270,6 +270,7 @@ void render_endpoint(document& d, const endpoint& e) {
     if (!p.items.empty()) text += ", items in " + code_span(p.items);
     if (!p.has_more.empty()) text += ", more pages when " + code_span(p.has_more);
     if (!p.next_cursor.empty()) text += ", next cursor in " + code_span(p.next_cursor);
+    if (p.restart_on_invalid_cursor) text += "; a refused cursor restarts the read from the first page";
     kv.push_back({"Pagination", text});
   }
   if (e.signature) {

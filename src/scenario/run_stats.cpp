@@ -86,6 +86,7 @@ void run_stats::on_event(const core::event& e) {
     case core::event_kind::breaker_transition:
     case core::event_kind::call_rejected:
     case core::event_kind::retry_refused: break;
+    case core::event_kind::read_restarted: ++reads_restarted; break;
     case core::event_kind::request_completed: {
       ++completed;
       ++end_reasons[std::string(core::to_string(e.reason))];

@@ -50,6 +50,7 @@ class run_stats final : public core::event_sink {
   std::uint64_t auth_failures_leaked = 0;
   // Data mapping: success answers whose body could not be used at all (schema or mapping broken,
   // the attempt failed as schema_error), and records of list answers set aside while the rest was used.
+  std::uint64_t reads_restarted = 0;  // paginated reads restarted after a refused cursor
   std::uint64_t unusable_responses = 0;
   std::uint64_t responses_with_rejected_records = 0;
   std::uint64_t records_rejected = 0;

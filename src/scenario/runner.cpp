@@ -119,6 +119,9 @@ struct traffic_generator {
       // Named, not a braced temporary: g++ 12 destroys temporaries inside co_await twice.
       client::logical_request request{i + 1, endpoint, body,
                                       pages ? pages->target_for_page(i % pages->page_count()) : std::string()};
+      if (pages && i % pages->page_count() != 0 && endpoint->pagination->restart_on_invalid_cursor) {
+        request.restart_target = pages->target_for_page(0);
+      }
       co_await client.execute(std::move(request));
     }
     if (--running == 0) io.stop();
