@@ -29,17 +29,20 @@ namespace {
 
 constexpr auto nothrow_awaitable = asio::as_tuple(asio::use_awaitable);
 
-// Socket and protocol failures, as the plan's retry_on names them.
-error_class classify_error(const beast::error_code& ec) {
-  if (ec == beast::error::timeout) return error_class::timeout;
+// Which part of an attempt failed: before the request left (nothing reached the upstream) or during
+// the exchange (the upstream may have read it), the difference a plan's fatal_on can draw.
+enum class attempt_phase { connect, exchange };
+
+// Socket and protocol failures, as the fine error classes (the plan's umbrellas cover them).
+error_class classify_error(const beast::error_code& ec, attempt_phase phase) {
+  const bool connecting = phase == attempt_phase::connect;
+  if (ec == beast::error::timeout) return connecting ? error_class::connect_timeout : error_class::read_timeout;
   if (ec.category() == http::make_error_code(http::error::end_of_stream).category()) {
-    // The peer went away before or during the response: a connection problem, not bad bytes.
-    if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
-      return error_class::connection_error;
-    }
+    // The peer went away before or during the response: a cut connection, not bad bytes.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return error_class::reset;
     return error_class::protocol_error;
   }
-  return error_class::connection_error;
+  return connecting ? error_class::connect_error : error_class::reset;
 }
 
 // RFC 3339 in UTC with milliseconds, e.g. 2026-11-24T06:49:18.153Z.
@@ -121,7 +124,7 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
     conn->stream.expires_after(scale_.to_real(budget.connect_timeout));
     auto [ec] = co_await conn->stream.async_connect(options_.upstream, nothrow_awaitable);
     if (ec) {
-      result.error = classify_error(ec);
+      result.error = classify_error(ec, attempt_phase::connect);
       co_return result;
     }
   }
@@ -141,7 +144,7 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
     // it reset or closed (the `reset` and `empty_reply` faults do exactly that), so sending it again
     // silently could apply it twice and would hide an upstream attempt from the verdicts. Whether
     // to retry is the retry policy's decision (connection_error in retry_on).
-    result.error = classify_error(rec);
+    result.error = classify_error(rec, attempt_phase::exchange);
     co_return result;
   }
 

@@ -2017,17 +2017,31 @@ class plan_reader {
     c_.with(n, "fatal_on", [&](const ynode& v) {
       auto conditions = read_conditions(v);
       if (!conditions) return;
+      auto text = [](const retry_condition& c) {
+        return std::holds_alternative<int>(c) ? std::to_string(std::get<int>(c))
+                                              : std::string(core::to_string(std::get<core::error_class>(c)));
+      };
+      const std::string by_default = retry_on_given ? "" : " (by default)";
       for (std::size_t i = 0; i < conditions->size(); ++i) {
         const auto& c = (*conditions)[i];
-        if (std::find(r.retry_on.begin(), r.retry_on.end(), c) == r.retry_on.end()) {
-          r.fatal_on.push_back(c);
+        auto s = c_.enter(i);
+        if (std::find(r.retry_on.begin(), r.retry_on.end(), c) != r.retry_on.end()) {
+          c_.error(v.items[i], text(c) + " is also in retry_on" + by_default);
           continue;
         }
-        auto s = c_.enter(i);
-        const std::string name = std::holds_alternative<int>(c)
-                                     ? std::to_string(std::get<int>(c))
-                                     : std::string(core::to_string(std::get<core::error_class>(c)));
-        c_.error(v.items[i], name + " is also in retry_on" + (retry_on_given ? "" : " (by default)"));
+        // A finer class in fatal_on carves an exception out of an umbrella in retry_on (fatal_on
+        // wins); an umbrella in fatal_on over a finer retry_on entry would leave that entry dead.
+        const auto* fatal = std::get_if<core::error_class>(&c);
+        const auto dead = std::find_if(r.retry_on.begin(), r.retry_on.end(), [&](const retry_condition& x) {
+          const auto* retried = std::get_if<core::error_class>(&x);
+          return fatal != nullptr && retried != nullptr && core::covers(*fatal, *retried);
+        });
+        if (dead != r.retry_on.end()) {
+          c_.error(v.items[i], text(c) + " covers " + text(*dead) + ", which retry_on" + by_default +
+                                   " lists: it would never be retried");
+          continue;
+        }
+        r.fatal_on.push_back(c);
       }
     });
     c_.with(n, "retry_after", [&](const ynode& v) {
@@ -2113,10 +2127,9 @@ class plan_reader {
           continue;
         }
       }
-      c_.error(item,
-               "expected an HTTP status 100..599 or an error class (timeout, connection_error, "
-               "schema_error, protocol_error), got " +
-                   describe(item));
+      std::string classes;
+      for (auto e : core::named_error_classes) classes += (classes.empty() ? "" : ", ") + std::string(core::to_string(e));
+      c_.error(item, "expected an HTTP status 100..599 or an error class (" + classes + "), got " + describe(item));
     }
     return out;
   }

@@ -355,7 +355,7 @@ struct retry_config {
   int max_attempts = 3;  // attempts in all, the first included
   backoff_config backoff;
   std::vector<retry_condition> retry_on;  // default [429, 502, 503, 504, timeout, connection_error]
-  // Statuses and error classes never retried, whatever else says so; none is also in retry_on.
+  // Never retried, whatever retry_on says (read_timeout here beats timeout there); never repeats or covers retry_on.
   std::vector<retry_condition> fatal_on;
   retry_after_policy retry_after;
   timeout_config timeouts;

@@ -175,7 +175,7 @@ TEST(cli_example_plans, hr_sync_runnable_failure_modes_hold_with_evidence) {
   EXPECT_TRUE(honors->at("observed").as_bool());
   const auto overloaded = failure_mode(report, "hris_overloaded");
   EXPECT_GT(count(overloaded, "attempt_results", "503"), 5);
-  EXPECT_GT(count(failure_mode(report, "hung_page_requests"), "attempt_results", "timeout"), 3);
+  EXPECT_GT(count(failure_mode(report, "hung_page_requests"), "attempt_results", "read_timeout"), 3);
   EXPECT_GT(count(failure_mode(report, "truncated_pages"), "attempt_results", "schema_error"), 10);
   for (const char* id : {"hris_throttled", "hris_overloaded", "hung_page_requests", "truncated_pages"}) {
     const auto mode = failure_mode(report, id);

@@ -91,6 +91,27 @@ TEST(retry, circuit_breaker_defaults_and_time_window) {
   EXPECT_DOUBLE_EQ(budget.min_per_second, 10);
 }
 
+TEST(retry, fine_error_classes_in_retry_on_and_fatal_on) {
+  const auto plan = load_small(
+      "retry: {max_attempts: 2, retry_on: [503, timeout, connect_error, tls_error], fatal_on: [read_timeout, reset]}");
+  EXPECT_THAT(conditions_text(plan.retry.retry_on), ElementsAre("503", "timeout", "connect_error", "tls_error"));
+  // A finer class in fatal_on carves an exception out of an umbrella in retry_on.
+  EXPECT_THAT(conditions_text(plan.retry.fatal_on), ElementsAre("read_timeout", "reset"));
+  // With the default retry_on (timeout and connection_error) too.
+  EXPECT_THAT(conditions_text(load_small("retry: {max_attempts: 2, fatal_on: [read_timeout]}").retry.fatal_on),
+              ElementsAre("read_timeout"));
+}
+
+TEST(retry_errors, an_umbrella_in_fatal_on_would_make_a_retry_on_entry_dead) {
+  EXPECT_THAT(
+      small_errors("retry: {max_attempts: 2, retry_on: [503, read_timeout, reset], fatal_on: [timeout]}"),
+      ElementsAre("plan.yaml:8:75: error: retry.fatal_on[0]: timeout covers read_timeout, which retry_on lists: "
+                  "it would never be retried"));
+  EXPECT_THAT(small_errors("retry: {max_attempts: 2, fatal_on: [connection_error]}"),
+              ElementsAre("plan.yaml:8:37: error: retry.fatal_on[0]: connection_error is also in retry_on "
+                          "(by default)"));
+}
+
 TEST(retry, off_switches_features_off) {
   for (const char* off : {"off", "false"}) {
     const auto plan = load_small("retry: {max_attempts: 2, circuit_breaker: " + std::string(off) +
@@ -131,7 +152,8 @@ TEST(retry_errors, fatal_on_and_retry_on_do_not_overlap) {
   EXPECT_THAT(
       small_errors("retry: {max_attempts: 2, fatal_on: [418, teapot]}"),
       ElementsAre("plan.yaml:8:42: error: retry.fatal_on[1]: expected an HTTP status 100..599 or an error "
-                  "class (timeout, connection_error, schema_error, protocol_error), got 'teapot'"));
+                  "class (timeout, connect_timeout, read_timeout, connection_error, connect_error, reset, tls_error, "
+                  "schema_error, protocol_error), got 'teapot'"));
 }
 
 TEST(retry_errors, circuit_breaker) {

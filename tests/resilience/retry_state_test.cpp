@@ -125,12 +125,134 @@ TEST_F(retry_state_test, total_deadline_bounds_attempts_and_waits) {
   EXPECT_FALSE(state.begin_attempt());
 }
 
+TEST_F(retry_state_test, zero_retry_after_waits_the_backoff) {
+  state.begin_attempt();
+  const auto d = state.on_result({503, error_class::none, 0s});
+  EXPECT_EQ(d.what, action::retry);
+  EXPECT_EQ(d.delay, duration(200ms));
+}
+
+TEST_F(retry_state_test, huge_retry_after_ends_the_request_without_overflow) {
+  // Even honored without a cap, 136 years cannot be waited within the total deadline; the clock
+  // sits far from its epoch so that now + wait would overflow if it were computed.
+  config.retry_after.cap = duration::max();
+  retry_policy p(config, endpoint);
+  core::manual_clock late(core::time_point{} + std::chrono::hours(24 * 365 * 200));
+  retry_state s(p, late, rng);
+  s.begin_attempt();
+  const auto d = s.on_result({429, error_class::none, std::chrono::seconds(4294967295LL)});
+  EXPECT_EQ(d.what, action::give_up);
+  EXPECT_EQ(d.reason, core::end_reason::deadline_exceeded);
+  s.begin_attempt();
+  EXPECT_EQ(s.on_result({429, error_class::none, duration::max()}).reason, core::end_reason::deadline_exceeded);
+}
+
+TEST_F(retry_state_test, clock_that_does_not_advance_still_exhausts_attempts) {
+  // A driver whose clock never moves (a simulator between events) must still end the request.
+  int attempts = 0;
+  while (state.begin_attempt()) {
+    ++attempts;
+    if (state.on_result({503}).what != action::retry) break;
+  }
+  EXPECT_EQ(attempts, 4);
+  EXPECT_EQ(state.remaining(), duration(30s));
+}
+
 TEST_F(retry_state_test, retry_after_that_would_pass_the_deadline_gives_up) {
   state.begin_attempt();
   clock.advance(20s);
   const auto d = state.on_result({429, error_class::none, 15s});
   EXPECT_EQ(d.what, action::give_up);
   EXPECT_EQ(d.reason, core::end_reason::deadline_exceeded);
+}
+
+
+struct refresh_test : retry_state_test {
+  retry_policy oauth{config, endpoint, true};
+  retry_state s{oauth, clock, rng};
+};
+
+TEST_F(refresh_test, a_401_refreshes_once_at_once_then_is_fatal) {
+  ASSERT_TRUE(s.begin_attempt());
+  const auto d = s.on_result({401});
+  EXPECT_EQ(d.what, action::refresh_auth_then_retry);
+  EXPECT_EQ(d.delay, duration::zero());
+  EXPECT_TRUE(s.auth_refreshed());
+  ASSERT_TRUE(s.begin_attempt());
+  const auto again = s.on_result({401});
+  EXPECT_EQ(again.what, action::give_up);
+  EXPECT_EQ(again.reason, core::end_reason::fatal_status);
+  EXPECT_EQ(s.attempts(), 2);
+}
+
+TEST_F(refresh_test, the_refresh_counts_as_an_attempt_but_not_as_a_backoff) {
+  ASSERT_TRUE(s.begin_attempt());
+  ASSERT_EQ(s.on_result({503}).delay, duration(200ms));
+  clock.advance(200ms);
+  ASSERT_TRUE(s.begin_attempt());
+  ASSERT_EQ(s.on_result({401}).what, action::refresh_auth_then_retry);
+  ASSERT_TRUE(s.begin_attempt());
+  // The second backoff, as if the refresh had not happened (400ms, not 800ms)...
+  const auto d = s.on_result({503});
+  EXPECT_EQ(d.what, action::retry);
+  EXPECT_EQ(d.delay, duration(400ms));
+  clock.advance(d.delay);
+  // ...but the refreshed attempt used one of the four attempts.
+  ASSERT_TRUE(s.begin_attempt());
+  EXPECT_EQ(s.on_result({503}).reason, core::end_reason::attempts_exhausted);
+  EXPECT_EQ(s.attempts(), 4);
+}
+
+TEST_F(refresh_test, no_refresh_when_attempts_are_used_up) {
+  config.max_attempts = 1;
+  retry_policy one(config, endpoint, true);
+  retry_state t(one, clock, rng);
+  t.begin_attempt();
+  const auto d = t.on_result({401});
+  EXPECT_EQ(d.what, action::give_up);
+  EXPECT_EQ(d.reason, core::end_reason::attempts_exhausted);
+}
+
+TEST_F(refresh_test, no_refresh_past_the_deadline) {
+  s.begin_attempt();
+  clock.advance(30s);
+  EXPECT_EQ(s.on_result({401}).reason, core::end_reason::deadline_exceeded);
+}
+
+TEST_F(refresh_test, a_credential_that_cannot_be_refreshed_makes_401_an_ordinary_status) {
+  state.begin_attempt();
+  EXPECT_EQ(state.on_result({401}).reason, core::end_reason::fatal_status);  // not in retry_on
+  config.retry_on.push_back(401);
+  retry_policy listed(config, endpoint);
+  retry_state t(listed, clock, rng);
+  t.begin_attempt();
+  EXPECT_EQ(t.on_result({401}).what, action::retry);
+}
+
+TEST_F(refresh_test, fatal_on_401_turns_the_refresh_off) {
+  config.fatal_on = {401};
+  retry_policy strict(config, endpoint, true);
+  retry_state t(strict, clock, rng);
+  t.begin_attempt();
+  EXPECT_EQ(t.on_result({401}).reason, core::end_reason::fatal_status);
+}
+
+
+TEST_F(retry_state_test, fine_error_classes_match_the_plans_umbrellas_and_fatal_on_wins) {
+  config.retry_on = {503, error_class::timeout, error_class::connection_error};
+  config.fatal_on = {error_class::read_timeout};  // e.g. a POST: the upstream may have acted on it
+  retry_policy p(config, endpoint);
+  auto first = [&](error_class e) {
+    retry_state s(p, clock, rng);
+    s.begin_attempt();
+    return s.on_result({0, e});
+  };
+  EXPECT_EQ(first(error_class::connect_timeout).what, action::retry);
+  EXPECT_EQ(first(error_class::read_timeout).reason, core::end_reason::fatal_error);
+  EXPECT_EQ(first(error_class::connect_error).what, action::retry);
+  EXPECT_EQ(first(error_class::reset).what, action::retry);
+  EXPECT_EQ(first(error_class::tls_error).reason, core::end_reason::fatal_error);
+  EXPECT_EQ(first(error_class::protocol_error).reason, core::end_reason::fatal_error);
 }
 
 }  // namespace
