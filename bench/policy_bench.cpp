@@ -51,7 +51,7 @@ void backoff_full_jitter(benchmark::State& state) {
   const resilience::backoff_policy b({plan::backoff_strategy::exponential, 200ms, 5s, plan::jitter_kind::full});
   resilience::seeded_random rng(1);
   int retry = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(b.next(retry++ % 8 + 1, rng));
+  for (auto _ : state) benchmark::DoNotOptimize(b.next(retry++ % 8 + 1, {}, rng));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(backoff_full_jitter);

@@ -163,6 +163,8 @@ std::vector<core::duration> backoff_ceilings(const retry_config& r) {
       wait = ceiling;
     } else if (b.strategy == backoff_strategy::constant) {
       wait = std::min(cap, ceiling);
+    } else if (b.strategy == backoff_strategy::linear) {
+      wait = std::min(cap, core::to_seconds(b.base) * retry);
     } else {
       wait = std::min(cap, ceiling);
       ceiling *= b.multiplier;

@@ -1983,10 +1983,11 @@ class plan_reader {
       c_.check_keys(v, {"strategy", "base", "max", "jitter", "multiplier"});
       bool strategy_ok = true;
       c_.with(v, "strategy", [&](const ynode& x) {
-        auto s = c_.get_choice(x, {"exponential", "constant"}, "backoff strategy");
+        auto s = c_.get_enum(
+            x, std::array{backoff_strategy::exponential, backoff_strategy::linear, backoff_strategy::constant},
+            "backoff strategy");
         strategy_ok = s.has_value();
-        if (s)
-          r.backoff.strategy = *s == "constant" ? backoff_strategy::constant : backoff_strategy::exponential;
+        assign(r.backoff.strategy, std::move(s));
       });
       c_.with(v, "base", [&](const ynode& x) { assign(r.backoff.base, c_.get_duration(x)); });
       c_.with(v, "max", [&](const ynode& x) { assign(r.backoff.max, c_.get_duration(x)); });
@@ -1996,7 +1997,7 @@ class plan_reader {
                                                         jitter_kind::equal, jitter_kind::decorrelated},
                                              "jitter"));
       });
-      if (strategy_ok && r.backoff.strategy == backoff_strategy::constant) {
+      if (strategy_ok && r.backoff.strategy != backoff_strategy::exponential) {
         c_.error_at_key(v, "multiplier", "multiplier applies only to exponential backoff");
       } else {
         c_.with(v, "multiplier", [&](const ynode& x) {

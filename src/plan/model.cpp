@@ -42,7 +42,12 @@ bool is_supported(auth_method m) noexcept {
 }
 
 std::string_view to_string(backoff_strategy s) noexcept {
-  return s == backoff_strategy::constant ? "constant" : "exponential";
+  switch (s) {
+    case backoff_strategy::constant: return "constant";
+    case backoff_strategy::linear: return "linear";
+    case backoff_strategy::exponential: return "exponential";
+  }
+  return "exponential";
 }
 
 std::string_view to_string(jitter_kind j) noexcept {
@@ -730,9 +735,6 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
     add("auth method " + std::string(to_string(auth.method)));
   } else if (auth.method == auth_method::api_key && auth.key_in == api_key_location::query) {
     add("api_key auth in the query string");
-  }
-  if (retry.backoff.jitter == jitter_kind::equal || retry.backoff.jitter == jitter_kind::decorrelated) {
-    add(std::string(to_string(retry.backoff.jitter)) + " jitter");
   }
   if (retry.circuit_breaker) add("circuit breaker");
   if (retry.retry_budget) add("retry budget");

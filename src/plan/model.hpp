@@ -283,9 +283,12 @@ struct data_mapping {
 
 // --- retry ---------------------------------------------------------------------------------------------
 
-enum class backoff_strategy { constant, exponential };
-// full: uniform in [0, ceiling]; equal: ceiling/2 + uniform in [0, ceiling/2]; decorrelated:
-// uniform in [base, 3 * previous wait], capped (AWS "Exponential Backoff and Jitter").
+// The ceiling of the wait before retry n (n = 1 after the first attempt), capped by `max`:
+// constant: base; linear: base * n (grows by base per retry); exponential: base * multiplier^(n-1).
+enum class backoff_strategy { constant, linear, exponential };
+// How the wait is drawn below the ceiling t: none: t; full: uniform in [0, t]; equal: t/2 + uniform
+// in [0, t/2]; decorrelated: min(max, uniform in [base, 3 * previous wait]), the previous wait being
+// base before the first retry (AWS "Exponential Backoff and Jitter"; it ignores the strategy).
 enum class jitter_kind { none, full, equal, decorrelated };
 std::string_view to_string(backoff_strategy s) noexcept;
 std::string_view to_string(jitter_kind j) noexcept;

@@ -387,6 +387,7 @@ void render_mapping(document& d, const integration_plan& p) {
 std::string backoff_text(const backoff_config& b) {
   std::string text = std::string(to_string(b.strategy)) + " from " + format_duration(b.base);
   if (b.strategy == backoff_strategy::exponential) text += " ×" + number(b.multiplier) + " per retry";
+  if (b.strategy == backoff_strategy::linear) text += " +" + format_duration(b.base) + " per retry";
   return text + ", at most " + format_duration(b.max) + ", jitter " + std::string(to_string(b.jitter));
 }
 

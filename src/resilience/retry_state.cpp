@@ -41,7 +41,7 @@ retry_decision retry_state::on_result(const attempt_result& result) {
   }
   if (attempts_ >= cfg.max_attempts) return {action::give_up, {}, core::end_reason::attempts_exhausted};
 
-  const auto backoff = policy_->backoff().next(backoffs_ + 1, *rng_);
+  const auto backoff = policy_->backoff().next(backoffs_ + 1, previous_backoff_, *rng_);
   auto delay = backoff;
   if (cfg.retry_after.honor && result.retry_after) {
     // Retrying before the upstream's Retry-After is exactly what it asked us not to do; when the
@@ -54,6 +54,7 @@ retry_decision retry_state::on_result(const attempt_result& result) {
   const auto now = clock_->now();
   if (delay >= deadline_ - now) return {action::give_up, {}, core::end_reason::deadline_exceeded};
   ++backoffs_;
+  previous_backoff_ = backoff;
   return {action::retry, delay, core::end_reason::succeeded};
 }
 

@@ -77,6 +77,9 @@ class retry_state {
 
   int attempts() const noexcept { return attempts_; }
   bool auth_refreshed() const noexcept { return auth_refreshed_; }
+  // The last backoff drawn (before any Retry-After stretched it): decorrelated jitter grows from it,
+  // so an upstream's long Retry-After does not inflate the waits after it.
+  core::duration previous_backoff() const noexcept { return previous_backoff_; }
 
  private:
   const retry_policy* policy_;
@@ -85,6 +88,7 @@ class retry_state {
   int attempts_ = 0;
   int backoffs_ = 0;  // retries that waited a backoff (the refresh attempt does not)
   bool auth_refreshed_ = false;
+  core::duration previous_backoff_{};
   core::time_point deadline_{};
 };
 

@@ -91,6 +91,19 @@ TEST(retry, circuit_breaker_defaults_and_time_window) {
   EXPECT_DOUBLE_EQ(budget.min_per_second, 10);
 }
 
+TEST(retry, linear_backoff) {
+  const auto plan = load_small("retry: {max_attempts: 4, backoff: {strategy: linear, base: 250ms, max: 2s}}");
+  EXPECT_EQ(plan.retry.backoff.strategy, backoff_strategy::linear);
+  EXPECT_EQ(plan.retry.backoff.base, 250ms);
+  EXPECT_THAT(
+      small_errors("retry: {max_attempts: 2, backoff: {strategy: linear, multiplier: 3}}"),
+      ElementsAre("plan.yaml:8:54: error: retry.backoff: multiplier applies only to exponential backoff"));
+  EXPECT_THAT(
+      small_errors("retry: {max_attempts: 2, backoff: {strategy: lineal}}"),
+      ElementsAre("plan.yaml:8:46: error: retry.backoff.strategy: unknown backoff strategy 'lineal'; did you "
+                  "mean 'linear'? (known: exponential, linear, constant)"));
+}
+
 TEST(retry, fine_error_classes_in_retry_on_and_fatal_on) {
   const auto plan = load_small(
       "retry: {max_attempts: 2, retry_on: [503, timeout, connect_error, tls_error], fatal_on: [read_timeout, reset]}");

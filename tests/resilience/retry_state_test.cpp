@@ -255,5 +255,36 @@ TEST_F(retry_state_test, fine_error_classes_match_the_plans_umbrellas_and_fatal_
   EXPECT_EQ(first(error_class::protocol_error).reason, core::end_reason::fatal_error);
 }
 
+TEST_F(retry_state_test, decorrelated_jitter_grows_from_the_previous_backoff) {
+  config.backoff = {plan::backoff_strategy::exponential, 100ms, 10s, plan::jitter_kind::decorrelated};
+  retry_policy p(config, endpoint);
+  fixed_random top({fixed_random::for_unit(0.5)});
+  retry_state s(p, clock, top);
+  std::vector<duration> delays;
+  for (int i = 0; i < 3; ++i) {
+    s.begin_attempt();
+    const auto d = s.on_result({503});
+    ASSERT_EQ(d.what, action::retry);
+    delays.push_back(d.delay);
+    EXPECT_EQ(s.previous_backoff(), d.delay);
+    clock.advance(d.delay);
+  }
+  // 100 + (3*100 - 100)/2 = 200; 100 + (600 - 100)/2 = 350; 100 + (1050 - 100)/2 = 575.
+  EXPECT_EQ(delays, (std::vector<duration>{200ms, 350ms, 575ms}));
+}
+
+TEST_F(retry_state_test, a_long_retry_after_does_not_inflate_the_next_decorrelated_wait) {
+  config.backoff = {plan::backoff_strategy::exponential, 100ms, 10s, plan::jitter_kind::decorrelated};
+  retry_policy p(config, endpoint);
+  fixed_random top({fixed_random::for_unit(0.5)});
+  retry_state s(p, clock, top);
+  s.begin_attempt();
+  EXPECT_EQ(s.on_result({429, error_class::none, 5s}).delay, duration(5s));
+  EXPECT_EQ(s.previous_backoff(), duration(200ms));
+  clock.advance(5s);
+  s.begin_attempt();
+  EXPECT_EQ(s.on_result({503}).delay, duration(350ms));  // from 200ms, not from 5s
+}
+
 }  // namespace
 }  // namespace planproof::resilience

@@ -485,6 +485,7 @@ REJECTED = [
     ("failure_rate 0%", setting("retry", "circuit_breaker", value={"failure_rate": "0%"}), ("retry", "circuit_breaker"), "expected a ratio > 0"),
     ("slow_call without threshold", setting("retry", "circuit_breaker", value={"slow_call": {"rate": "50%"}}), ("retry", "circuit_breaker"), "missing required key 'threshold'"),
     ("retry_budget ratio 2", setting("retry", "retry_budget", value={"ratio": 2}), ("retry", "retry_budget"), "expected a ratio"),
+    ("multiplier with linear backoff", setting("retry", "backoff", value={"strategy": "linear", "base": "1s", "multiplier": 2}), ("retry", "backoff"), "multiplier applies only to exponential backoff"),
     ("unknown error class read_timeouts", setting("retry", "fatal_on", value=["read_timeouts"]), ("retry", "fatal_on", 0), "expected an HTTP status 100..599 or an error class"),
     ("idempotency without approach", setting("retry", "idempotency", value={"notes": "keys"}), ("retry", "idempotency"), "missing required key 'approach'"),
     ("empty dead-letter path", setting("retry", "dead_letter", value={"path": ""}), ("retry", "dead_letter", "path"), "expected a non-empty string"),
