@@ -43,6 +43,7 @@ std::string_view to_string(end_reason r) noexcept {
     case end_reason::deadline_exceeded: return "deadline_exceeded";
     case end_reason::retry_after_exceeds_cap: return "retry_after_exceeds_cap";
     case end_reason::dead_letter_failed: return "dead_letter_failed";
+    case end_reason::retry_budget_exhausted: return "retry_budget_exhausted";
   }
   return "failed";
 }

@@ -58,6 +58,7 @@ enum class end_reason : std::uint8_t {
   deadline_exceeded,        // the total timeout would pass before the next attempt
   retry_after_exceeds_cap,  // the upstream asked for a longer wait than the plan accepts
   dead_letter_failed,       // could not write the dead-letter record (request is `failed`)
+  retry_budget_exhausted,   // a retry would have taken more than the retry budget allows
 };
 std::string_view to_string(end_reason r) noexcept;
 

@@ -2066,12 +2066,12 @@ class plan_reader {
     c_.with(n, "retry_budget", [&](const ynode& v) {
       if (is_off(v)) return;
       if (!v.is_map()) {
-        c_.error(v, "expected off or a map with ratio and min_per_second, got " + describe(v));
+        c_.error(v, "expected off or a map with ratio, min_per_second and ttl, got " + describe(v));
         return;
       }
       auto& b = r.retry_budget.emplace();
       b.where = c_.where(v);
-      c_.check_keys(v, {"ratio", "min_per_second"});
+      c_.check_keys(v, {"ratio", "min_per_second", "ttl"});
       c_.with(v, "ratio", [&](const ynode& x) { assign(b.ratio, c_.get_ratio(x)); });
       c_.with(v, "min_per_second", [&](const ynode& x) {
         auto m = c_.get_number(x);
@@ -2081,6 +2081,7 @@ class plan_reader {
         }
         assign(b.min_per_second, std::move(m));
       });
+      c_.with(v, "ttl", [&](const ynode& x) { assign(b.ttl, c_.get_duration(x, true)); });
     });
     c_.with(n, "circuit_breaker", [&](const ynode& v) {
       if (is_off(v)) return;

@@ -316,10 +316,12 @@ struct timeout_config {
 using retry_condition = std::variant<int, core::error_class>;
 
 // Retries may add at most `ratio` of the first attempts, with a floor for quiet periods (Finagle's
-// RetryBudget defaults).
+// RetryBudget and its defaults): a retry is allowed while the retries of the last `ttl` stay within
+// ratio * first attempts of the last `ttl` + min_per_second * ttl.
 struct retry_budget_config {
   double ratio = 0.2;
   double min_per_second = 10;
+  duration ttl = 10s;  // how long a deposit (a first attempt) counts
   source_location where;
 };
 

@@ -405,7 +405,8 @@ std::vector<std::pair<std::string, std::string>> retry_rows(const retry_config& 
   };
   if (r.retry_budget) {
     kv.push_back({"Retry budget", percent(r.retry_budget->ratio) + " of requests, at least " +
-                                      number(r.retry_budget->min_per_second) + "/s"});
+                                      number(r.retry_budget->min_per_second) + "/s, over the last " +
+                                      format_duration(r.retry_budget->ttl)});
   }
   if (r.circuit_breaker) {
     const auto& c = *r.circuit_breaker;

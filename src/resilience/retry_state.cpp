@@ -16,7 +16,11 @@ core::duration retry_state::remaining() const noexcept {
 
 std::optional<attempt_budget> retry_state::begin_attempt() {
   const auto& t = policy_->config().timeouts;
-  if (attempts_ == 0) deadline_ = clock_->now() + t.total;
+  if (attempts_ == 0) {
+    const auto now = clock_->now();
+    deadline_ = now + t.total;
+    if (budget_ != nullptr) budget_->on_request(now);
+  }
   const auto left = remaining();
   if (left <= core::duration::zero()) return std::nullopt;
   ++attempts_;
@@ -53,6 +57,10 @@ retry_decision retry_state::on_result(const attempt_result& result) {
   }
   const auto now = clock_->now();
   if (delay >= deadline_ - now) return {action::give_up, {}, core::end_reason::deadline_exceeded};
+  // Last, so that a withdrawal is only made for a retry that will happen.
+  if (budget_ != nullptr && !budget_->try_retry(now)) {
+    return {action::give_up, {}, core::end_reason::retry_budget_exhausted};
+  }
   ++backoffs_;
   previous_backoff_ = backoff;
   return {action::retry, delay, core::end_reason::succeeded};

@@ -9,6 +9,7 @@
 #include "core/events.hpp"
 #include "plan/model.hpp"
 #include "resilience/backoff.hpp"
+#include "resilience/retry_budget.hpp"
 #include "resilience/retry_classifier.hpp"
 
 namespace planproof::resilience {
@@ -57,12 +58,15 @@ struct retry_decision {
 // is not a retry in the backoff's or the budget's sense, as with the AWS SDKs' credential refresh
 // and a Polly retry-on-401 handler placed outside the retry policy: no wait (the cause is known and
 // fixed), the next backoff is drawn as if it had not happened, and the retry budget, which guards an
-// overloaded upstream against retry storms, would not be charged for a request the upstream refused
-// for its credential.
+// overloaded upstream against retry storms, is not charged for a request the upstream refused for
+// its credential.
 class retry_state {
  public:
-  retry_state(const retry_policy& policy, const core::clock& clock, random_source& rng) noexcept
-      : policy_(&policy), clock_(&clock), rng_(&rng) {}
+  // `budget`, when given, is shared by the client's logical requests: this request deposits on its
+  // first attempt and withdraws for each retry; a refused withdrawal ends the request.
+  retry_state(const retry_policy& policy, const core::clock& clock, random_source& rng,
+              retry_budget* budget = nullptr) noexcept
+      : policy_(&policy), clock_(&clock), rng_(&rng), budget_(budget) {}
 
   // Before each attempt: its timeouts, bounded by what is left of the total deadline.
   // nullopt when the deadline has already passed (the request ends with deadline_exceeded).
@@ -72,7 +76,7 @@ class retry_state {
   // After each attempt. In order: success; fatal (fatal_status / fatal_error); refresh_auth (once;
   // max_attempts and the deadline still apply); then a retryable result ends the request when
   // attempts are exhausted, when Retry-After exceeds the plan's cap, when the wait would pass the
-  // deadline, and is retried after max(backoff, Retry-After) otherwise.
+  // deadline or when the budget refuses, and is retried after max(backoff, Retry-After) otherwise.
   retry_decision on_result(const attempt_result& result);
 
   int attempts() const noexcept { return attempts_; }
@@ -85,6 +89,7 @@ class retry_state {
   const retry_policy* policy_;
   const core::clock* clock_;
   random_source* rng_;
+  retry_budget* budget_;
   int attempts_ = 0;
   int backoffs_ = 0;  // retries that waited a backoff (the refresh attempt does not)
   bool auth_refreshed_ = false;

@@ -36,5 +36,9 @@ TEST(error_class, umbrellas_cover_their_fine_classes_and_nothing_else) {
   for (auto e : named_error_classes) EXPECT_TRUE(covers(e, e)) << to_string(e);
 }
 
+TEST(end_reason, the_budget_reason_has_a_name) {
+  EXPECT_EQ(to_string(end_reason::retry_budget_exhausted), "retry_budget_exhausted");
+}
+
 }  // namespace
 }  // namespace planproof::core

@@ -89,6 +89,8 @@ TEST(retry, circuit_breaker_defaults_and_time_window) {
   const auto budget = *load_small("retry: {max_attempts: 2, retry_budget: {}}").retry.retry_budget;
   EXPECT_DOUBLE_EQ(budget.ratio, 0.2);
   EXPECT_DOUBLE_EQ(budget.min_per_second, 10);
+  EXPECT_EQ(budget.ttl, 10s);
+  EXPECT_EQ(load_small("retry: {max_attempts: 2, retry_budget: {ttl: 1m}}").retry.retry_budget->ttl, 1min);
 }
 
 TEST(retry, linear_backoff) {
@@ -125,6 +127,11 @@ TEST(retry_errors, an_umbrella_in_fatal_on_would_make_a_retry_on_entry_dead) {
                           "(by default)"));
 }
 
+TEST(retry_errors, retry_budget_ttl) {
+  EXPECT_THAT(small_errors("retry: {max_attempts: 2, retry_budget: {ttl: 0s}}"),
+              ElementsAre("plan.yaml:8:46: error: retry.retry_budget.ttl: expected a duration > 0, got '0s'"));
+}
+
 TEST(retry, off_switches_features_off) {
   for (const char* off : {"off", "false"}) {
     const auto plan = load_small("retry: {max_attempts: 2, circuit_breaker: " + std::string(off) +
@@ -136,8 +143,8 @@ TEST(retry, off_switches_features_off) {
               ElementsAre("plan.yaml:8:43: error: retry.circuit_breaker: expected off or a map such as "
                           "{failure_rate: 50%, open_for: 30s}, got 'off'"));
   EXPECT_THAT(small_errors("retry: {max_attempts: 2, retry_budget: [0.1]}"),
-              ElementsAre("plan.yaml:8:40: error: retry.retry_budget: expected off or a map with ratio and "
-                          "min_per_second, got a list"));
+              ElementsAre("plan.yaml:8:40: error: retry.retry_budget: expected off or a map with ratio, "
+                          "min_per_second and ttl, got a list"));
 }
 
 TEST(retry_errors, backoff) {

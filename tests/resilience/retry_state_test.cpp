@@ -237,6 +237,17 @@ TEST_F(refresh_test, fatal_on_401_turns_the_refresh_off) {
   EXPECT_EQ(t.on_result({401}).reason, core::end_reason::fatal_status);
 }
 
+TEST_F(refresh_test, the_refresh_does_not_draw_from_the_retry_budget) {
+  retry_budget budget({.ratio = 0, .min_per_second = 0, .ttl = 10s});  // no retries at all
+  retry_state t(oauth, clock, rng, &budget);
+  t.begin_attempt();
+  EXPECT_EQ(t.on_result({401}).what, action::refresh_auth_then_retry);
+  t.begin_attempt();
+  EXPECT_EQ(t.on_result({503}).reason, core::end_reason::retry_budget_exhausted);
+  EXPECT_EQ(budget.window(clock.now()).requests, 1u);
+  EXPECT_EQ(budget.window(clock.now()).retries, 0u);
+}
+
 
 TEST_F(retry_state_test, fine_error_classes_match_the_plans_umbrellas_and_fatal_on_wins) {
   config.retry_on = {503, error_class::timeout, error_class::connection_error};
@@ -284,6 +295,25 @@ TEST_F(retry_state_test, a_long_retry_after_does_not_inflate_the_next_decorrelat
   clock.advance(5s);
   s.begin_attempt();
   EXPECT_EQ(s.on_result({503}).delay, duration(350ms));  // from 200ms, not from 5s
+}
+
+TEST_F(retry_state_test, the_retry_budget_is_charged_per_retry_and_ends_requests_when_spent) {
+  // min_per_second 0.1 over 10s: one retry with no traffic at all; each request adds 0.5.
+  retry_budget budget({.ratio = 0.5, .min_per_second = 0.1, .ttl = 10s});
+  retry_state a(policy, clock, rng, &budget);
+  a.begin_attempt();                                          // deposit 1: allows 1.5
+  EXPECT_EQ(a.on_result({503}).what, action::retry);          // 1 of 1.5
+  a.begin_attempt();
+  EXPECT_EQ(a.on_result({503}).reason, core::end_reason::retry_budget_exhausted);
+  EXPECT_EQ(budget.window(clock.now()).retries, 1u);  // the refused retry withdrew nothing
+  retry_state b(policy, clock, rng, &budget);
+  b.begin_attempt();                                          // deposit 2: allows 2
+  EXPECT_EQ(b.on_result({503}).what, action::retry);
+  // A request that ends for another reason before the budget is asked does not withdraw.
+  retry_state c(policy, clock, rng, &budget);
+  c.begin_attempt();
+  EXPECT_EQ(c.on_result({429, error_class::none, 31s}).reason, core::end_reason::retry_after_exceeds_cap);
+  EXPECT_EQ(budget.window(clock.now()).retries, 2u);
 }
 
 }  // namespace
