@@ -173,6 +173,15 @@ std::string_view to_string(transform_kind k) noexcept {
 
 std::string_view to_string(breaker_window w) noexcept { return w == breaker_window::time ? "time" : "count"; }
 
+std::string_view to_string(breaker_mode m) noexcept {
+  switch (m) {
+    case breaker_mode::failure_rate: return "failure_rate";
+    case breaker_mode::consecutive_failures: return "consecutive_failures";
+    case breaker_mode::failures_per_interval: return "failures_per_interval";
+  }
+  return "failure_rate";
+}
+
 std::string_view to_string(idempotency_approach a) noexcept {
   switch (a) {
     case idempotency_approach::header: return "header";

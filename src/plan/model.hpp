@@ -328,21 +328,46 @@ struct retry_budget_config {
 enum class breaker_window { count, time };
 std::string_view to_string(breaker_window w) noexcept;
 
+// What opens a closed breaker. Exactly one per breaker; the plan picks it by the keys it writes.
+enum class breaker_mode {
+  failure_rate,           // failure (or slow-call) share of a sliding window, once min_calls are in it
+  consecutive_failures,   // N failures in a row
+  failures_per_interval,  // N failures within any `interval`
+};
+std::string_view to_string(breaker_mode m) noexcept;
+
 struct slow_call_config {
   duration threshold;  // required: a call slower than this counts as slow
-  double rate = 1.0;   // open when this share of the window is slow
+  double rate = 1.0;   // open when this share of the window is slow; in (0, 1]
+  source_location where;
+};
+
+struct failures_per_interval_config {
+  int count = 5;            // failures...
+  duration interval = 10s;  // ...within this long open the breaker
   source_location where;
 };
 
 struct circuit_breaker_config {
+  breaker_mode mode = breaker_mode::failure_rate;
+  // failure_rate mode
   breaker_window window = breaker_window::count;
   int size = 20;              // count window: the last N calls
   duration time_size = 60s;   // time window: the calls of the last period
   double failure_rate = 0.5;  // open when this share of the window failed...
   int min_calls = 10;         // ...and the window holds at least this many calls
   std::optional<slow_call_config> slow_call;
+  // consecutive_failures mode
+  int consecutive_failures = 5;
+  // failures_per_interval mode
+  failures_per_interval_config failures_per_interval;
+  // every mode
   duration open_for = 30s;  // then half-open
   int half_open_calls = 3;  // trial calls while half-open
+  // A half-open breaker whose trial calls have not all reported back this long after it went
+  // half-open opens again, so a lost result never leaves it stuck. The default is twice retry's
+  // default total timeout: a trial call bounded by its own deadline reports back well before.
+  duration half_open_max_wait = 60s;
   source_location where;
 };
 
