@@ -34,17 +34,20 @@ namespace {
 
 constexpr auto nothrow_awaitable = asio::as_tuple(asio::use_awaitable);
 
-// Socket and protocol failures, as the plan's retry_on names them.
-error_class classify_error(const beast::error_code& ec) {
-  if (ec == beast::error::timeout) return error_class::timeout;
+// Which part of an attempt failed: before the request left (nothing reached the upstream) or during
+// the exchange (the upstream may have read it), the difference a plan's fatal_on can draw.
+enum class attempt_phase { connect, exchange };
+
+// Socket and protocol failures, as the fine error classes (the plan's umbrellas cover them).
+error_class classify_error(const beast::error_code& ec, attempt_phase phase) {
+  const bool connecting = phase == attempt_phase::connect;
+  if (ec == beast::error::timeout) return connecting ? error_class::connect_timeout : error_class::read_timeout;
   if (ec.category() == http::make_error_code(http::error::end_of_stream).category()) {
-    // The peer went away before or during the response: a connection problem, not bad bytes.
-    if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
-      return error_class::connection_error;
-    }
+    // The peer went away before or during the response: a cut connection, not bad bytes.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return error_class::reset;
     return error_class::protocol_error;
   }
-  return error_class::connection_error;
+  return connecting ? error_class::connect_error : error_class::reset;
 }
 
 // RFC 3339 in UTC with milliseconds, e.g. 2026-11-24T06:49:18.153Z.
@@ -64,6 +67,15 @@ bool is_json_content_type(std::string_view ct) {
 }
 
 }  // namespace
+
+struct http_client::breaker_events final : resilience::breaker_observer {
+  explicit breaker_events(http_client& c) : client(c) {}
+  void on_transition(const resilience::breaker_transition& t) override {
+    client.emit({.kind = core::event_kind::breaker_transition, .at = t.at,
+                 .detail = static_cast<std::uint8_t>(t.to)});
+  }
+  http_client& client;
+};
 
 struct http_client::connection {
   connection(asio::any_io_executor ex, asio::ssl::context* tls) {
@@ -98,8 +110,18 @@ http_client::http_client(asio::any_io_executor ex, client_options options, const
       events_(events),
       dead_letters_(dead_letters),
       rng_(rng) {
-  for (const auto& e : endpoints) policies_.emplace(e.id, resilience::retry_policy(retry, e));
+  for (const auto& e : endpoints) {
+    policies_.emplace(e.id, resilience::retry_policy(retry, e, options_.oauth2.has_value()));
+  }
   if (options_.oauth2) tokens_.emplace(options_.oauth2->lifecycle);
+  if (retry.retry_budget) budget_.emplace(*retry.retry_budget);
+  if (retry.circuit_breaker) {
+    breaker_events_ = std::make_unique<breaker_events>(*this);
+    for (const auto& e : endpoints) {
+      breakers_.emplace(std::piecewise_construct, std::forward_as_tuple(e.id),
+                        std::forward_as_tuple(*retry.circuit_breaker, breaker_events_.get()));
+    }
+  }
   for (const auto& e : endpoints) {
     const plan::data_mapping* mapping = nullptr;
     for (const auto& m : options_.mappings) {
@@ -212,9 +234,12 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
     // it reset or closed (the `reset` and `empty_reply` faults do exactly that), so sending it again
     // silently could apply it twice and would hide an upstream attempt from the verdicts. Whether
     // to retry is the retry policy's decision (connection_error in retry_on).
-    result.error = ex.failed_in == exchange::phase::handshake && ex.ec != beast::error::timeout
-                       ? error_class::tls_error
-                       : classify_error(ex.ec);
+    if (ex.failed_in == exchange::phase::handshake && ex.ec != beast::error::timeout) {
+      result.error = error_class::tls_error;
+    } else {
+      result.error = classify_error(ex.ec, ex.failed_in == exchange::phase::connect ? attempt_phase::connect
+                                                                                   : attempt_phase::exchange);
+    }
     co_return result;
   }
 
@@ -293,7 +318,9 @@ asio::awaitable<void> http_client::fetch_token(std::uint64_t request) {
   auto ex = co_await round_trip(std::move(wire).str(), timeouts.connect, timeouts.read);
   const auto now = clock_.now();
   int status = ex.ok() ? static_cast<int>(ex.response.result_int()) : 0;
-  error_class error = ex.ok() ? error_class::none : classify_error(ex.ec);
+  error_class error = ex.ok() ? error_class::none
+                      : classify_error(ex.ec, ex.failed_in == exchange::phase::connect ? attempt_phase::connect
+                                                                                      : attempt_phase::exchange);
   if (ex.ok() && status == 200) {
     boost::system::error_code jec;
     const auto body = boost::json::parse(ex.response.body(), jec);
@@ -388,12 +415,13 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
   // Per attempt when it carries a signature or a token of its own.
   std::string wire_request = options_.signer || options_.oauth2 ? std::string() : serialize();
 
-  resilience::retry_state state(policy, clock_, rng_);
+  resilience::retry_state state(policy, clock_, rng_, budget_ ? &*budget_ : nullptr);
   state.start();
+  const auto breaker_it = breakers_.find(endpoint.id);
+  auto* breaker = breaker_it == breakers_.end() ? nullptr : &breaker_it->second;
   resilience::attempt_result last;
   core::end_reason reason = core::end_reason::deadline_exceeded;
   asio::steady_timer backoff_timer(ex_);
-  bool refreshed = false;  // a refused credential is refreshed once per logical request
   for (;;) {
     std::uint64_t token = 0;
     if (tokens_) {
@@ -405,8 +433,22 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
       token = *got;
       req.set(http::field::authorization, "Bearer " + access_token_);
     }
+    resilience::breaker_permit permit;
+    if (breaker != nullptr) {
+      permit = breaker->try_acquire(clock_.now());
+      if (!permit) {
+        // Fail fast: the breaker is open, so this request ends here without an upstream call.
+        emit({.kind = core::event_kind::call_rejected, .at = clock_.now(), .request = request.id,
+              .attempt = static_cast<std::uint32_t>(state.attempts() + 1), .delay = permit.retry_in()});
+        reason = core::end_reason::breaker_open;
+        break;
+      }
+    }
     const auto budget = state.begin_attempt();
-    if (!budget) break;
+    if (!budget) {
+      if (breaker != nullptr) breaker->on_ignored(permit, clock_.now());
+      break;
+    }
     const auto started = clock_.now();
     emit({.kind = core::event_kind::attempt_started, .at = started, .request = request.id,
           .attempt = static_cast<std::uint32_t>(budget->attempt)});
@@ -421,16 +463,11 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
           .retry_after = last.retry_after, .latency = finished - started,
           .rejected_records = static_cast<std::uint32_t>(last.records_rejected), .note = last.detail});
 
-    if (tokens_ && last.status == 401) {
-      // The token was refused (expired early, revoked): drop it — once, however many requests
-      // hold it — and retry at once with a new one. A second refusal is judged like any status.
-      const bool dropped = tokens_->on_rejected(finished, token);
-      emit({.kind = core::event_kind::credential_rejected, .at = finished, .request = request.id,
-            .attempt = static_cast<std::uint32_t>(budget->attempt), .status = last.status,
-            .detail = static_cast<std::uint8_t>(dropped)});
-      if (!refreshed && state.attempts() < policy.config().max_attempts) {
-        refreshed = true;
-        continue;
+    if (breaker != nullptr) {
+      switch (resilience::breaker_outcome_for(last, policy.classifier().classify(last, state.auth_refreshed()))) {
+        case resilience::breaker_outcome::success: breaker->on_success(permit, finished, finished - started); break;
+        case resilience::breaker_outcome::failure: breaker->on_failure(permit, finished, finished - started); break;
+        case resilience::breaker_outcome::ignored: breaker->on_ignored(permit, finished); break;
       }
     }
 
@@ -456,7 +493,20 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
     }
     if (decision.what == resilience::retry_decision::action::give_up) {
       reason = decision.reason;
+      if (reason == core::end_reason::retry_budget_exhausted) {
+        emit({.kind = core::event_kind::retry_refused, .at = finished, .request = request.id,
+              .attempt = static_cast<std::uint32_t>(state.attempts() + 1)});
+      }
       break;
+    }
+    if (decision.what == resilience::retry_decision::action::refresh_auth_then_retry) {
+      // The token was refused (expired early, revoked): drop it — once, however many requests
+      // hold it — and send again at once with a new one.
+      const bool dropped = tokens_ && tokens_->on_rejected(finished, token);
+      emit({.kind = core::event_kind::credential_rejected, .at = finished, .request = request.id,
+            .attempt = static_cast<std::uint32_t>(budget->attempt), .status = last.status,
+            .detail = static_cast<std::uint8_t>(dropped)});
+      continue;
     }
     emit({.kind = core::event_kind::backoff_scheduled, .at = finished, .request = request.id,
           .attempt = static_cast<std::uint32_t>(state.attempts() + 1), .delay = decision.delay});

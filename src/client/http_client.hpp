@@ -26,6 +26,8 @@
 #include "core/events.hpp"
 #include "plan/model.hpp"
 #include "resilience/random.hpp"
+#include "resilience/circuit_breaker.hpp"
+#include "resilience/retry_budget.hpp"
 #include "resilience/retry_state.hpp"
 #include "resilience/token_lifecycle.hpp"
 
@@ -131,6 +133,11 @@ class http_client {
   client_options options_;
   std::map<std::string, resilience::retry_policy, std::less<>> policies_;
   std::map<std::string, response_mapper, std::less<>> mappers_;
+  // One breaker per endpoint (the plan's retry.circuit_breaker), every transition an event.
+  struct breaker_events;
+  std::unique_ptr<breaker_events> breaker_events_;
+  std::map<std::string, resilience::circuit_breaker, std::less<>> breakers_;
+  std::optional<resilience::retry_budget> budget_;  // shared by every logical request
   const core::clock& clock_;
   core::time_scale scale_;
   core::event_sink& events_;

@@ -9,14 +9,17 @@ std::string_view to_string(error_class e) noexcept {
     case error_class::connection_error: return "connection_error";
     case error_class::schema_error: return "schema_error";
     case error_class::protocol_error: return "protocol_error";
+    case error_class::connect_timeout: return "connect_timeout";
+    case error_class::read_timeout: return "read_timeout";
+    case error_class::connect_error: return "connect_error";
+    case error_class::reset: return "reset";
     case error_class::tls_error: return "tls_error";
   }
   return "none";
 }
 
 std::optional<error_class> parse_error_class(std::string_view name) noexcept {
-  for (auto e : {error_class::timeout, error_class::connection_error, error_class::schema_error,
-                 error_class::protocol_error, error_class::tls_error}) {
+  for (auto e : named_error_classes) {
     if (to_string(e) == name) return e;
   }
   return std::nullopt;

@@ -1,6 +1,7 @@
 // The typed events every executor emits and every expectation folds over.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -9,17 +10,41 @@
 
 namespace planproof::core {
 
-// How an attempt failed when it did not produce a usable HTTP response.
+// How an attempt failed when it did not produce a usable HTTP response. Clients report the fine
+// classes; `timeout` and `connection_error` are umbrellas that plans name in retry_on / fatal_on
+// (and that plans written before the fine classes existed use), matched through covers().
 enum class error_class : std::uint8_t {
   none,
-  timeout,           // connect or read deadline passed
-  connection_error,  // refused, reset, closed before a complete response
+  timeout,           // umbrella: connect_timeout or read_timeout
+  connection_error,  // umbrella: connect_error or reset
   schema_error,      // a response arrived but its body is not what the endpoint promises
-  protocol_error,    // bytes that are not HTTP
-  tls_error,         // the TLS handshake failed (certificate, name, protocol)
+  protocol_error,    // bytes that are not valid HTTP: a bad status line, chunking or framing
+  connect_timeout,   // no connection within the connect deadline
+  read_timeout,      // connected, but the response did not arrive within the read deadline
+  connect_error,     // refused or unreachable: the request was never sent
+  reset,             // the connection was reset or closed mid-exchange: the request may have arrived
+  tls_error,         // handshake or certificate failure; no umbrella covers it (retrying rarely helps)
 };
 std::string_view to_string(error_class e) noexcept;
 std::optional<error_class> parse_error_class(std::string_view name) noexcept;
+// Every class a plan may name, in the order messages list them.
+inline constexpr std::array<error_class, 9> named_error_classes{
+    error_class::timeout,          error_class::connect_timeout, error_class::read_timeout,
+    error_class::connection_error, error_class::connect_error,   error_class::reset,
+    error_class::tls_error,        error_class::schema_error,    error_class::protocol_error,
+};
+// Whether a plan condition matches what an attempt produced: itself, or a fine class under an
+// umbrella (`timeout` covers read_timeout). A fine condition never covers its umbrella.
+constexpr bool covers(error_class condition, error_class actual) noexcept {
+  if (condition == actual) return true;
+  switch (condition) {
+    case error_class::timeout:
+      return actual == error_class::connect_timeout || actual == error_class::read_timeout;
+    case error_class::connection_error:
+      return actual == error_class::connect_error || actual == error_class::reset;
+    default: return false;
+  }
+}
 
 enum class request_outcome : std::uint8_t { succeeded, dead_lettered, failed };
 std::string_view to_string(request_outcome o) noexcept;
@@ -35,7 +60,7 @@ enum class end_reason : std::uint8_t {
   dead_letter_failed,       // could not write the dead-letter record (request is `failed`)
   token_unavailable,        // no access token could be obtained before the deadline
   breaker_open,             // the circuit breaker refused the call (fail fast, no upstream call)
-  retry_budget_exhausted,   // a retry was due but the retry budget had no room for it
+  retry_budget_exhausted,   // a retry would have taken more than the retry budget allows
 };
 std::string_view to_string(end_reason r) noexcept;
 

@@ -728,6 +728,51 @@ ynode merge(const ynode& base, const ynode& overlay) {
   return out;
 }
 
+// Which way of opening a circuit breaker a key of `circuit_breaker` belongs to; none for the keys
+// every mode shares (open_for, half_open_calls, half_open_max_wait).
+std::optional<breaker_mode> breaker_mode_of(std::string_view key) {
+  for (std::string_view k : {"window", "size", "failure_rate", "slow_call", "min_calls"}) {
+    if (key == k) return breaker_mode::failure_rate;
+  }
+  if (key == "consecutive_failures") return breaker_mode::consecutive_failures;
+  if (key == "failures_per_interval") return breaker_mode::failures_per_interval;
+  return std::nullopt;
+}
+
+// A phase whose circuit_breaker names one way of opening the breaker (`consecutive_failures: 3`)
+// switches to it: the plan's keys of the other ways are left out of the merge, where they would
+// only make a breaker that opens two ways at once.
+ynode with_phase_breaker_mode(const ynode& base, const ynode& overlay) {
+  auto breaker = [](const ynode& retry) -> const ynode* {
+    if (!retry.is_map()) return nullptr;
+    for (const auto& e : retry.entries) {
+      if (e.key.is_scalar() && e.key.text == "circuit_breaker" && e.value.is_map()) return &e.value;
+    }
+    return nullptr;
+  };
+  const ynode* phase = breaker(overlay);
+  if (phase == nullptr || breaker(base) == nullptr) return base;
+  // The ways the phase names (two at once is an error the merged map reports, about the phase's keys).
+  unsigned named = 0;
+  auto bit = [](breaker_mode m) { return 1u << static_cast<unsigned>(m); };
+  for (const auto& e : phase->entries) {
+    if (const auto mode = e.key.is_scalar() ? breaker_mode_of(e.key.text) : std::nullopt) named |= bit(*mode);
+  }
+  if (named == 0) return base;
+  ynode out = base;
+  for (auto& e : out.entries) {
+    if (!e.key.is_scalar() || e.key.text != "circuit_breaker" || !e.value.is_map()) continue;
+    auto& entries = e.value.entries;
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [&](const yentry& x) {
+                                   const auto mode = x.key.is_scalar() ? breaker_mode_of(x.key.text) : std::nullopt;
+                                   return mode && (named & bit(*mode)) == 0;
+                                 }),
+                  entries.end());
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The schema.
 
@@ -1994,10 +2039,11 @@ class plan_reader {
       c_.check_keys(v, {"strategy", "base", "max", "jitter", "multiplier"});
       bool strategy_ok = true;
       c_.with(v, "strategy", [&](const ynode& x) {
-        auto s = c_.get_choice(x, {"exponential", "constant"}, "backoff strategy");
+        auto s = c_.get_enum(
+            x, std::array{backoff_strategy::exponential, backoff_strategy::linear, backoff_strategy::constant},
+            "backoff strategy");
         strategy_ok = s.has_value();
-        if (s)
-          r.backoff.strategy = *s == "constant" ? backoff_strategy::constant : backoff_strategy::exponential;
+        assign(r.backoff.strategy, std::move(s));
       });
       c_.with(v, "base", [&](const ynode& x) { assign(r.backoff.base, c_.get_duration(x)); });
       c_.with(v, "max", [&](const ynode& x) { assign(r.backoff.max, c_.get_duration(x)); });
@@ -2007,7 +2053,7 @@ class plan_reader {
                                                         jitter_kind::equal, jitter_kind::decorrelated},
                                              "jitter"));
       });
-      if (strategy_ok && r.backoff.strategy == backoff_strategy::constant) {
+      if (strategy_ok && r.backoff.strategy != backoff_strategy::exponential) {
         c_.error_at_key(v, "multiplier", "multiplier applies only to exponential backoff");
       } else {
         c_.with(v, "multiplier", [&](const ynode& x) {
@@ -2028,17 +2074,31 @@ class plan_reader {
     c_.with(n, "fatal_on", [&](const ynode& v) {
       auto conditions = read_conditions(v);
       if (!conditions) return;
+      auto text = [](const retry_condition& c) {
+        return std::holds_alternative<int>(c) ? std::to_string(std::get<int>(c))
+                                              : std::string(core::to_string(std::get<core::error_class>(c)));
+      };
+      const std::string by_default = retry_on_given ? "" : " (by default)";
       for (std::size_t i = 0; i < conditions->size(); ++i) {
         const auto& c = (*conditions)[i];
-        if (std::find(r.retry_on.begin(), r.retry_on.end(), c) == r.retry_on.end()) {
-          r.fatal_on.push_back(c);
+        auto s = c_.enter(i);
+        if (std::find(r.retry_on.begin(), r.retry_on.end(), c) != r.retry_on.end()) {
+          c_.error(v.items[i], text(c) + " is also in retry_on" + by_default);
           continue;
         }
-        auto s = c_.enter(i);
-        const std::string name = std::holds_alternative<int>(c)
-                                     ? std::to_string(std::get<int>(c))
-                                     : std::string(core::to_string(std::get<core::error_class>(c)));
-        c_.error(v.items[i], name + " is also in retry_on" + (retry_on_given ? "" : " (by default)"));
+        // A finer class in fatal_on carves an exception out of an umbrella in retry_on (fatal_on
+        // wins); an umbrella in fatal_on over a finer retry_on entry would leave that entry dead.
+        const auto* fatal = std::get_if<core::error_class>(&c);
+        const auto dead = std::find_if(r.retry_on.begin(), r.retry_on.end(), [&](const retry_condition& x) {
+          const auto* retried = std::get_if<core::error_class>(&x);
+          return fatal != nullptr && retried != nullptr && core::covers(*fatal, *retried);
+        });
+        if (dead != r.retry_on.end()) {
+          c_.error(v.items[i], text(c) + " covers " + text(*dead) + ", which retry_on" + by_default +
+                                   " lists: it would never be retried");
+          continue;
+        }
+        r.fatal_on.push_back(c);
       }
     });
     c_.with(n, "retry_after", [&](const ynode& v) {
@@ -2062,12 +2122,12 @@ class plan_reader {
     c_.with(n, "retry_budget", [&](const ynode& v) {
       if (is_off(v)) return;
       if (!v.is_map()) {
-        c_.error(v, "expected off or a map with ratio and min_per_second, got " + describe(v));
+        c_.error(v, "expected off or a map with ratio, min_per_second and ttl, got " + describe(v));
         return;
       }
       auto& b = r.retry_budget.emplace();
       b.where = c_.where(v);
-      c_.check_keys(v, {"ratio", "min_per_second"});
+      c_.check_keys(v, {"ratio", "min_per_second", "ttl"});
       c_.with(v, "ratio", [&](const ynode& x) { assign(b.ratio, c_.get_ratio(x)); });
       c_.with(v, "min_per_second", [&](const ynode& x) {
         auto m = c_.get_number(x);
@@ -2077,6 +2137,7 @@ class plan_reader {
         }
         assign(b.min_per_second, std::move(m));
       });
+      c_.with(v, "ttl", [&](const ynode& x) { assign(b.ttl, c_.get_duration(x, true)); });
     });
     c_.with(n, "circuit_breaker", [&](const ynode& v) {
       if (is_off(v)) return;
@@ -2124,10 +2185,9 @@ class plan_reader {
           continue;
         }
       }
-      c_.error(item,
-               "expected an HTTP status 100..599 or an error class (timeout, connection_error, "
-               "schema_error, protocol_error), got " +
-                   describe(item));
+      std::string classes;
+      for (auto e : core::named_error_classes) classes += (classes.empty() ? "" : ", ") + std::string(core::to_string(e));
+      c_.error(item, "expected an HTTP status 100..599 or an error class (" + classes + "), got " + describe(item));
     }
     return out;
   }
@@ -2135,8 +2195,25 @@ class plan_reader {
   circuit_breaker_config read_circuit_breaker(const ynode& n) {
     circuit_breaker_config b;
     b.where = c_.where(n);
-    c_.check_keys(
-        n, {"window", "size", "failure_rate", "slow_call", "min_calls", "open_for", "half_open_calls"});
+    c_.check_keys(n, {"window", "size", "failure_rate", "slow_call", "min_calls", "consecutive_failures",
+                      "failures_per_interval", "open_for", "half_open_calls", "half_open_max_wait"});
+    // The mode is chosen by the keys written; keys of two modes are a plan that says two things.
+    std::string first_mode_key;
+    bool modes_ok = true;
+    for (const auto& e : n.entries) {
+      const auto mode = e.key.is_scalar() ? breaker_mode_of(e.key.text) : std::nullopt;
+      if (!mode) continue;
+      if (first_mode_key.empty()) {
+        first_mode_key = e.key.text;
+        b.mode = *mode;
+      } else if (b.mode != *mode) {
+        modes_ok = false;
+        c_.error(e.key, e.key.text + " and " + first_mode_key +
+                            " belong to different ways of opening the breaker (failure_rate over a window, "
+                            "consecutive_failures, failures_per_interval): give one");
+      }
+    }
+
     bool window_ok = true;
     c_.with(n, "window", [&](const ynode& v) {
       auto w = c_.get_enum(v, std::array{breaker_window::count, breaker_window::time}, "window");
@@ -2157,14 +2234,16 @@ class plan_reader {
         }
       });
     }
-    c_.with(n, "failure_rate", [&](const ynode& v) {
+    // Rates are shares of a window: 0 would open on every call, above 1 never.
+    auto nonzero_ratio = [&](const ynode& v) -> std::optional<double> {
       auto rate = c_.get_ratio(v);
       if (rate && *rate == 0) {
         c_.error(v, "expected a ratio > 0, got " + describe(v));
-        return;
+        return std::nullopt;
       }
-      assign(b.failure_rate, std::move(rate));
-    });
+      return rate;
+    };
+    c_.with(n, "failure_rate", [&](const ynode& v) { assign(b.failure_rate, nonzero_ratio(v)); });
     c_.with(n, "slow_call", [&](const ynode& v) {
       if (!c_.expect_map(v)) return;
       auto& slow = b.slow_call.emplace();
@@ -2172,7 +2251,7 @@ class plan_reader {
       c_.check_keys(v, {"threshold", "rate"});
       c_.with_required(v, "threshold",
                        [&](const ynode& x) { assign(slow.threshold, c_.get_duration(x, true)); });
-      c_.with(v, "rate", [&](const ynode& x) { assign(slow.rate, c_.get_ratio(x)); });
+      c_.with(v, "rate", [&](const ynode& x) { assign(slow.rate, nonzero_ratio(x)); });
     });
     bool min_calls_ok = true;
     c_.with(n, "min_calls", [&](const ynode& v) {
@@ -2180,10 +2259,24 @@ class plan_reader {
       min_calls_ok = m.has_value();
       assign(b.min_calls, std::move(m));
     });
+    c_.with(n, "consecutive_failures", [&](const ynode& v) {
+      assign(b.consecutive_failures, c_.get_int(v, 1, INT_MAX, "an integer >= 1 (failures in a row)"));
+    });
+    c_.with(n, "failures_per_interval", [&](const ynode& v) {
+      if (!c_.expect_map(v)) return;
+      auto& f = b.failures_per_interval;
+      f.where = c_.where(v);
+      c_.check_keys(v, {"count", "interval"});
+      c_.with(v, "count", [&](const ynode& x) { assign(f.count, c_.get_int(x, 1, INT_MAX, "an integer >= 1")); });
+      c_.with(v, "interval", [&](const ynode& x) { assign(f.interval, c_.get_duration(x, true)); });
+    });
     c_.with(n, "open_for", [&](const ynode& v) { assign(b.open_for, c_.get_duration(v, true)); });
     c_.with(n, "half_open_calls",
             [&](const ynode& v) { assign(b.half_open_calls, c_.get_int(v, 1, INT_MAX, "an integer >= 1")); });
-    if (window_ok && size_ok && min_calls_ok && b.window == breaker_window::count && b.min_calls > b.size) {
+    c_.with(n, "half_open_max_wait",
+            [&](const ynode& v) { assign(b.half_open_max_wait, c_.get_duration(v, true)); });
+    if (modes_ok && window_ok && size_ok && min_calls_ok && b.window == breaker_window::count &&
+        b.min_calls > b.size) {
       const ynode* at = c_.find(n, "min_calls");
       c_.error(at != nullptr ? *at : n, "min_calls (" + std::to_string(b.min_calls) +
                                             ") exceeds the window size (" + std::to_string(b.size) +
@@ -2652,8 +2745,10 @@ class plan_reader {
       return true;
     }
     const bool is_ratio = entry != nullptr && entry->value == expectation_value::ratio;
-    const char* expected = is_ratio ? "a ratio or a comparison such as '>= 0.99' or '>= 99%'"
-                                    : "a count or a comparison such as '<= 4'";
+    const bool is_duration = entry != nullptr && entry->value == expectation_value::duration;
+    const char* expected = is_ratio      ? "a ratio or a comparison such as '>= 0.99' or '>= 99%'"
+                           : is_duration ? "a duration or a comparison such as '<= 45s'"
+                                         : "a count or a comparison such as '<= 4'";
     auto fail = [&] {
       c_.error(v, "expected " + std::string(expected) + ", got " + describe(v));
       return false;
@@ -2674,15 +2769,20 @@ class plan_reader {
       auto ratio = core::parse_ratio(rest);
       if (!ratio) return fail();
       x.value = *ratio;
+    } else if (is_duration) {
+      // Kept in milliseconds of plan time, as the report shows durations.
+      auto d = core::parse_duration(rest);
+      if (!d) return fail();
+      x.value = core::to_millis(*d);
     } else {
       auto count = parse_integer(rest);
       if (!count || *count < 0) return fail();
       x.value = static_cast<double>(*count);
     }
     // A bare value reads as the natural bound: at least this success rate, at most this many attempts.
-    x.op = op.value_or(is_ratio                   ? comparison::ge
-                       : x.name == "max_attempts" ? comparison::le
-                                                  : comparison::eq);
+    x.op = op.value_or(is_ratio                                    ? comparison::ge
+                       : x.name == "max_attempts" || is_duration ? comparison::le
+                                                                   : comparison::eq);
     x.text = v.text;
     return true;
   }
@@ -2732,7 +2832,8 @@ class plan_reader {
           if (!c_.expect_map(overlay)) return;
           // With the plan's own retry broken, a merge would only repeat its errors.
           if (retry_node_ == nullptr) return;
-          p.retry_settings = read_retry(merged_.emplace_back(merge(*retry_node_, overlay)));
+          p.retry_settings =
+              read_retry(merged_.emplace_back(merge(with_phase_breaker_mode(*retry_node_, overlay), overlay)));
         });
       });
       plan_.phases.push_back(std::move(p));

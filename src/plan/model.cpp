@@ -44,7 +44,12 @@ bool is_supported(auth_method m) noexcept {
 }
 
 std::string_view to_string(backoff_strategy s) noexcept {
-  return s == backoff_strategy::constant ? "constant" : "exponential";
+  switch (s) {
+    case backoff_strategy::constant: return "constant";
+    case backoff_strategy::linear: return "linear";
+    case backoff_strategy::exponential: return "exponential";
+  }
+  return "exponential";
 }
 
 std::string_view to_string(jitter_kind j) noexcept {
@@ -169,6 +174,15 @@ std::string_view to_string(transform_kind k) noexcept {
 }
 
 std::string_view to_string(breaker_window w) noexcept { return w == breaker_window::time ? "time" : "count"; }
+
+std::string_view to_string(breaker_mode m) noexcept {
+  switch (m) {
+    case breaker_mode::failure_rate: return "failure_rate";
+    case breaker_mode::consecutive_failures: return "consecutive_failures";
+    case breaker_mode::failures_per_interval: return "failures_per_interval";
+  }
+  return "failure_rate";
+}
 
 std::string_view to_string(idempotency_approach a) noexcept {
   switch (a) {
@@ -771,7 +785,7 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
 }
 
 std::vector<std::string> unsupported_features(const integration_plan& plan, const failure_mode& mode,
-                                              const retry_config& retry) {
+                                              const retry_config& /*retry*/) {
   std::vector<std::string> out;
   auto add = [&](std::string reason) {
     if (std::find(out.begin(), out.end(), reason) == out.end()) out.push_back(std::move(reason));
@@ -782,11 +796,6 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
   } else if (auth.method == auth_method::api_key && auth.key_in == api_key_location::query) {
     add("api_key auth in the query string");
   }
-  if (retry.backoff.jitter == jitter_kind::equal || retry.backoff.jitter == jitter_kind::decorrelated) {
-    add(std::string(to_string(retry.backoff.jitter)) + " jitter");
-  }
-  if (retry.circuit_breaker) add("circuit breaker");
-  if (retry.retry_budget) add("retry budget");
   if (const auto* e = plan.find_endpoint(plan.traffic.endpoint)) {
     if (e->direction == endpoint_direction::inbound) add("traffic to an inbound endpoint");
     if (e->timeout) add("per-endpoint timeout on " + e->id);

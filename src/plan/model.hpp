@@ -286,9 +286,12 @@ struct data_mapping {
 
 // --- retry ---------------------------------------------------------------------------------------------
 
-enum class backoff_strategy { constant, exponential };
-// full: uniform in [0, ceiling]; equal: ceiling/2 + uniform in [0, ceiling/2]; decorrelated:
-// uniform in [base, 3 * previous wait], capped (AWS "Exponential Backoff and Jitter").
+// The ceiling of the wait before retry n (n = 1 after the first attempt), capped by `max`:
+// constant: base; linear: base * n (grows by base per retry); exponential: base * multiplier^(n-1).
+enum class backoff_strategy { constant, linear, exponential };
+// How the wait is drawn below the ceiling t: none: t; full: uniform in [0, t]; equal: t/2 + uniform
+// in [0, t/2]; decorrelated: min(max, uniform in [base, 3 * previous wait]), the previous wait being
+// base before the first retry (AWS "Exponential Backoff and Jitter"; it ignores the strategy).
 enum class jitter_kind { none, full, equal, decorrelated };
 std::string_view to_string(backoff_strategy s) noexcept;
 std::string_view to_string(jitter_kind j) noexcept;
@@ -316,31 +319,58 @@ struct timeout_config {
 using retry_condition = std::variant<int, core::error_class>;
 
 // Retries may add at most `ratio` of the first attempts, with a floor for quiet periods (Finagle's
-// RetryBudget defaults).
+// RetryBudget and its defaults): a retry is allowed while the retries of the last `ttl` stay within
+// ratio * first attempts of the last `ttl` + min_per_second * ttl.
 struct retry_budget_config {
   double ratio = 0.2;
   double min_per_second = 10;
+  duration ttl = 10s;  // how long a deposit (a first attempt) counts
   source_location where;
 };
 
 enum class breaker_window { count, time };
 std::string_view to_string(breaker_window w) noexcept;
 
+// What opens a closed breaker. Exactly one per breaker; the plan picks it by the keys it writes.
+enum class breaker_mode {
+  failure_rate,           // failure (or slow-call) share of a sliding window, once min_calls are in it
+  consecutive_failures,   // N failures in a row
+  failures_per_interval,  // N failures within any `interval`
+};
+std::string_view to_string(breaker_mode m) noexcept;
+
 struct slow_call_config {
   duration threshold;  // required: a call slower than this counts as slow
-  double rate = 1.0;   // open when this share of the window is slow
+  double rate = 1.0;   // open when this share of the window is slow; in (0, 1]
+  source_location where;
+};
+
+struct failures_per_interval_config {
+  int count = 5;            // failures...
+  duration interval = 10s;  // ...within this long open the breaker
   source_location where;
 };
 
 struct circuit_breaker_config {
+  breaker_mode mode = breaker_mode::failure_rate;
+  // failure_rate mode
   breaker_window window = breaker_window::count;
   int size = 20;              // count window: the last N calls
   duration time_size = 60s;   // time window: the calls of the last period
   double failure_rate = 0.5;  // open when this share of the window failed...
   int min_calls = 10;         // ...and the window holds at least this many calls
   std::optional<slow_call_config> slow_call;
+  // consecutive_failures mode
+  int consecutive_failures = 5;
+  // failures_per_interval mode
+  failures_per_interval_config failures_per_interval;
+  // every mode
   duration open_for = 30s;  // then half-open
   int half_open_calls = 3;  // trial calls while half-open
+  // A half-open breaker whose trial calls have not all reported back this long after it went
+  // half-open opens again, so a lost result never leaves it stuck. The default is twice retry's
+  // default total timeout: a trial call bounded by its own deadline reports back well before.
+  duration half_open_max_wait = 60s;
   source_location where;
 };
 
@@ -358,7 +388,7 @@ struct retry_config {
   int max_attempts = 3;  // attempts in all, the first included
   backoff_config backoff;
   std::vector<retry_condition> retry_on;  // default [429, 502, 503, 504, timeout, connection_error]
-  // Statuses and error classes never retried, whatever else says so; none is also in retry_on.
+  // Never retried, whatever retry_on says (read_timeout here beats timeout there); never repeats or covers retry_on.
   std::vector<retry_condition> fatal_on;
   retry_after_policy retry_after;
   timeout_config timeouts;

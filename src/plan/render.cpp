@@ -388,6 +388,7 @@ void render_mapping(document& d, const integration_plan& p) {
 std::string backoff_text(const backoff_config& b) {
   std::string text = std::string(to_string(b.strategy)) + " from " + format_duration(b.base);
   if (b.strategy == backoff_strategy::exponential) text += " ×" + number(b.multiplier) + " per retry";
+  if (b.strategy == backoff_strategy::linear) text += " +" + format_duration(b.base) + " per retry";
   return text + ", at most " + format_duration(b.max) + ", jitter " + std::string(to_string(b.jitter));
 }
 
@@ -405,18 +406,33 @@ std::vector<std::pair<std::string, std::string>> retry_rows(const retry_config& 
   };
   if (r.retry_budget) {
     kv.push_back({"Retry budget", percent(r.retry_budget->ratio) + " of requests, at least " +
-                                      number(r.retry_budget->min_per_second) + "/s"});
+                                      number(r.retry_budget->min_per_second) + "/s, over the last " +
+                                      format_duration(r.retry_budget->ttl)});
   }
   if (r.circuit_breaker) {
     const auto& c = *r.circuit_breaker;
-    std::string text = c.window == breaker_window::count ? "last " + std::to_string(c.size) + " calls"
-                                                         : "calls of the last " + format_duration(c.time_size);
-    text += "; opens at " + percent(c.failure_rate) + " failures with at least " + std::to_string(c.min_calls) + " calls";
-    if (c.slow_call) {
-      text += " or " + percent(c.slow_call->rate) + " slower than " + format_duration(c.slow_call->threshold);
+    std::string text;
+    switch (c.mode) {
+      case breaker_mode::failure_rate:
+        text = c.window == breaker_window::count ? "last " + std::to_string(c.size) + " calls"
+                                                 : "calls of the last " + format_duration(c.time_size);
+        text += "; opens at " + percent(c.failure_rate) + " failures with at least " + std::to_string(c.min_calls) +
+                " calls";
+        if (c.slow_call) {
+          text += " or " + percent(c.slow_call->rate) + " slower than " + format_duration(c.slow_call->threshold);
+        }
+        break;
+      case breaker_mode::consecutive_failures:
+        text = "opens after " + std::to_string(c.consecutive_failures) + " failures in a row";
+        break;
+      case breaker_mode::failures_per_interval:
+        text = "opens at " + std::to_string(c.failures_per_interval.count) + " failures within " +
+               format_duration(c.failures_per_interval.interval);
+        break;
     }
     text += "; open for " + format_duration(c.open_for) + ", then " + std::to_string(c.half_open_calls) +
-            " trial calls";
+            " trial calls (open again if they have not all reported within " +
+            format_duration(c.half_open_max_wait) + ")";
     kv.push_back({"Circuit breaker", text});
   } else {
     kv.push_back({"Circuit breaker", "off"});

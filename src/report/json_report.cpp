@@ -11,11 +11,14 @@ namespace {
 
 json::object settings_json(const scenario::run_result& run) {
   const auto& r = run.retry;
-  json::array retry_on;
-  for (const auto& c : r.retry_on) {
-    if (const int* s = std::get_if<int>(&c)) retry_on.emplace_back(*s);
-    else retry_on.emplace_back(std::string(core::to_string(std::get<core::error_class>(c))));
-  }
+  auto conditions = [](const std::vector<plan::retry_condition>& list) {
+    json::array out;
+    for (const auto& c : list) {
+      if (const int* s = std::get_if<int>(&c)) out.emplace_back(*s);
+      else out.emplace_back(std::string(core::to_string(std::get<core::error_class>(c))));
+    }
+    return out;
+  };
   return {
       {"retry",
        {{"max_attempts", r.max_attempts},
@@ -24,7 +27,9 @@ json::object settings_json(const scenario::run_result& run) {
           {"base_ms", core::to_millis(r.backoff.base)},
           {"max_ms", core::to_millis(r.backoff.max)},
           {"jitter", std::string(plan::to_string(r.backoff.jitter))}}},
-        {"retry_on", std::move(retry_on)},
+        {"retry_on", conditions(r.retry_on)},
+        // fatal_on matters to the run: a fine class in it overrides an umbrella in retry_on.
+        {"fatal_on", conditions(r.fatal_on)},
         {"retry_after", {{"honor", r.retry_after.honor}, {"cap_ms", core::to_millis(r.retry_after.cap)}}},
         {"timeouts",
          {{"connect_ms", core::to_millis(r.timeouts.connect)},

@@ -1,5 +1,5 @@
-// Backoff between attempts: exponential or constant, capped, with optional full jitter
-// (a uniform draw in [0, ceiling], as in AWS's "Exponential Backoff and Jitter").
+// Backoff between attempts: the ceiling grows constantly, linearly or exponentially up to a cap, and
+// jitter (none, full, equal, decorrelated; AWS's "Exponential Backoff and Jitter") draws the wait.
 #pragma once
 
 #include "core/units.hpp"
@@ -12,10 +12,13 @@ class backoff_policy {
  public:
   explicit backoff_policy(plan::backoff_config config) noexcept : config_(config) {}
 
-  // Upper bound of the wait before retry number `retry` (1 = the wait after the first attempt).
+  // Upper bound of the wait before retry number `retry` (1 = the wait after the first attempt), by the
+  // strategy alone. Saturates at the cap for any retry count; never negative.
   core::duration ceiling(int retry) const noexcept;
-  // The wait itself: the ceiling, or a uniform draw below it with full jitter.
-  core::duration next(int retry, random_source& rng) const;
+  // The wait itself. `previous` is the wait this policy drew before the previous retry (zero before
+  // the first): only decorrelated jitter reads it, so the caller keeps it (retry_state does).
+  // Always in [0, max] (with a base above max, max); one draw from `rng` unless jitter is none.
+  core::duration next(int retry, core::duration previous, random_source& rng) const;
 
   const plan::backoff_config& config() const noexcept { return config_; }
 

@@ -55,7 +55,8 @@ std::uint64_t token_lifecycle::on_issued(core::time_point now, std::optional<cor
 core::duration token_lifecycle::on_fetch_failed(core::time_point now, random_source& rng) {
   fetching_ = false;
   ++failures_;
-  const auto wait = backoff_.next(failures_, rng);
+  const auto wait = backoff_.next(failures_, last_wait_, rng);
+  last_wait_ = wait;
   next_fetch_ = now + wait;
   return wait;
 }

@@ -80,6 +80,7 @@ class token_lifecycle {
   core::time_point issued_at_{};
   core::time_point expires_at_{};
   core::time_point next_fetch_{};  // after a failure: not before this
+  core::duration last_wait_{};     // the previous fetch backoff (decorrelated jitter grows from it)
   bool dropped_ = false;           // the current token was refused
   bool fetching_ = false;
   int failures_ = 0;

@@ -76,6 +76,33 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     r.held = none == e.boolean;
     r.evidence = stats.auth_leak_evidence;
     r.note = std::to_string(stats.auth_failures_leaked) + " requests ended on an auth failure (401, 403 or no token)";
+  } else if (e.name == "breaker_opens") {
+    const bool opened = stats.breaker_opens > 0;
+    r.observed = opened;
+    r.held = opened == e.boolean;
+    r.evidence = stats.breaker_evidence;
+    r.note = "the breaker opened " + std::to_string(stats.breaker_opens) + " times";
+  } else if (e.name == "fails_fast") {
+    // Failing fast needs both: calls were refused while open, and none went to the upstream then.
+    const bool fast = stats.calls_rejected > 0 && stats.attempts_while_open == 0;
+    r.observed = fast;
+    r.held = fast == e.boolean;
+    r.evidence = stats.breaker_evidence;
+    r.note = std::to_string(stats.calls_rejected) + " calls refused without an upstream call while open; " +
+             std::to_string(stats.attempts_while_open) + " attempts sent while open";
+  } else if (e.name == "recovers_within") {
+    if (!stats.recovery_from) {
+      r.note = "the failure mode's faults have no end, so there is nothing to recover from";
+      return r;
+    }
+    if (!stats.first_success_after_recovery) {
+      r.note = "no request succeeded after the faults ended";
+      return r;
+    }
+    const double ms = core::to_millis(*stats.first_success_after_recovery - *stats.recovery_from);
+    numeric(ms);
+    r.note = "first success " + core::format_duration(*stats.first_success_after_recovery - *stats.recovery_from) +
+             " after the faults ended (observed and expected in ms)";
   } else if (e.name == "mapping_valid") {
     // Every answer the integration received was usable: it mapped onto the plan's targets, or the
     // records that did not were set aside while the rest of the page was used.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "resilience/circuit_breaker.hpp"
 #include "resilience/token_lifecycle.hpp"
 
 namespace planproof::scenario {
@@ -31,6 +32,7 @@ void run_stats::on_event(const core::event& e) {
       break;
     case core::event_kind::attempt_started: {
       ++attempts;
+      if (static_cast<resilience::breaker_state>(breaker_state_) == resilience::breaker_state::open) ++attempts_while_open;
       auto& r = open_[e.request];
       r.attempts = e.attempt;
       if (r.has_retry_after && e.at + retry_after_tolerance < r.retry_not_before) {
@@ -83,16 +85,25 @@ void run_stats::on_event(const core::event& e) {
                                 core::format_duration(e.delay)});
       break;
     case core::event_kind::credential_rejected: ++credential_rejections; break;
-    case core::event_kind::breaker_transition:
-    case core::event_kind::call_rejected:
-    case core::event_kind::retry_refused: break;
+    case core::event_kind::breaker_transition: {
+      const auto to = static_cast<resilience::breaker_state>(e.detail);
+      breaker_state_ = e.detail;
+      if (to == resilience::breaker_state::open) ++breaker_opens;
+      keep(breaker_evidence, {0, ms_since_origin(e.at), "breaker " + std::string(resilience::to_string(to))});
+      break;
+    }
+    case core::event_kind::call_rejected: ++calls_rejected; break;
+    case core::event_kind::retry_refused: ++retries_refused; break;
     case core::event_kind::read_restarted: ++reads_restarted; break;
     case core::event_kind::request_completed: {
       ++completed;
       ++end_reasons[std::string(core::to_string(e.reason))];
       latency_ms.add(core::to_millis(e.latency));
       switch (e.outcome) {
-        case core::request_outcome::succeeded: ++succeeded; break;
+        case core::request_outcome::succeeded:
+          ++succeeded;
+          if (recovery_from && !first_success_after_recovery && e.at >= *recovery_from) first_success_after_recovery = e.at;
+          break;
         case core::request_outcome::dead_lettered: ++dead_lettered; break;
         case core::request_outcome::failed: ++failed; break;
       }

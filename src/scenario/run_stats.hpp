@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -50,6 +51,16 @@ class run_stats final : public core::event_sink {
   std::uint64_t auth_failures_leaked = 0;
   // Data mapping: success answers whose body could not be used at all (schema or mapping broken,
   // the attempt failed as schema_error), and records of list answers set aside while the rest was used.
+  // Circuit breaker: transitions, calls refused while open (no upstream call), and attempts that
+  // went out while the breaker was open (a breaker that does not fail fast).
+  std::uint64_t breaker_opens = 0;
+  std::uint64_t calls_rejected = 0;
+  std::uint64_t attempts_while_open = 0;
+  std::vector<evidence_item> breaker_evidence;
+  // Recovery: the first success completed at or after `recovery_from` (the end of the faults).
+  std::optional<core::time_point> recovery_from;
+  std::optional<core::time_point> first_success_after_recovery;
+  std::uint64_t retries_refused = 0;  // by the retry budget
   std::uint64_t reads_restarted = 0;  // paginated reads restarted after a refused cursor
   std::uint64_t unusable_responses = 0;
   std::uint64_t responses_with_rejected_records = 0;
@@ -78,6 +89,7 @@ class run_stats final : public core::event_sink {
 
   core::time_point origin_;
   std::unordered_map<std::uint64_t, open_request> open_;
+  std::uint8_t breaker_state_ = 0;  // resilience::breaker_state of the last transition
 };
 
 }  // namespace planproof::scenario

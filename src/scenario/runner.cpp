@@ -170,6 +170,19 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
 
   asio::io_context io(1);
   run_stats stats(origin);
+  {
+    // Recovery is measured from the end of the last fault window; a fault without an end has none.
+    core::duration end = core::duration::zero();
+    bool ends = !mode.inject.empty();
+    for (const auto& f : mode.inject) {
+      if (f.during.empty()) ends = false;
+      for (const auto& w : f.during) {
+        if (!w.to) ends = false;
+        else end = std::max(end, *w.to);
+      }
+    }
+    if (ends) stats.recovery_from = origin + end;
+  }
   resilience::seeded_random rng(derive_seed(options.seed, mode.id, 2));
   client::client_options copts;
   copts.upstream = {asio::ip::make_address("127.0.0.1"), upstream.port()};

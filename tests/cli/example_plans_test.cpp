@@ -48,7 +48,12 @@ std::vector<std::string> example_plans() {
 const std::map<std::string, std::vector<std::string>> must_hold{
     {"payments.plan.yaml",
      {"rate_limited", "upstream_503_burst", "gateway_errors", "connection_resets", "hung_requests", "truncated_body"}},
-    {"hr-sync.plan.yaml", {"hris_throttled", "hris_overloaded", "hung_page_requests", "truncated_pages", "token_revoked"}},
+    {"hr-sync.plan.yaml",
+     {"hris_throttled", "hris_overloaded", "hung_page_requests", "truncated_pages", "token_revoked",
+      "invalid_employee_records", "hris_field_renamed", "hris_outage"}},
+    {"salesforce-sync.plan.yaml",
+     {"token_expired_mid_sync", "token_endpoint_down", "api_limit_exhausted", "query_locator_invalidated",
+      "slow_soql_pages", "maintenance_outage", "custom_field_drift"}},
 };
 
 boost::json::object failure_mode(const boost::json::value& report, std::string_view id) {
@@ -74,9 +79,12 @@ std::int64_t count(const boost::json::object& mode, std::string_view group, std:
 
 class cli_example_plan : public testing::TestWithParam<std::string> {};
 
+// Each example is run as its last phase, the complete integration: every plan's phase 2 lists every
+// failure mode and adds the circuit breaker and retry budget its breaker failure modes rely on.
 TEST_P(cli_example_plan, runs_with_every_failure_mode_held_or_skipped) {
   test::temp_dir dir;
-  const auto r = planproof(dir, "run '" + (scenarios / GetParam()).string() + "' --time-scale 0.05 --json report.json");
+  const auto r = planproof(dir, "run '" + (scenarios / GetParam()).string() +
+                                    "' --phase phase2 --time-scale 0.05 --json report.json");
   ASSERT_TRUE(std::filesystem::exists(dir / "report.json")) << r.output;
   const auto report = boost::json::parse(test::read_file(dir / "report.json"));
   const auto& summary = report.at("summary").as_object();
@@ -175,7 +183,7 @@ TEST(cli_example_plans, hr_sync_runnable_failure_modes_hold_with_evidence) {
   EXPECT_TRUE(honors->at("observed").as_bool());
   const auto overloaded = failure_mode(report, "hris_overloaded");
   EXPECT_GT(count(overloaded, "attempt_results", "503"), 5);
-  EXPECT_GT(count(failure_mode(report, "hung_page_requests"), "attempt_results", "timeout"), 3);
+  EXPECT_GT(count(failure_mode(report, "hung_page_requests"), "attempt_results", "read_timeout"), 3);
   EXPECT_GT(count(failure_mode(report, "truncated_pages"), "attempt_results", "schema_error"), 10);
   for (const char* id : {"hris_throttled", "hris_overloaded", "hung_page_requests", "truncated_pages"}) {
     const auto mode = failure_mode(report, id);

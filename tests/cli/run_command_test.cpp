@@ -63,7 +63,7 @@ TEST(cli_run, example_plan_holds_and_writes_the_report) {
   }
   EXPECT_TRUE(saw_retry_after);
   const auto hung = failure_mode(report, "hung_requests");
-  EXPECT_GT(hung.at("metrics").at("attempt_results").at("timeout").as_int64(), 50);
+  EXPECT_GT(hung.at("metrics").at("attempt_results").at("read_timeout").as_int64(), 50);
   const auto truncated = failure_mode(report, "truncated_body");
   EXPECT_GT(truncated.at("metrics").at("attempt_results").at("schema_error").as_int64(), 50);
 
@@ -199,6 +199,7 @@ TEST(cli_run, phase_selects_its_failure_modes) {
   EXPECT_EQ(retry_on.size(), 7u);
   EXPECT_EQ(std::find(retry_on.begin(), retry_on.end(), boost::json::value("schema_error")), retry_on.end());
   EXPECT_EQ(report.at("settings").at("retry").at("max_attempts").as_int64(), 4);  // not overridden
+  EXPECT_TRUE(report.at("settings").at("retry").at("fatal_on").is_array());
 }
 
 }  // namespace

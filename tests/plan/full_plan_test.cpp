@@ -305,9 +305,8 @@ TEST(plan_keys, failure_mode_fields) {
 TEST(unsupported_features, the_full_plan_lists_what_run_cannot_do) {
   const auto& p = full();
   EXPECT_THAT(unsupported_features(p, *p.find_failure_mode("api_limit_exhausted")),
-              ElementsAre("auth method oauth2_client_credentials", "decorrelated jitter", "circuit breaker",
-                          "retry budget"));
-  // Phase 1 switches breaker and budget off and goes back to full jitter.
+              ElementsAre("auth method oauth2_client_credentials", "circuit breaker", "retry budget"));
+  // Phase 1 switches breaker and budget off.
   EXPECT_THAT(unsupported_features(p, *p.find_failure_mode("api_limit_exhausted"),
                                    *p.find_phase("phase1")->retry_settings),
               ElementsAre("auth method oauth2_client_credentials"));
@@ -335,8 +334,13 @@ TEST(unsupported_features, one_reason_each) {
   EXPECT_THAT(reasons("auth: {method: bearer, token: env:T}"), IsEmpty());
   EXPECT_THAT(reasons("auth: {method: mtls, client_cert: file:c, client_key: file:k}"),
               ElementsAre("auth method mtls"));
-  EXPECT_THAT(reasons("retry: {max_attempts: 2, backoff: {jitter: equal, multiplier: 3}}"),
-              ElementsAre("equal jitter"));  // any multiplier runs
+  // Every jitter, strategy and multiplier runs.
+  for (const char* jitter : {"none", "full", "equal", "decorrelated"}) {
+    EXPECT_THAT(reasons(std::string("retry: {max_attempts: 2, backoff: {jitter: ") + jitter + ", multiplier: 3}}"),
+                IsEmpty())
+        << jitter;
+  }
+  EXPECT_THAT(reasons("retry: {max_attempts: 2, backoff: {strategy: linear, jitter: equal}}"), IsEmpty());
   EXPECT_THAT(reasons("retry: {max_attempts: 2, circuit_breaker: off, retry_budget: off}"), IsEmpty());
   EXPECT_THAT(reasons("endpoints: [{id: e, path: /, timeout: 1s}]"),
               ElementsAre("per-endpoint timeout on e"));

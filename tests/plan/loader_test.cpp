@@ -622,7 +622,8 @@ TEST(overrides, a_bad_value_is_reported_at_set) {
   EXPECT_THAT(
       errors_of(good_yaml(), with_sets({"retry.retry_on=[429, teapot]"})),
       ElementsAre("--set: error: retry.retry_on[1]: expected an HTTP status 100..599 or an error class "
-                  "(timeout, connection_error, schema_error, protocol_error), got 'teapot'"));
+                  "(timeout, connect_timeout, read_timeout, connection_error, connect_error, reset, tls_error, "
+                  "schema_error, protocol_error), got 'teapot'"));
   EXPECT_THAT(errors_of(good_yaml(), with_sets({"retry.backof.base=1s"})),
               ElementsAre("--set: error: retry: unknown key 'backof'; did you mean 'backoff'?"));
 }

@@ -14,6 +14,14 @@ TEST(parse_retry_after, delay_seconds) {
   EXPECT_EQ(parse_retry_after("0", now), core::duration(0s));
 }
 
+TEST(parse_retry_after, the_largest_delay_seconds_fit_a_duration) {
+  // 2^32 - 1 seconds is 136 years: far beyond any cap, but it must come out as itself, not wrapped.
+  const auto d = parse_retry_after("4294967295", std::chrono::system_clock::now());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(*d, core::duration(std::chrono::seconds(4294967295LL)));
+  EXPECT_GT(*d, core::duration::zero());
+}
+
 TEST(parse_retry_after, http_date_measured_from_now) {
   // 1994-11-06T08:49:37Z
   const auto date = std::chrono::system_clock::from_time_t(784111777);

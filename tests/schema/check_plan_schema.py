@@ -485,6 +485,14 @@ REJECTED = [
     ("failure_rate 0%", setting("retry", "circuit_breaker", value={"failure_rate": "0%"}), ("retry", "circuit_breaker"), "expected a ratio > 0"),
     ("slow_call without threshold", setting("retry", "circuit_breaker", value={"slow_call": {"rate": "50%"}}), ("retry", "circuit_breaker"), "missing required key 'threshold'"),
     ("retry_budget ratio 2", setting("retry", "retry_budget", value={"ratio": 2}), ("retry", "retry_budget"), "expected a ratio"),
+    ("retry_budget ttl 0s", setting("retry", "retry_budget", value={"ttl": "0s"}), ("retry", "retry_budget"), "expected a duration > 0"),
+    ("multiplier with linear backoff", setting("retry", "backoff", value={"strategy": "linear", "base": "1s", "multiplier": 2}), ("retry", "backoff"), "multiplier applies only to exponential backoff"),
+    ("two breaker modes", setting("retry", "circuit_breaker", value={"failure_rate": "50%", "consecutive_failures": 3}), ("retry", "circuit_breaker"), "belong to different ways of opening the breaker"),
+    ("consecutive and per-interval breaker", setting("retry", "circuit_breaker", value={"consecutive_failures": 3, "failures_per_interval": {"count": 3}}), ("retry", "circuit_breaker"), "belong to different ways of opening the breaker"),
+    ("slow_call rate 0", setting("retry", "circuit_breaker", value={"slow_call": {"threshold": "1s", "rate": 0}}), ("retry", "circuit_breaker"), "expected a ratio > 0"),
+    ("failures_per_interval count 0", setting("retry", "circuit_breaker", value={"failures_per_interval": {"count": 0, "interval": "10s"}}), ("retry", "circuit_breaker"), "expected an integer >= 1"),
+    ("half_open_max_wait 0s", setting("retry", "circuit_breaker", value={"half_open_max_wait": "0s"}), ("retry", "circuit_breaker"), "expected a duration > 0"),
+    ("unknown error class read_timeouts", setting("retry", "fatal_on", value=["read_timeouts"]), ("retry", "fatal_on", 0), "expected an HTTP status 100..599 or an error class"),
     ("idempotency without approach", setting("retry", "idempotency", value={"notes": "keys"}), ("retry", "idempotency"), "missing required key 'approach'"),
     ("empty dead-letter path", setting("retry", "dead_letter", value={"path": ""}), ("retry", "dead_letter", "path"), "expected a non-empty string"),
     ("endpoint status 700", setting(*EP, "statuses", value={"success": [200, 201], "fatal": [400, 700]}), EP + ("statuses", "fatal", 1), "expected an HTTP status 100..599"),
@@ -562,6 +570,16 @@ ACCEPTED = [
         "circuit_breaker": {"window": "time", "size": "30s", "failure_rate": 1, "min_calls": "20",
                             "slow_call": {"threshold": "5s", "rate": 0.8}, "open_for": "45s", "half_open_calls": 5},
         "idempotency": {"approach": "natural_key", "notes": 42}})),
+    ("linear backoff, fine error classes, a retry budget window", setting("retry", value={
+        "max_attempts": 4,
+        "backoff": {"strategy": "linear", "base": "200ms", "max": "2s", "jitter": "equal"},
+        "retry_on": [503, "connect_timeout", "connection_error", "tls_error"],
+        "fatal_on": ["reset", "read_timeout"],
+        "retry_budget": {"ratio": "20%", "min_per_second": 1, "ttl": "30s"}})),
+    ("consecutive-failures breaker", setting("retry", "circuit_breaker", value={
+        "consecutive_failures": "4", "open_for": "10s", "half_open_calls": 1, "half_open_max_wait": "1m"})),
+    ("failures-per-interval breaker", setting("retry", "circuit_breaker", value={
+        "failures_per_interval": {"count": 10, "interval": "1m"}, "open_for": "10s"})),
     ("numbers and booleans as text", doing(
         setting("integration", "description", value=42), setting("integration", "system", value=True),
         setting("integration", "base_url", value="yes"), setting("assumptions", value=["on", 1, False, "2024-06-20"]),
