@@ -272,6 +272,9 @@ breaker_counts circuit_breaker::counts(core::time_point now) noexcept {
 }
 
 breaker_outcome breaker_outcome_for(const attempt_result& r, attempt_class c) noexcept {
+  // 429 says "slow down", not "broken": Retry-After and the retry budget answer it. A breaker
+  // opened by rate limiting would refuse calls the upstream is about to accept again.
+  if (r.error == core::error_class::none && r.status == 429) return breaker_outcome::ignored;
   switch (c) {
     case attempt_class::success: return breaker_outcome::success;
     case attempt_class::refresh_auth: return breaker_outcome::ignored;

@@ -304,17 +304,15 @@ TEST(plan_keys, failure_mode_fields) {
 
 TEST(unsupported_features, the_full_plan_lists_what_run_cannot_do) {
   const auto& p = full();
-  EXPECT_THAT(unsupported_features(p, *p.find_failure_mode("api_limit_exhausted")),
-              ElementsAre("auth method oauth2_client_credentials", "circuit breaker", "retry budget"));
-  // Phase 1 switches breaker and budget off.
+  // OAuth2, the circuit breaker and the retry budget all run.
+  EXPECT_THAT(unsupported_features(p, *p.find_failure_mode("api_limit_exhausted")), IsEmpty());
   EXPECT_THAT(unsupported_features(p, *p.find_failure_mode("api_limit_exhausted"),
                                    *p.find_phase("phase1")->retry_settings),
-              ElementsAre("auth method oauth2_client_credentials"));
+              IsEmpty());
   EXPECT_THAT(
       unsupported_features(p, *p.find_failure_mode("duplicate_events"),
                            *p.find_phase("phase1")->retry_settings),
-      ElementsAre("auth method oauth2_client_credentials", "inbound webhook streams in run (fault 'duplicate_delivery')",
-                  "expectation 'processed_exactly_once'"));
+      ElementsAre("inbound webhook streams in run (fault 'duplicate_delivery')", "expectation 'processed_exactly_once'"));
 }
 
 TEST(unsupported_features, a_plan_run_can_execute_lists_nothing) {

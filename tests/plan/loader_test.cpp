@@ -162,7 +162,9 @@ TEST(loader, reads_a_complete_plan) {
   EXPECT_EQ(slow.expect[2].name, "p99_latency");
   EXPECT_EQ(slow.expect[2].text, "< 2s");
   EXPECT_EQ(slow.expect[3].name, "recovers_within");
-  EXPECT_EQ(slow.expect[3].text, "{after: 5s, window: [1, 2]}");
+  EXPECT_EQ(slow.expect[3].text, "5s");
+  EXPECT_EQ(slow.expect[3].op, comparison::le);  // a bare duration is an upper bound
+  EXPECT_EQ(slow.expect[3].value, 5000);         // milliseconds of plan time
   const auto& lost = slow.expect[4];
   EXPECT_EQ(lost.name, "lost");
   EXPECT_TRUE(lost.implicit);
