@@ -448,7 +448,8 @@ TEST(breaker_outcome_for, follows_the_retry_classification) {
   using core::error_class;
   EXPECT_EQ(breaker_outcome_for({200}, attempt_class::success), breaker_outcome::success);
   EXPECT_EQ(breaker_outcome_for({503}, attempt_class::retryable), breaker_outcome::failure);
-  EXPECT_EQ(breaker_outcome_for({429}, attempt_class::retryable), breaker_outcome::failure);
+  // 429 is Retry-After's and the budget's business: rate limiting never opens the breaker.
+  EXPECT_EQ(breaker_outcome_for({429}, attempt_class::retryable), breaker_outcome::ignored);
   EXPECT_EQ(breaker_outcome_for({500}, attempt_class::fatal), breaker_outcome::failure);
   EXPECT_EQ(breaker_outcome_for({0, error_class::tls_error}, attempt_class::fatal), breaker_outcome::failure);
   EXPECT_EQ(breaker_outcome_for({0, error_class::read_timeout}, attempt_class::retryable), breaker_outcome::failure);
