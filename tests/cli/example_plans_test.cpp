@@ -22,6 +22,7 @@ namespace {
 const std::filesystem::path scenarios = std::filesystem::path(::planproof::test::source_dir()) / "scenarios";
 const std::string hr_plan = (scenarios / "hr-sync.plan.yaml").string();
 const std::string shipping_plan = (scenarios / "shipping-webhooks.plan.yaml").string();
+const std::string salesforce_plan = (scenarios / "salesforce-sync.plan.yaml").string();
 
 // The secrets the example plans name, unset so every run uses a generated credential.
 const std::string unset_secrets =
@@ -245,6 +246,30 @@ TEST(cli_example_plans, hr_sync_that_does_not_retry_truncated_pages_is_reported_
   EXPECT_GT(dead, 10);
   const auto letters = test::read_file(dir / "dead-letter/hr-user-sync.jsonl");
   EXPECT_EQ(std::count(letters.begin(), letters.end(), '\n'), dead);
+}
+
+}  // namespace
+}  // namespace planproof
+
+namespace planproof {
+namespace {
+
+// The Salesforce token failure modes hold (runs_with_every_failure_mode_held_or_skipped); weakened,
+// they must break: a client with no attempt left for the refresh leaks the 401, and requests that
+// cannot wait out the token endpoint's outage end without a token.
+TEST(cli_example_plans, salesforce_token_modes_weakened_are_reported_broken) {
+  test::temp_dir dir;
+  const auto no_refresh = planproof(dir, "run '" + salesforce_plan + "' --phase phase2 --time-scale 0.05"
+                                         " --only token_expired_mid_sync --set retry.max_attempts=1");
+  ASSERT_EQ(no_refresh.exit_code, 1) << no_refresh.output;
+  EXPECT_NE(no_refresh.output.find("FAIL no_auth_failures_leaked: expected true, observed false"), std::string::npos)
+      << no_refresh.output;
+
+  const auto impatient = planproof(dir, "run '" + salesforce_plan + "' --phase phase2 --time-scale 0.05"
+                                        " --only token_endpoint_down --set retry.timeouts.total=10s");
+  ASSERT_EQ(impatient.exit_code, 1) << impatient.output;
+  EXPECT_NE(impatient.output.find("BROKEN   token_endpoint_down"), std::string::npos) << impatient.output;
+  EXPECT_NE(impatient.output.find("token_unavailable"), std::string::npos) << impatient.output;
 }
 
 }  // namespace
