@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/encoding.hpp"
@@ -381,24 +382,22 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
   const auto& endpoint = *request.endpoint;
   const auto& policy = policies_.at(endpoint.id);
   const auto submitted = clock_.now();
-  emit({.kind = core::event_kind::request_submitted, .at = submitted, .request = request.id});
+  // One id per logical request, reused by every attempt: the idempotency key where the endpoint
+  // takes one, and X-Request-Id always, so the upstream (and its logs) can tell a retry from a new
+  // request even when the endpoint takes no key. A replayed dead letter brings its original id.
+  const std::string request_id =
+      request.idempotency_key.empty() ? resilience::make_idempotency_key(rng_) : request.idempotency_key;
+  emit({.kind = core::event_kind::request_submitted, .at = submitted, .request = request.id,
+        .endpoint = endpoint.id, .correlation_id = request_id});
 
-  std::string key;
   http::request<http::string_body> req{http::string_to_verb(endpoint.method),
                                       request.target.empty() ? endpoint.path : request.target, 11};
   req.set(http::field::host, options_.host);
   req.set(http::field::user_agent, "planproof");
   req.set(http::field::accept, "application/json");
   for (const auto& h : options_.extra_headers) req.set(h.name, h.value);
-  // One id per logical request, reused by every attempt: the idempotency key where the endpoint
-  // takes one, and X-Request-Id always, so the upstream (and its logs) can tell a retry from a new
-  // request even when the endpoint takes no key.
-  const std::string request_id = resilience::make_idempotency_key(rng_);
   req.set("X-Request-Id", request_id);
-  if (endpoint.idempotency_header) {
-    key = request_id;
-    req.set(*endpoint.idempotency_header, key);
-  }
+  if (endpoint.idempotency_header) req.set(*endpoint.idempotency_header, request_id);
   if (!request.body.empty()) {
     req.set(http::field::content_type, "application/json");
     req.body() = request.body;
@@ -513,7 +512,7 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
     backoff_timer.expires_after(scale_.to_real(decision.delay));
     co_await backoff_timer.async_wait(nothrow_awaitable);
   }
-  co_return dead_letter(request, key, state.attempts(), reason, last, submitted);
+  co_return dead_letter(request, request_id, state.attempts(), reason, last, submitted);
 }
 
 void http_client::set_aside_records(const logical_request& request, const std::string& summary,
@@ -533,7 +532,7 @@ void http_client::set_aside_records(const logical_request& request, const std::s
   }
 }
 
-core::request_outcome http_client::dead_letter(const logical_request& request, const std::string& idempotency_key,
+core::request_outcome http_client::dead_letter(const logical_request& request, const std::string& request_key,
                                                int attempts, core::end_reason reason,
                                                const resilience::attempt_result& last, core::time_point started) {
   const auto& endpoint = *request.endpoint;
@@ -542,8 +541,9 @@ core::request_outcome http_client::dead_letter(const logical_request& request, c
   record["endpoint"] = endpoint.id;
   record["method"] = endpoint.method;
   record["path"] = endpoint.path;
-  if (!request.target.empty()) record["target"] = request.target;  // which page, to fetch it again
-  if (!idempotency_key.empty()) record["idempotency_key"] = idempotency_key;
+  record["target"] = request.target.empty() ? endpoint.path : request.target;  // which page, to fetch it again
+  if (endpoint.idempotency_header) record["idempotency_key"] = request_key;
+  record["correlation_id"] = request_key;  // X-Request-Id: a replay sends it again
   record["attempts"] = attempts;
   record["reason"] = std::string(core::to_string(reason));
   boost::json::object last_error;
@@ -553,12 +553,18 @@ core::request_outcome http_client::dead_letter(const logical_request& request, c
   if (last.retry_after) last_error["retry_after_ms"] = whole_ms(*last.retry_after);
   if (!last.detail.empty()) last_error["detail"] = last.detail;
   record["last_error"] = std::move(last_error);
-  record["elapsed_ms"] = whole_ms(clock_.now() - started);  // plan time
-  record["dead_lettered_at"] = utc_timestamp(std::chrono::system_clock::now());
+  const auto elapsed = clock_.now() - started;
+  record["elapsed_ms"] = whole_ms(elapsed);  // plan time
+  const auto wall_now = std::chrono::system_clock::now();
+  record["submitted_at"] = utc_timestamp(
+      wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(scale_.to_real(elapsed)));
+  record["dead_lettered_at"] = utc_timestamp(wall_now);
   if (!request.body.empty()) {
+    // JSON to read, unless writing it back would change a byte (9.99 becomes 9.99E0): then the
+    // exact text, since a replay must send the body the upstream may have stored under the key.
     boost::system::error_code ec;
     auto body = boost::json::parse(request.body, ec);
-    if (ec) record["body"] = request.body;
+    if (ec || boost::json::serialize(body) != request.body) record["body"] = request.body;
     else record["body"] = std::move(body);
   }
 

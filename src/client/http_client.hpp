@@ -82,6 +82,9 @@ struct logical_request {
   // A continuation page: when the upstream refuses its cursor (a 4xx other than 401, 403, 408
   // and 429), read again from this target (the first page) instead of failing. Empty = never.
   std::string restart_target;
+  // The id sent as X-Request-Id and, where the endpoint takes one, as its idempotency key; empty =
+  // a fresh one. A replay passes the original, so an upstream that applied it does not again.
+  std::string idempotency_key;
 };
 
 class http_client {
@@ -124,7 +127,7 @@ class http_client {
   // Records of a list response the mapping rejected: one durable line, the request still succeeds.
   void set_aside_records(const logical_request& request, const std::string& summary, std::size_t rejected,
                          std::size_t records);
-  core::request_outcome dead_letter(const logical_request& request, const std::string& idempotency_key,
+  core::request_outcome dead_letter(const logical_request& request, const std::string& request_key,
                                     int attempts, core::end_reason reason,
                                     const resilience::attempt_result& last, core::time_point started);
   void emit(core::event e);

@@ -99,6 +99,10 @@ struct event {
   // attempt_finished with schema_error or rejected records: where the body broke the schema or the
   // mapping ("data[3].work_email: required field is missing"). Valid only during on_event.
   std::string_view note;
+  // request_submitted: which endpoint, and the id the request carries on the wire (X-Request-Id)
+  // on every attempt. Valid during on_event only; a sink that needs them later copies them.
+  std::string_view endpoint;
+  std::string_view correlation_id;
 };
 
 class event_sink {

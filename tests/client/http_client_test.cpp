@@ -102,10 +102,14 @@ struct harness {
   }
 
   core::request_outcome send(std::uint64_t id, std::string key_header_value = "") {
+    return send(logical_request{id, &endpoint, R"({"amount":1999})"}, key_header_value);
+  }
+
+  core::request_outcome send(logical_request request, std::string key_header_value = "") {
     asio::io_context io(1);
     const auto o = options(upstream->port(), key_header_value.empty() ? api_key : key_header_value);
     http_client client(io.get_executor(), o, retry, {endpoint}, clock, scale, log, dead_letters, rng);
-    auto f = asio::co_spawn(io, client.execute({id, &endpoint, R"({"amount":1999})"}), asio::use_future);
+    auto f = asio::co_spawn(io, client.execute(std::move(request)), asio::use_future);
     io.run();
     return f.get();
   }
@@ -145,6 +149,91 @@ TEST(http_client, retries_reuse_one_idempotency_key_and_exhaust_into_the_dead_le
   const auto ends = h.log.of(core::event_kind::request_completed);
   ASSERT_EQ(ends.size(), 1u);
   EXPECT_EQ(ends[0].outcome, core::request_outcome::dead_lettered);
+}
+
+// What a replay needs from a dead letter: the endpoint, method, target, body, the ids the
+// request carried on the wire, why it ended, and when.
+TEST(http_client, the_dead_letter_carries_what_a_replay_needs) {
+  auto f = make_fault("status");
+  f.status = 503;
+  harness h({f});
+  h.retry.max_attempts = 2;
+  EXPECT_EQ(h.send(logical_request{7, &h.endpoint, R"({"amount":1999})", "/v1/payments?expand=customer"}),
+            core::request_outcome::dead_lettered);
+  const auto records = h.upstream->records();
+  ASSERT_EQ(records.size(), 2u);
+  const auto record = boost::json::parse(test::read_file(h.dir / "dl.jsonl")).as_object();
+  EXPECT_EQ(record.at("endpoint").as_string(), "create_payment");
+  EXPECT_EQ(record.at("method").as_string(), "POST");
+  EXPECT_EQ(record.at("path").as_string(), "/v1/payments");
+  EXPECT_EQ(record.at("target").as_string(), "/v1/payments?expand=customer");
+  EXPECT_EQ(record.at("body"), boost::json::parse(R"({"amount":1999})"));
+  EXPECT_EQ(record.at("idempotency_key").as_string(), records[0].idempotency_key);
+  EXPECT_EQ(record.at("correlation_id").as_string(), records[0].request_id);
+  EXPECT_EQ(records[0].request_id, records[1].request_id) << "one X-Request-Id on every attempt";
+  EXPECT_EQ(record.at("reason").as_string(), "attempts_exhausted");
+  EXPECT_EQ(record.at("attempts").as_int64(), 2);
+  EXPECT_EQ(record.at("last_error").at("status").as_int64(), 503);
+  // RFC 3339 times of the same length sort as they read: submitted no later than dead-lettered.
+  const std::string submitted(record.at("submitted_at").as_string());
+  const std::string ended(record.at("dead_lettered_at").as_string());
+  EXPECT_EQ(submitted.size(), ended.size());
+  EXPECT_LE(submitted, ended);
+}
+
+TEST(http_client, request_submitted_names_the_endpoint_and_the_wire_id) {
+  struct capture final : core::event_sink {
+    std::string endpoint, correlation_id;
+    void on_event(const core::event& e) override {
+      if (e.kind != core::event_kind::request_submitted) return;
+      endpoint = e.endpoint;
+      correlation_id = e.correlation_id;
+    }
+  } seen;
+  harness h({});
+  asio::io_context io(1);
+  http_client client(io.get_executor(), h.options(h.upstream->port(), h.api_key), h.retry, {h.endpoint}, h.clock,
+                     h.scale, seen, h.dead_letters, h.rng);
+  auto f = asio::co_spawn(io, client.execute({1, &h.endpoint, "{}"}), asio::use_future);
+  io.run();
+  EXPECT_EQ(f.get(), core::request_outcome::succeeded);
+  const auto records = h.upstream->records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(seen.endpoint, "create_payment");
+  EXPECT_EQ(seen.correlation_id, records[0].request_id);
+  EXPECT_EQ(records[0].request_id.size(), 36u);
+}
+
+// A replay passes the original key: every attempt carries it, as the idempotency key and as
+// X-Request-Id, and a second dead letter keeps it for the next replay.
+TEST(http_client, a_given_idempotency_key_is_sent_on_every_attempt) {
+  auto f = make_fault("status");
+  f.status = 503;
+  harness h({f});
+  logical_request request{1, &h.endpoint, R"({"amount":1999})"};
+  request.idempotency_key = "4b1f0a4e-replayed-key";
+  EXPECT_EQ(h.send(std::move(request)), core::request_outcome::dead_lettered);
+  const auto records = h.upstream->records();
+  ASSERT_EQ(records.size(), 3u);
+  for (const auto& r : records) {
+    EXPECT_EQ(r.idempotency_key, "4b1f0a4e-replayed-key");
+    EXPECT_EQ(r.request_id, "4b1f0a4e-replayed-key");
+  }
+  const auto record = boost::json::parse(test::read_file(h.dir / "dl.jsonl"));
+  EXPECT_EQ(record.at("idempotency_key").as_string(), "4b1f0a4e-replayed-key");
+  EXPECT_EQ(record.at("correlation_id").as_string(), "4b1f0a4e-replayed-key");
+}
+
+// Boost.JSON would write 9.99 back as 9.99E0: a replay must send the bytes the upstream may have
+// stored under the key, so such a body is kept as its exact text.
+TEST(http_client, a_body_that_would_not_survive_reencoding_is_kept_as_its_exact_text) {
+  auto f = make_fault("status");
+  f.status = 400;
+  harness h({f});
+  h.endpoint.statuses.fatal = {400};
+  EXPECT_EQ(h.send(logical_request{1, &h.endpoint, R"({"amount":9.99})"}), core::request_outcome::dead_lettered);
+  const auto record = boost::json::parse(test::read_file(h.dir / "dl.jsonl"));
+  EXPECT_EQ(record.at("body").as_string(), R"({"amount":9.99})");
 }
 
 TEST(http_client, each_logical_request_gets_its_own_key) {
