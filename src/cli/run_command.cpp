@@ -19,6 +19,7 @@ struct run_args {
   std::uint64_t seed = 1;
   double time_scale = 1.0;
   std::string json;
+  std::string log;
   std::vector<std::string> sets;
   bool quiet = false;
   bool verbose = false;
@@ -48,6 +49,17 @@ int execute(const run_args& args) {
     if (!args.quiet || r.outcome != scenario::verdict::held) report::print_failure_mode(out, r, console);
   };
 
+  std::unique_ptr<scenario::event_log> log;
+  if (!args.log.empty()) {
+    std::string why;
+    log = scenario::event_log::open(args.log, why);
+    if (!log) {
+      std::cerr << "--log: error: cannot write " << args.log << ": " << why << '\n';
+      return exit_usage;
+    }
+    options.log = log.get();
+  }
+
   scenario::run_result run;
   try {
     const auto plan = plan::load_file(args.plan, *load);
@@ -57,6 +69,7 @@ int execute(const run_args& args) {
     print(e);
     return exit_usage;
   }
+  if (log) log->close();  // flushed and closed before the run is reported done
   report::print_summary(out, run);
   if (!args.json.empty()) {
     if (auto ec = report::write_json(run, args.json)) {
@@ -84,6 +97,10 @@ command add_run_command(CLI::App& app) {
       ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
   cmd->add_option("--json", args->json, "Write the JSON report to FILE");
+  cmd->add_option("--log", args->log,
+                  "Write every client decision to FILE as JSON lines: request submitted, attempt started and\n"
+                  "finished (status or error class), backoff scheduled (delay and why), request completed\n"
+                  "(outcome); each with its failure mode, request number and X-Request-Id. FILE is replaced");
   repeatable(cmd->add_option("--set", args->sets,
                              "Override a plan value before running, e.g. --set retry.max_attempts=1 (repeatable)"));
   auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");

@@ -183,6 +183,8 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     }
     if (ends) stats.recovery_from = origin + end;
   }
+  if (options.log != nullptr) options.log->set_context({{"failure_mode", mode.id}}, origin);
+  event_tee events(stats, options.log);
   resilience::seeded_random rng(derive_seed(options.seed, mode.id, 2));
   client::client_options copts;
   copts.upstream = {asio::ip::make_address("127.0.0.1"), upstream.port()};
@@ -195,7 +197,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   copts.dead_letter_context = {{"plan", plan.integration.name}, {"failure_mode", mode.id},
                                {"seed", options.seed}};
   {
-    client::http_client client(io.get_executor(), copts, retry, plan.endpoints, clock, scale, stats,
+    client::http_client client(io.get_executor(), copts, retry, plan.endpoints, clock, scale, events,
                                dead_letters, rng);
 
     traffic_generator traffic{io,   client, clock, scale, origin, shape, endpoint, body,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "plan/model.hpp"
+#include "scenario/event_log.hpp"
 #include "scenario/result.hpp"
 
 namespace planproof::scenario {
@@ -21,6 +22,7 @@ struct run_options {
   // Progress output: once the run's settings and notes are known, then as each failure mode ends.
   std::function<void(const run_result&, std::size_t selected)> on_start;
   std::function<void(const failure_mode_result&)> on_result;
+  event_log* log = nullptr;  // `--log FILE`: every client decision, each line naming its failure mode
 };
 
 // The failure modes the options select, in plan order. Throws core::diagnostic_error for an

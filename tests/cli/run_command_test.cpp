@@ -1,5 +1,8 @@
 // End to end: the planproof executable on the example plan, its weakened twins and bad input.
 #include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -200,6 +203,103 @@ TEST(cli_run, phase_selects_its_failure_modes) {
   EXPECT_EQ(std::find(retry_on.begin(), retry_on.end(), boost::json::value("schema_error")), retry_on.end());
   EXPECT_EQ(report.at("settings").at("retry").at("max_attempts").as_int64(), 4);  // not overridden
   EXPECT_TRUE(report.at("settings").at("retry").at("fatal_on").is_array());
+}
+
+// --log: one JSON line per client decision, every line of a request naming it by the same
+// X-Request-Id, which is also the dead letter's correlation_id; the file is complete at exit.
+TEST(cli_run, log_writes_every_decision_as_a_json_line) {
+  test::temp_dir dir;
+  {
+    std::ofstream plan(dir / "log.plan.yaml");
+    plan << R"(planproof: 1
+integration: {name: log-check}
+auth: {method: none}
+endpoints:
+  - id: create_thing
+    method: POST
+    path: /v1/things
+    request: {example: {name: a}}
+    response: {status: 201, example: {id: t_1}}
+    idempotency: {header: Idempotency-Key}
+retry: {max_attempts: 3, backoff: {base: 20ms, max: 40ms}, retry_on: [503], dead_letter: {path: dead.jsonl}}
+traffic: {endpoint: create_thing, rate: 20/s, concurrency: 4, duration: 2s}
+failure_modes:
+  - id: flaky
+    inject: {fault: status, status: 503, every: 2}
+  - id: down
+    inject: {fault: status, status: 503}
+)";
+  }
+  const auto r = planproof(dir, "run log.plan.yaml --time-scale 0.1 --log logs/events.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto text = test::read_file(dir / "logs/events.jsonl");
+  ASSERT_FALSE(text.empty());
+  ASSERT_EQ(text.back(), '\n') << "the last line is whole";
+
+  struct request_lines {
+    std::string correlation_id;
+    std::map<std::string, int> events;
+    std::string outcome;
+  };
+  std::map<std::pair<std::string, std::int64_t>, request_lines> requests;  // (failure mode, request)
+  std::istringstream in(text);
+  std::string line;
+  int backoffs = 0;
+  while (std::getline(in, line)) {
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << line;
+    const auto& o = v.as_object();
+    for (const char* field : {"time", "event", "failure_mode", "request", "correlation_id", "endpoint"}) {
+      ASSERT_TRUE(o.contains(field)) << field << " missing: " << line;
+    }
+    EXPECT_EQ(o.at("endpoint").as_string(), "create_thing");
+    auto& req = requests[{std::string(o.at("failure_mode").as_string()), o.at("request").as_int64()}];
+    const std::string id(o.at("correlation_id").as_string());
+    if (req.correlation_id.empty()) req.correlation_id = id;
+    EXPECT_EQ(req.correlation_id, id) << "one id on every line of a request: " << line;
+    const std::string event(o.at("event").as_string());
+    ++req.events[event];
+    if (event == "attempt_finished") {
+      EXPECT_TRUE(o.contains("status")) << line;
+    }
+    if (event == "backoff_scheduled") {
+      ++backoffs;
+      EXPECT_TRUE(o.contains("delay_ms")) << line;
+      EXPECT_EQ(o.at("reason").as_string(), "503") << line;
+    }
+    if (event == "request_completed") req.outcome = std::string(o.at("outcome").as_string());
+  }
+  EXPECT_EQ(requests.size(), 80u);  // 40 per failure mode
+  EXPECT_GT(backoffs, 40);
+  std::set<std::string> dead_ids;
+  int flaky_succeeded = 0;
+  for (const auto& [key, req] : requests) {
+    EXPECT_EQ(req.events.at("request_submitted"), 1);
+    EXPECT_EQ(req.events.at("request_completed"), 1);
+    EXPECT_EQ(req.events.at("attempt_started"), req.events.at("attempt_finished"));
+    if (key.first == "down") {
+      EXPECT_EQ(req.outcome, "dead_lettered");
+    }
+    if (key.first == "flaky" && req.outcome == "succeeded") ++flaky_succeeded;
+    if (req.outcome == "dead_lettered") dead_ids.insert(req.correlation_id);
+  }
+  EXPECT_GT(flaky_succeeded, 20);
+  const auto letters = test::read_file(dir / "dead.jsonl");
+  std::istringstream dead(letters);
+  int dead_count = 0;
+  while (std::getline(dead, line)) {
+    ++dead_count;
+    const auto record = boost::json::parse(line);
+    EXPECT_TRUE(dead_ids.contains(std::string(record.at("correlation_id").as_string()))) << line;
+  }
+  EXPECT_EQ(dead_count, static_cast<int>(dead_ids.size()));
+  EXPECT_GE(dead_count, 40);
+
+  const auto bad = planproof(dir, "run log.plan.yaml --log /proc/no-such-dir/events.jsonl");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--log: error: cannot write /proc/no-such-dir/events.jsonl"), std::string::npos)
+      << bad.output;
 }
 
 }  // namespace
