@@ -34,5 +34,6 @@ command add_lint_command(CLI::App& app);
 command add_new_command(CLI::App& app);
 command add_import_openapi_command(CLI::App& app);
 command add_serve_command(CLI::App& app);
+command add_dlq_command(CLI::App& app);  // registers `dlq`; the command is `dlq replay`
 
 }  // namespace planproof::cli

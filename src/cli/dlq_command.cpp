@@ -1,0 +1,180 @@
+// `planproof dlq replay FILE PLAN`: send a dead-letter file's records again through the client the
+// plan configures, to the real upstream (or `planproof serve`), keeping each one's idempotency key.
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "core/logging.hpp"
+#include "core/units.hpp"
+#include "plan/loader.hpp"
+#include "scenario/event_log.hpp"
+#include "scenario/replay.hpp"
+
+namespace planproof::cli {
+namespace {
+
+struct replay_args {
+  std::string file;
+  std::string plan;
+  std::string upstream;
+  std::string out;
+  std::string phase;
+  std::string rate;
+  std::string log;
+  std::vector<std::string> sets;
+};
+
+// FILE with `.replay.jsonl` in place of `.jsonl` (or after the whole name).
+std::filesystem::path default_out(const std::filesystem::path& file) {
+  auto out = file;
+  if (out.extension() == ".jsonl") out.replace_extension();
+  out += ".replay.jsonl";
+  return out;
+}
+
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(a, b, ec)) return true;
+  return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+}
+
+std::string count(std::size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+int execute(const replay_args& args) {
+  core::setup_logging(core::verbosity::normal);
+  const auto load = load_options_from(args.sets);
+  if (!load) return exit_usage;
+  std::optional<double> rate;
+  if (!args.rate.empty()) {
+    rate = core::parse_rate(args.rate);
+    if (!rate) {
+      if (const auto n = core::parse_number(args.rate); n && *n > 0) rate = *n;
+    }
+    if (!rate) {
+      std::cerr << "--rate: error: '" << args.rate << "' is not " << core::rate_syntax << " (or a number per second)\n";
+      return exit_usage;
+    }
+  }
+  const std::filesystem::path file = args.file;
+  const std::filesystem::path out = args.out.empty() ? default_out(file) : std::filesystem::path(args.out);
+  if (same_file(file, out)) {
+    std::cerr << "--dead-letter: error: " << out.string() << " is FILE itself; replay never rewrites FILE in place\n";
+    return exit_usage;
+  }
+
+  plan::integration_plan plan;
+  try {
+    plan = plan::load_file(args.plan, *load);
+  } catch (const core::diagnostic_error& e) {
+    for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
+    return exit_usage;
+  }
+
+  const auto letters = client::read_dead_letters(file);
+  if (letters.error) {
+    std::cerr << "planproof dlq replay: cannot read " << file.string() << ": " << letters.error.message() << '\n';
+    return exit_usage;
+  }
+  const auto selection = scenario::select_replay(plan, letters);
+  if (!selection.errors.empty()) {
+    for (const auto& e : selection.errors) std::cerr << file.string() << ": " << e << '\n';
+    std::cerr << "planproof dlq replay: " << count(selection.errors.size(), "record does", "records do")
+              << " not match " << args.plan << "; nothing was replayed\n";
+    return exit_usage;
+  }
+
+  std::unique_ptr<scenario::event_log> log;
+  scenario::replay_options options;
+  if (!args.phase.empty()) options.phase = args.phase;
+  options.upstream = args.upstream;
+  options.out = out;
+  options.rate = rate;
+  options.context = {{"replay_of", file.string()}};
+  if (!args.log.empty()) {
+    std::string why;
+    log = scenario::event_log::open(args.log, why);
+    if (!log) {
+      std::cerr << "--log: error: cannot write " << args.log << ": " << why << '\n';
+      return exit_usage;
+    }
+    options.log = log.get();
+  }
+
+  scenario::replay_result result;
+  if (!selection.items.empty()) result = scenario::replay(plan, selection.items, options);
+  if (log) log->close();
+  switch (result.status) {
+    case scenario::replay_status::done:
+      break;
+    case scenario::replay_status::usage_error:
+      std::cerr << "planproof dlq replay: " << result.error << "; nothing was replayed\n";
+      return exit_usage;
+    case scenario::replay_status::unreachable:
+      std::cerr << "planproof dlq replay: " << result.error << "; nothing was replayed, " << file.string()
+                << " is unchanged\n";
+      return exit_harness_error;
+    case scenario::replay_status::harness_error:
+      std::cerr << "planproof dlq replay: " << result.error << "; nothing was replayed\n";
+      return exit_harness_error;
+  }
+
+  std::cout << "planproof dlq replay " << file.string() << " (" << count(selection.items.size(), "record", "records")
+            << ")" << (result.upstream_url.empty() ? "" : " to " + result.upstream_url) << '\n';
+  for (const auto& s : selection.skipped) std::cout << "  skipped line " << s.line << ": " << s.why << '\n';
+  for (const auto& o : selection.other_records) {
+    std::cout << "  left line " << o.line << " alone: a " << o.why
+              << " record (records a mapping rejected from a response that succeeded), not a request to send again\n";
+  }
+  if (selection.skipped_count > selection.skipped.size()) {
+    std::cout << "  skipped " << selection.skipped_count - selection.skipped.size() << " more damaged lines\n";
+  }
+  std::cout << "replayed " << result.replayed << ": " << result.succeeded << " succeeded, " << result.dead_lettered
+            << " dead-lettered again, " << count(selection.skipped_count, "damaged line", "damaged lines")
+            << " skipped";
+  if (result.failed > 0) std::cout << ", " << result.failed << " failed (the new dead letter could not be written)";
+  std::cout << '\n';
+  if (result.dead_lettered > 0) {
+    std::cout << count(result.dead_lettered, "dead letter", "dead letters") << " appended to " << out.string() << '\n';
+  }
+  std::cout << std::flush;
+  if (!std::cout || result.failed > 0) return exit_harness_error;
+  return result.dead_lettered > 0 ? exit_broken : exit_held;
+}
+
+}  // namespace
+
+command add_dlq_command(CLI::App& app) {
+  auto args = std::make_shared<replay_args>();
+  auto* dlq = app.add_subcommand("dlq", "Work with dead-letter files (the JSON lines `run` and your integration write)");
+  dlq->require_subcommand(1);
+  auto* cmd = dlq->add_subcommand(
+      "replay",
+      "Send every record of a dead-letter FILE again through the client PLAN configures (its retry settings\n"
+      "and auth, secrets from the environment as run resolves them), each with the X-Request-Id and\n"
+      "idempotency key it was first sent with, so an upstream that already applied one does not apply it\n"
+      "twice. Records that fail again are appended to another file; FILE is never changed. Damaged lines\n"
+      "(a record torn by a crash) are skipped and listed.\n"
+      "Exit 0 all succeeded, 1 some dead-lettered again, 2 usage, plan or FILE errors (nothing sent),\n"
+      "3 the upstream cannot be reached (nothing sent) or the new dead letters cannot be written.");
+  cmd->add_option("FILE", args->file, "The dead-letter file (JSON lines)")->required();
+  cmd->add_option("PLAN", args->plan, "The plan the records came from (YAML or JSON)")->required();
+  cmd->add_option("--upstream", args->upstream,
+                  "Send to http://HOST:PORT[/PREFIX] (the prefix goes before each record's path); default:\n"
+                  "the plan's integration.base_url. The client speaks plain HTTP only")
+      ->type_name("URL");
+  cmd->add_option("--dead-letter", args->out,
+                  "Append the records that fail again to OUT; default: FILE with .replay.jsonl for .jsonl")
+      ->type_name("OUT");
+  cmd->add_option("--phase", args->phase, "Use this phase's retry settings");
+  cmd->add_option("--rate", args->rate, "Send at most R requests per second (20/s, 600/m or 20); default: the\n"
+                                        "plan's traffic rate, with at most its concurrency in flight")
+      ->type_name("R");
+  cmd->add_option("--log", args->log, "Write every client decision to FILE as JSON lines, as run --log does");
+  repeatable(cmd->add_option("--set", args->sets, "Override a plan value before replaying, as with run (repeatable)"));
+  return {cmd, [args] { return execute(*args); }};
+}
+
+}  // namespace planproof::cli

@@ -1,0 +1,308 @@
+#include "scenario/replay.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "client/http_client.hpp"
+#include "mocks/proxy.hpp"
+#include "scenario/auth_material.hpp"
+
+namespace planproof::scenario {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// A request target as the client may put it on the wire: origin form, no bytes that would end
+// the request line or start a header.
+bool valid_target(std::string_view t) {
+  if (t.empty() || t.front() != '/') return false;
+  return std::none_of(t.begin(), t.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
+}
+
+// An id the client may send as a header value (it is one on every attempt).
+bool valid_key(std::string_view k) {
+  return k.size() <= 200 && std::all_of(k.begin(), k.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+}
+
+std::string string_field(const boost::json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+class no_events final : public core::event_sink {
+ public:
+  void on_event(const core::event&) override {}
+};
+
+// The upstream as the client needs it: where to connect, what Host to send, what to prepend.
+struct upstream {
+  std::string url;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string host_header;
+  std::string path_prefix;
+};
+
+// Paced like run's traffic: item i is due at origin + i / rate, and starts then or as soon as one
+// of at most `concurrency` workers is free. Workers are member coroutines of this object, which
+// outlives them.
+struct replay_traffic {
+  asio::io_context& io;
+  client::http_client& client;
+  const core::clock& clock;
+  core::time_point origin;
+  core::duration interval;
+  const std::vector<replay_item>& items;
+  const std::string& prefix;
+  replay_result& result;
+  std::size_t next = 0;
+
+  asio::awaitable<void> worker() {
+    asio::steady_timer timer(io);
+    while (next < items.size()) {
+      const auto i = next++;
+      const auto& item = items[i];
+      const auto wait = origin + interval * static_cast<std::int64_t>(i) - clock.now();
+      if (wait > core::duration::zero()) {
+        timer.expires_after(wait);
+        co_await timer.async_wait(asio::use_awaitable);
+      }
+      // Named, not a braced temporary: g++ 12 destroys temporaries inside co_await twice.
+      client::logical_request request{item.line, item.endpoint, item.body, prefix + item.target};
+      request.idempotency_key = item.idempotency_key;
+      const auto outcome = co_await client.execute(std::move(request));
+      ++result.replayed;
+      switch (outcome) {
+        case core::request_outcome::succeeded: ++result.succeeded; break;
+        case core::request_outcome::dead_lettered: ++result.dead_lettered; break;
+        case core::request_outcome::failed: ++result.failed; break;
+      }
+    }
+  }
+};
+
+// Resolves the host and opens one connection within `deadline`: whether there is anything to
+// replay to at all. Empty when there is; why not otherwise.
+std::string probe(const upstream& u, core::duration deadline, asio::ip::tcp::endpoint& out) {
+  asio::io_context io(1);
+  asio::steady_timer timer(io);
+  asio::ip::tcp::resolver resolver(io);
+  asio::ip::tcp::socket socket(io);
+  std::string error = "no address";
+  bool timed_out = false;
+  timer.expires_after(deadline);
+  timer.async_wait([&](const boost::system::error_code& ec) {
+    if (ec) return;
+    timed_out = true;
+    resolver.cancel();
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  });
+  resolver.async_resolve(u.host, std::to_string(u.port), asio::ip::resolver_base::numeric_service,
+                         [&](const boost::system::error_code& ec, asio::ip::tcp::resolver::results_type results) {
+                           if (ec) {
+                             error = "cannot resolve " + u.host + ": " + ec.message();
+                             timer.cancel();
+                             return;
+                           }
+                           out = *results.begin();
+                           socket.async_connect(out, [&](const boost::system::error_code& cec) {
+                             error = cec ? "cannot connect to " + u.url + ": " + cec.message() : std::string();
+                             timer.cancel();
+                           });
+                         });
+  io.run();
+  if (timed_out) return "no connection to " + u.url + " within " + core::format_duration(deadline);
+  return error;
+}
+
+}  // namespace
+
+replay_selection select_replay(const plan::integration_plan& plan, const client::dead_letter_file& file) {
+  replay_selection s;
+  s.skipped_count = file.damaged;
+  for (const auto line : file.damaged_lines) {
+    s.skipped.push_back({line, "not a whole JSON record (torn by a crash, or edited)"});
+  }
+  auto skip = [&](std::size_t line, std::string why) {
+    ++s.skipped_count;
+    if (s.skipped.size() < client::max_listed_damaged_lines) s.skipped.push_back({line, std::move(why)});
+  };
+  std::string known;
+  for (const auto& e : plan.endpoints) known += (known.empty() ? "" : ", ") + e.id;
+
+  for (const auto& r : file.records) {
+    const auto& o = r.fields;
+    const auto at = "line " + std::to_string(r.line) + ": ";
+    if (const auto kind = string_field(o, "kind"); !kind.empty()) {
+      if (s.other_records.size() < client::max_listed_damaged_lines) s.other_records.push_back({r.line, kind});
+      continue;
+    }
+    const auto id = string_field(o, "endpoint");
+    if (id.empty()) {
+      skip(r.line, "no \"endpoint\" in the record");
+      continue;
+    }
+    const auto* endpoint = plan.find_endpoint(id);
+    if (endpoint == nullptr) {
+      s.errors.push_back(at + "no endpoint '" + id + "' in the plan (endpoints: " + known + ")");
+      continue;
+    }
+    if (endpoint->direction == plan::endpoint_direction::inbound) {
+      s.errors.push_back(at + "endpoint '" + id + "' is inbound in the plan: the client does not call it");
+      continue;
+    }
+    if (const auto method = string_field(o, "method"); !method.empty() && method != endpoint->method) {
+      s.errors.push_back(at + "the record says " + method + " but endpoint '" + id + "' is " + endpoint->method +
+                         " in the plan");
+      continue;
+    }
+    replay_item item;
+    item.line = r.line;
+    item.endpoint = endpoint;
+    item.target = string_field(o, "target");
+    if (item.target.empty()) item.target = string_field(o, "path");  // records from before `target` was always written
+    if (item.target.empty()) item.target = endpoint->path;
+    if (!valid_target(item.target)) {
+      skip(r.line, "its target is not a path the client can send");
+      continue;
+    }
+    if (const auto* body = o.if_contains("body"); body != nullptr && !body->is_null()) {
+      item.body = body->is_string() ? std::string(body->as_string()) : boost::json::serialize(*body);
+    }
+    item.idempotency_key = string_field(o, "idempotency_key");
+    if (item.idempotency_key.empty()) item.idempotency_key = string_field(o, "correlation_id");
+    if (!valid_key(item.idempotency_key)) {
+      skip(r.line, "its idempotency key is not a header value the client can send");
+      continue;
+    }
+    s.items.push_back(std::move(item));
+  }
+  std::sort(s.skipped.begin(), s.skipped.end(), [](const auto& a, const auto& b) { return a.line < b.line; });
+  return s;
+}
+
+replay_result replay(const plan::integration_plan& plan, const std::vector<replay_item>& items,
+                     const replay_options& options) {
+  replay_result result;
+  auto fail = [&](replay_status status, std::string why) {
+    result.status = status;
+    result.error = std::move(why);
+    return result;
+  };
+
+  plan::retry_config retry = plan.retry;
+  if (options.phase) {
+    const auto* p = plan.find_phase(*options.phase);
+    if (p == nullptr) {
+      std::string known;
+      for (const auto& ph : plan.phases) known += (known.empty() ? "" : ", ") + ph.name;
+      return fail(replay_status::usage_error, "--phase: no phase '" + *options.phase + "' in the plan" +
+                                                  (known.empty() ? "" : " (phases: " + known + ")"));
+    }
+    if (p->retry_settings) retry = *p->retry_settings;
+  }
+
+  // Where to send: --upstream, or the plan's base_url.
+  const std::string url = options.upstream.empty() ? plan.integration.base_url : options.upstream;
+  const std::string from = options.upstream.empty() ? "the plan's base_url" : "--upstream";
+  if (url.empty()) {
+    return fail(replay_status::usage_error, "the plan has no integration.base_url: say where to send with --upstream URL");
+  }
+  auto parsed = mocks::parse_upstream_url(url);
+  if (const auto* why = std::get_if<std::string>(&parsed)) {
+    return fail(replay_status::usage_error, from + " '" + url + "' " + *why + " (e.g. http://127.0.0.1:8080)");
+  }
+  const auto& target = std::get<mocks::upstream_target>(parsed);
+  if (target.tls) {
+    return fail(replay_status::usage_error,
+                from + " is " + url + ", but this version's client speaks plain HTTP only: replay to an http:// URL " +
+                    "with --upstream (e.g. a TLS-terminating proxy in front of the upstream)");
+  }
+  upstream u;
+  u.url = mocks::to_string(target);
+  u.host = target.host;
+  u.port = target.port;
+  const bool v6 = target.host.find(':') != std::string::npos;
+  u.host_header = (v6 ? "[" + target.host + "]" : target.host) + (target.port == 80 ? "" : ":" + std::to_string(target.port));
+  u.path_prefix = target.path_prefix;
+  result.upstream_url = u.url;
+
+  // Credentials as run resolves them; only the real ones open a real upstream.
+  const auto& auth_config = plan.auth;
+  if (!plan::is_supported(auth_config.method) ||
+      (auth_config.method == plan::auth_method::api_key && auth_config.key_in == plan::api_key_location::query)) {
+    return fail(replay_status::usage_error,
+                "this version's client cannot send auth " + std::string(plan::to_string(auth_config.method)) +
+                    (auth_config.method == plan::auth_method::api_key ? " in the query" : "") +
+                    ", so the upstream would refuse every replayed request");
+  }
+  const auto auth = resolve_auth(auth_config);
+  if (auth.generated) {
+    return fail(replay_status::usage_error, "cannot resolve the plan's credentials (" + auth.unresolved +
+                                                "): a replay goes to a real upstream and needs the real ones");
+  }
+
+  asio::ip::tcp::endpoint address;
+  if (auto why = probe(u, retry.timeouts.connect, address); !why.empty()) {
+    return fail(replay_status::unreachable, why);
+  }
+
+  std::error_code exists_ec;
+  const bool out_existed = std::filesystem::exists(options.out, exists_ec);
+  client::dead_letter_queue out(options.out);
+  if (auto ec = out.open()) {
+    return fail(replay_status::harness_error, "cannot open " + options.out.string() + " for the dead letters: " + ec.message());
+  }
+
+  asio::io_context io(1);
+  core::plan_clock clock(core::time_scale{1.0});
+  resilience::seeded_random rng(std::random_device{}());
+  client::client_options copts;
+  copts.upstream = address;
+  copts.host = u.host_header;
+  if (!auth.header.name.empty()) copts.extra_headers.push_back(auth.header);
+  if (!auth.signing_key.empty()) {
+    if (const auto scheme = mocks::signature_scheme_from_plan(auth_config)) {
+      copts.signer = request_signer(*scheme, auth.signing_key, copts.host);
+    }
+  }
+  const int concurrency = std::max(1, plan.traffic.concurrency);
+  copts.max_idle_connections = static_cast<std::size_t>(concurrency);
+  copts.dead_letter_context = options.context;
+  copts.dead_letter_context["plan"] = plan.integration.name;
+
+  const double rate = options.rate.value_or(plan.traffic.rate);
+  const auto origin = clock.now();
+  if (options.log != nullptr) options.log->set_context(options.context, origin);
+  no_events none;
+  core::event_sink& events = options.log != nullptr ? static_cast<core::event_sink&>(*options.log) : none;
+  {
+    client::http_client client(io.get_executor(), copts, retry, plan.endpoints, clock, core::time_scale{1.0}, events,
+                               out, rng);
+    replay_traffic traffic{io, client, clock, origin,
+                           core::duration{static_cast<core::duration::rep>(std::llround(1e9 / rate))},
+                           items, u.path_prefix, result};
+    const auto workers = std::min<std::size_t>(static_cast<std::size_t>(concurrency), items.size());
+    for (std::size_t w = 0; w < workers; ++w) asio::co_spawn(io, traffic.worker(), asio::detached);
+    io.run();
+  }
+  if (out.appended() == 0 && !out_existed) {
+    // Nothing failed again: no empty file to suggest otherwise.
+    std::error_code ignored;
+    std::filesystem::remove(options.out, ignored);
+  }
+  return result;
+}
+
+}  // namespace planproof::scenario

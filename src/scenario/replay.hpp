@@ -1,0 +1,81 @@
+// `planproof dlq replay`: dead letters sent again through the client the plan configures (its
+// retry settings and auth), each with the X-Request-Id and idempotency key it was first sent
+// with, so an upstream that already applied one answers it from its idempotency store instead
+// of applying it twice. Records that fail again go to another dead-letter file.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "client/dead_letter.hpp"
+#include "plan/model.hpp"
+#include "scenario/event_log.hpp"
+
+namespace planproof::scenario {
+
+// One dead letter to send again.
+struct replay_item {
+  std::size_t line = 0;  // in the dead-letter file; also the request number in logs and new dead letters
+  const plan::endpoint* endpoint = nullptr;
+  std::string target;           // path and query, as first sent
+  std::string body;             // as first sent; empty for none
+  std::string idempotency_key;  // the id first sent; empty when the record has none (a fresh one is made)
+};
+
+struct skipped_line {
+  std::size_t line = 0;
+  std::string why;
+};
+
+struct replay_selection {
+  std::vector<replay_item> items;
+  // Records that contradict the plan (an endpoint it does not have): nothing may be sent until
+  // the plan and the file agree. One message per record, naming its line.
+  std::vector<std::string> errors;
+  // Lines that cannot be replayed on their own terms (torn, not a record): skipped and reported.
+  std::vector<skipped_line> skipped;
+  std::size_t skipped_count = 0;  // beyond those listed too
+  // Lines that record something other than a failed request (`"kind": "rejected_records"`: records
+  // a mapping rejected from a response that succeeded): nothing to send again, left alone.
+  std::vector<skipped_line> other_records;
+};
+
+// Checks every record of a dead-letter file against the plan and turns it into what the client
+// sends. Sends nothing.
+replay_selection select_replay(const plan::integration_plan& plan, const client::dead_letter_file& file);
+
+struct replay_options {
+  std::optional<std::string> phase;  // whose retry settings; none = the plan's
+  std::string upstream;              // http://HOST:PORT[/PREFIX]; empty = the plan's base_url
+  std::filesystem::path out;         // where records that fail again are appended
+  std::optional<double> rate;        // requests per second; none = the plan's traffic rate
+  boost::json::object context;       // added to every new dead letter and log line
+  event_log* log = nullptr;
+};
+
+enum class replay_status {
+  done,           // every item was sent and ended (succeeded, dead-lettered again, or failed)
+  usage_error,    // the plan, its secrets or the URL do not allow a replay; nothing was sent
+  unreachable,    // the upstream could not be resolved or connected to; nothing was sent
+  harness_error,  // the output file could not be opened; nothing was sent
+};
+
+struct replay_result {
+  replay_status status = replay_status::done;
+  std::string error;  // why, for people, when not done
+  std::string upstream_url;
+  std::size_t replayed = 0;
+  std::size_t succeeded = 0;
+  std::size_t dead_lettered = 0;  // appended to `out`
+  std::size_t failed = 0;         // not even the new dead letter could be written
+};
+
+replay_result replay(const plan::integration_plan& plan, const std::vector<replay_item>& items,
+                     const replay_options& options);
+
+}  // namespace planproof::scenario

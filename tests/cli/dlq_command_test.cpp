@@ -1,0 +1,291 @@
+// End to end: `planproof run` writes dead letters, `planproof serve` plays the upstream (a real
+// child process on loopback), and `planproof dlq replay` sends the dead letters to it again. What
+// arrived is read from the mock's journal, not taken from replay's word.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/json/parse.hpp>
+
+#include "mocks/test_client.hpp"
+#include "support/child_process.hpp"
+#include "support/paths.hpp"
+#include "support/process.hpp"
+
+namespace planproof {
+namespace {
+
+using namespace std::chrono_literals;
+using mocks::testing::test_client;
+namespace http = boost::beast::http;
+
+const std::string fixture = test::source_dir() + "/tests/cli/data/dlq.plan.yaml";
+constexpr std::string_view key_variable = "PLANPROOF_DLQ_TEST_KEY";
+const std::string api_key = "sk_dlq_replay_4c1d9e7f";
+constexpr auto startup_deadline = 20s;
+
+std::vector<boost::json::object> json_lines(const std::string& text) {
+  std::vector<boost::json::object> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    EXPECT_FALSE(ec) << "not JSON: " << line;
+    if (!ec && v.is_object()) out.push_back(v.as_object());
+  }
+  return out;
+}
+
+std::optional<unsigned short> port_of(const std::string& line, std::string_view prefix) {
+  const std::string start = std::string(prefix) + "http://127.0.0.1:";
+  if (!line.starts_with(start)) return std::nullopt;
+  const auto port = std::stoul(line.substr(start.size()));
+  if (port == 0 || port > 65535) return std::nullopt;
+  return static_cast<unsigned short>(port);
+}
+
+class dlq_command : public ::testing::Test {
+ protected:
+  // `planproof ARGS` in the test's directory, with the plan's secret set.
+  test::process_result planproof(const std::string& args) {
+    return test::run_shell("cd '" + dir_.path().string() + "' && " + std::string(key_variable) + "=" + api_key + " " +
+                           test::planproof_executable() + " " + args);
+  }
+
+  // The plan's `down` failure mode dead-letters every request: 10 records, each with its key.
+  std::vector<boost::json::object> make_dead_letters() {
+    const auto r = planproof("run " + fixture + " --only down");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    auto records = json_lines(test::read_file(dir_ / "dead-letter/orders.jsonl"));
+    EXPECT_EQ(records.size(), 10u);
+    return records;
+  }
+
+  // `planproof serve` on the fixture as the upstream; faults off unless `fault` names a failure mode.
+  testing::AssertionResult start_upstream(std::optional<std::string> fault = std::nullopt) {
+    std::vector<std::string> args{"serve", fixture};
+    if (fault) args.insert(args.end(), {"--fault", *fault});
+    test::child_process::options opt;
+    opt.cwd = dir_.path().string();
+    opt.set_env.emplace_back(key_variable, api_key);
+    upstream_ = std::make_unique<test::child_process>(test::planproof_executable(), args, opt);
+    if (!upstream_->started()) return testing::AssertionFailure() << upstream_->error();
+    const auto mock = upstream_->read_line(startup_deadline);
+    const auto admin = upstream_->read_line(startup_deadline);
+    if (!mock || !admin) return testing::AssertionFailure() << "no address lines\n" << upstream_->output();
+    const auto mock_port = port_of(*mock, "mock: ");
+    const auto admin_port = port_of(*admin, "admin: ");
+    if (!mock_port || !admin_port) return testing::AssertionFailure() << *mock << " / " << *admin;
+    mock_url_ = "http://127.0.0.1:" + std::to_string(*mock_port);
+    admin_ = *admin_port;
+    while (auto line = upstream_->read_line(startup_deadline)) {
+      if (line->starts_with("Stop with")) return testing::AssertionSuccess();
+    }
+    return testing::AssertionFailure() << "the banner did not end\n" << upstream_->output();
+  }
+
+  std::string admin_call(http::verb method, std::string_view target) {
+    test_client client(admin_);
+    EXPECT_FALSE(client.connect_error());
+    const auto r = client.get(target, {}, method);
+    EXPECT_FALSE(r.ec) << r.ec.message();
+    return r.res.body();
+  }
+  std::vector<boost::json::object> journal() { return json_lines(admin_call(http::verb::get, "/journal")); }
+
+  void TearDown() override { upstream_.reset(); }
+
+  test::temp_dir dir_;
+  std::unique_ptr<test::child_process> upstream_;
+  std::string mock_url_;
+  unsigned short admin_ = 0;
+};
+
+std::set<std::string> keys_of(const std::vector<boost::json::object>& lines) {
+  std::set<std::string> keys;
+  for (const auto& l : lines) keys.insert(std::string(l.at("idempotency_key").as_string()));
+  return keys;
+}
+
+TEST_F(dlq_command, replays_every_dead_letter_with_its_original_idempotency_key) {
+  const auto records = make_dead_letters();
+  const auto original = test::read_file(dir_ / "dead-letter/orders.jsonl");
+  ASSERT_TRUE(start_upstream());
+
+  const auto r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream " + mock_url_ +
+                           " --log replay.log");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("replayed 10: 10 succeeded, 0 dead-lettered again, 0 damaged lines skipped"),
+            std::string::npos)
+      << r.output;
+
+  // The upstream saw each request once, under the key it was first sent with, and applied it.
+  const auto seen = journal();
+  ASSERT_EQ(seen.size(), 10u);
+  EXPECT_EQ(keys_of(seen), keys_of(records));
+  for (const auto& l : seen) {
+    EXPECT_EQ(l.at("status").as_int64(), 201);
+    EXPECT_EQ(l.at("outcome").as_string(), "answered");
+  }
+  EXPECT_EQ(test::read_file(dir_ / "dead-letter/orders.jsonl"), original) << "FILE is never rewritten";
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "dead-letter/orders.replay.jsonl")) << "nothing failed again";
+
+  // The log names each request by its line in FILE and the id it carried.
+  std::set<std::string> logged;
+  for (const auto& l : json_lines(test::read_file(dir_ / "replay.log"))) {
+    EXPECT_EQ(l.at("replay_of").as_string(), "dead-letter/orders.jsonl");
+    const auto line = static_cast<std::size_t>(l.at("request").as_int64());
+    ASSERT_TRUE(line >= 1 && line <= records.size());
+    EXPECT_EQ(l.at("correlation_id"), records[line - 1].at("idempotency_key"));
+    logged.insert(std::string(l.at("event").as_string()));
+  }
+  EXPECT_EQ(logged, (std::set<std::string>{"request_submitted", "attempt_started", "attempt_finished",
+                                           "request_completed"}));
+
+  // Replaying the same file again: the upstream answers from its idempotency store, nothing is
+  // applied twice.
+  const auto again = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream " + mock_url_);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  const auto both = journal();
+  ASSERT_EQ(both.size(), 20u);
+  for (std::size_t i = 10; i < 20; ++i) EXPECT_EQ(both[i].at("outcome").as_string(), "replayed") << i;
+
+  for (const auto& text : {r.output, again.output, test::read_file(dir_ / "replay.log")}) {
+    EXPECT_EQ(text.find(api_key), std::string::npos) << text;
+  }
+}
+
+TEST_F(dlq_command, records_that_fail_again_go_to_another_file_and_can_be_replayed_from_there) {
+  const auto records = make_dead_letters();
+  const auto original = test::read_file(dir_ / "dead-letter/orders.jsonl");
+  ASSERT_TRUE(start_upstream("down"));
+
+  const auto r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream " + mock_url_);
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("replayed 10: 0 succeeded, 10 dead-lettered again, 0 damaged lines skipped"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("10 dead letters appended to dead-letter/orders.replay.jsonl"), std::string::npos) << r.output;
+  EXPECT_EQ(test::read_file(dir_ / "dead-letter/orders.jsonl"), original);
+  const auto again = json_lines(test::read_file(dir_ / "dead-letter/orders.replay.jsonl"));
+  ASSERT_EQ(again.size(), 10u);
+  EXPECT_EQ(keys_of(again), keys_of(records));
+  for (const auto& a : again) {
+    EXPECT_EQ(a.at("replay_of").as_string(), "dead-letter/orders.jsonl");
+    EXPECT_EQ(a.at("reason").as_string(), "attempts_exhausted");
+    EXPECT_EQ(a.at("last_error").at("status").as_int64(), 503);
+    // The body is the same bytes: a key the upstream stored must come back with its own body.
+    EXPECT_EQ(a.at("body"), records[static_cast<std::size_t>(a.at("request_id").as_int64()) - 1].at("body"));
+  }
+  const auto sent = journal();
+  ASSERT_EQ(sent.size(), 20u);  // two attempts each
+  EXPECT_EQ(keys_of(sent), keys_of(records));
+
+  // Once the upstream is back, the second file replays like the first, to a chosen output.
+  admin_call(http::verb::post, "/failure-modes/down/disable");
+  const auto later = planproof("dlq replay dead-letter/orders.replay.jsonl " + fixture + " --upstream " + mock_url_ +
+                               " --dead-letter still-failing.jsonl --rate 100/s");
+  ASSERT_EQ(later.exit_code, 0) << later.output;
+  EXPECT_NE(later.output.find("replayed 10: 10 succeeded"), std::string::npos) << later.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "still-failing.jsonl"));
+  const auto all = journal();
+  ASSERT_EQ(all.size(), 30u);
+  for (std::size_t i = 20; i < 30; ++i) EXPECT_EQ(all[i].at("status").as_int64(), 201);
+}
+
+// A record torn by a crash (and repaired onto its own line) is skipped and named; the rest go.
+TEST_F(dlq_command, damaged_lines_are_skipped_and_named) {
+  const auto records = make_dead_letters();
+  const auto text = test::read_file(dir_ / "dead-letter/orders.jsonl");
+  std::istringstream in(text);
+  std::string first, second, third;
+  std::getline(in, first);
+  std::getline(in, second);
+  std::getline(in, third);
+  {
+    std::ofstream out(dir_ / "torn.jsonl", std::ios::binary);
+    out << first << '\n' << second.substr(0, second.size() / 2) << '\n' << third << '\n';
+  }
+  ASSERT_TRUE(start_upstream());
+  const auto r = planproof("dlq replay torn.jsonl " + fixture + " --upstream " + mock_url_);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("skipped line 2: not a whole JSON record"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("replayed 2: 2 succeeded, 0 dead-lettered again, 1 damaged line skipped"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(keys_of(journal()), (std::set<std::string>{std::string(records[0].at("idempotency_key").as_string()),
+                                                       std::string(records[2].at("idempotency_key").as_string())}));
+}
+
+TEST_F(dlq_command, usage_errors_are_exit_2_and_send_nothing) {
+  make_dead_letters();
+  ASSERT_TRUE(start_upstream());
+  const std::string to = " --upstream " + mock_url_;
+
+  auto r = planproof("dlq replay missing.jsonl " + fixture + to);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("cannot read missing.jsonl: No such file or directory"), std::string::npos) << r.output;
+
+  // A record for an endpoint the plan does not have: named by its line, and nothing is sent.
+  {
+    std::ofstream out(dir_ / "mixed.jsonl");
+    out << R"({"endpoint":"create_order","method":"POST","target":"/v1/orders","idempotency_key":"k-1"})" << '\n'
+        << R"({"endpoint":"refund_order","method":"POST","target":"/v1/refunds","idempotency_key":"k-2"})" << '\n';
+  }
+  r = planproof("dlq replay mixed.jsonl " + fixture + to);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("mixed.jsonl: line 2: no endpoint 'refund_order' in the plan (endpoints: create_order)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("nothing was replayed"), std::string::npos) << r.output;
+
+  // The plan's base_url is https, which this client does not speak.
+  r = planproof("dlq replay dead-letter/orders.jsonl " + fixture);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("https://api.orders.example, but this version's client speaks plain HTTP only"),
+            std::string::npos)
+      << r.output;
+
+  r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + to + " --dead-letter dead-letter/../dead-letter/orders.jsonl");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("replay never rewrites FILE in place"), std::string::npos) << r.output;
+  r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + to + " --phase nope");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no phase 'nope'"), std::string::npos) << r.output;
+  EXPECT_EQ(planproof("dlq replay dead-letter/orders.jsonl " + fixture + to + " --rate fast").exit_code, 2);
+  EXPECT_EQ(planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream ftp://x").exit_code, 2);
+  EXPECT_EQ(planproof("dlq replay dead-letter/orders.jsonl").exit_code, 2);
+  EXPECT_EQ(planproof("dlq").exit_code, 2);
+  // Without the plan's secret a real upstream would refuse every request: said, not attempted.
+  r = test::run_shell("cd '" + dir_.path().string() + "' && env -u " + std::string(key_variable) + " " +
+                      test::planproof_executable() + " dlq replay dead-letter/orders.jsonl " + fixture + to);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("PLANPROOF_DLQ_TEST_KEY"), std::string::npos) << r.output;
+
+  EXPECT_TRUE(journal().empty()) << "no usage error sent anything";
+  const auto help = planproof("dlq replay --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("--dead-letter"), std::string::npos) << help.output;
+}
+
+TEST_F(dlq_command, an_upstream_that_cannot_be_reached_is_exit_3_and_writes_nothing) {
+  make_dead_letters();
+  // A port nothing listens on: bound, read back, closed.
+  unsigned short port = 0;
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    port = a.local_endpoint().port();
+  }
+  const auto r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream http://127.0.0.1:" +
+                           std::to_string(port));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("cannot connect to http://127.0.0.1:" + std::to_string(port)), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "dead-letter/orders.replay.jsonl"));
+}
+
+}  // namespace
+}  // namespace planproof
