@@ -1,0 +1,110 @@
+// Nothing leaked (DESIGN.md section 12): with the plans' real secrets set, a run that dead-letters
+// and writes a report and a log, and a replay of its dead letters, write the secret nowhere: not in
+// the log, the dead letters, the report, standard output or error. One plan with an API key in a
+// header, one that signs requests with HMAC (whose signatures must not appear either).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "support/child_process.hpp"
+#include "support/paths.hpp"
+#include "support/process.hpp"
+
+namespace planproof {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct output {
+  std::string name;
+  std::string text;
+};
+
+// Every file under `dir` plus what the commands printed.
+std::vector<output> everything_written(const test::temp_dir& dir, std::vector<output> printed) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path())) {
+    if (entry.is_regular_file()) printed.push_back({entry.path().string(), test::read_file(entry.path())});
+  }
+  return printed;
+}
+
+// The secret in whole, or an HMAC signature as the client sends it (v1=<hex>), anywhere.
+testing::AssertionResult no_secret_in(const std::vector<output>& outputs, const std::string& secret) {
+  static const std::regex signature("v1=[0-9a-f]{64}");
+  for (const auto& o : outputs) {
+    if (o.text.find(secret) != std::string::npos) return testing::AssertionFailure() << "the secret is in " << o.name;
+    if (std::regex_search(o.text, signature)) return testing::AssertionFailure() << "a signature is in " << o.name;
+  }
+  return testing::AssertionSuccess();
+}
+
+std::string with_secret(const test::temp_dir& dir, const std::string& variable, const std::string& secret,
+                        const std::string& args) {
+  return "cd '" + dir.path().string() + "' && " + variable + "=" + secret + " " + test::planproof_executable() + " " +
+         args;
+}
+
+// The checker must be able to fail, or the tests below prove nothing.
+TEST(no_secret_checker, finds_a_secret_or_a_signature) {
+  EXPECT_FALSE(no_secret_in({{"x", "key: sk_abc"}}, "sk_abc"));
+  EXPECT_FALSE(no_secret_in({{"x", "X-Signature: v1=" + std::string(64, 'a')}}, "sk_abc"));
+  EXPECT_TRUE(no_secret_in({{"x", "key: [redacted]"}}, "sk_abc"));
+}
+
+TEST(no_secret_leaks, api_key_plan_run_with_log_report_and_dead_letters) {
+  test::temp_dir dir;
+  const std::string secret = "sk_live_leakcheck_7f3a9c21e5";
+  const auto plan = test::source_dir() + "/scenarios/payments.plan.yaml";
+  const auto r = test::run_shell(with_secret(
+      dir, "ACMEPAY_API_KEY", secret,
+      "run " + plan + " --only upstream_503_burst --set retry.max_attempts=1 --time-scale 0.05 --verbose"
+                      " --json report.json --log events.jsonl"));
+  ASSERT_EQ(r.exit_code, 1) << r.output;  // one attempt cannot ride out the burst: dead letters
+  EXPECT_EQ(r.output.find("is not set"), std::string::npos) << "the real secret was used\n" << r.output;
+  const auto outputs = everything_written(dir, {{"stdout and stderr", r.output}});
+  ASSERT_FALSE(test::read_file(dir / "dead-letter/acme-payments.jsonl").empty());
+  ASSERT_FALSE(test::read_file(dir / "events.jsonl").empty());
+  ASSERT_FALSE(test::read_file(dir / "report.json").empty());
+  EXPECT_TRUE(no_secret_in(outputs, secret));
+}
+
+TEST(no_secret_leaks, hmac_plan_run_and_replay) {
+  test::temp_dir dir;
+  const std::string secret = "phs_leakcheck_0b8e44d1c9";
+  const std::string variable = "PARCELHUB_API_SECRET";
+  const auto plan = test::source_dir() + "/scenarios/shipping-webhooks.plan.yaml";
+  const auto run = test::run_shell(with_secret(
+      dir, variable, secret,
+      "run " + plan + " --only enrichment_api_errors --set retry.max_attempts=1 --time-scale 0.05 --verbose"
+                      " --json report.json --log events.jsonl"));
+  ASSERT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.output.find("is not set"), std::string::npos) << "the real secret was used\n" << run.output;
+  const auto letters = test::read_file(dir / "dead-letter/parcelhub-tracking.jsonl");
+  ASSERT_FALSE(letters.empty()) << run.output;
+
+  // The same plan served, with the same secret: every replayed request must carry a signature the
+  // mock accepts, since a rejected one (401) is fatal and would be dead-lettered again.
+  test::child_process::options opt;
+  opt.cwd = dir.path().string();
+  opt.set_env.emplace_back(variable, secret);
+  test::child_process serve(test::planproof_executable(), {"serve", plan}, opt);
+  ASSERT_TRUE(serve.started()) << serve.error();
+  const auto mock = serve.read_line(20s);
+  ASSERT_TRUE(mock && mock->starts_with("mock: http://127.0.0.1:")) << serve.output();
+  const auto replay = test::run_shell(with_secret(dir, variable, secret,
+                                                  "dlq replay dead-letter/parcelhub-tracking.jsonl " + plan +
+                                                      " --upstream " + mock->substr(6) + " --rate 200/s --log replay.jsonl"));
+  EXPECT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_NE(replay.output.find("0 dead-lettered again"), std::string::npos) << replay.output;
+  ASSERT_TRUE(serve.signal(SIGTERM));
+  ASSERT_TRUE(serve.wait(20s).has_value()) << serve.output();
+
+  const auto outputs = everything_written(
+      dir, {{"run's output", run.output}, {"replay's output", replay.output}, {"serve's output", serve.output()}});
+  ASSERT_FALSE(test::read_file(dir / "replay.jsonl").empty());
+  EXPECT_TRUE(no_secret_in(outputs, secret));
+}
+
+}  // namespace
+}  // namespace planproof
