@@ -18,6 +18,7 @@ struct replay_args {
   std::string file;
   std::string plan;
   std::string upstream;
+  std::string upstream_ca;
   std::string out;
   std::string phase;
   std::string rate;
@@ -90,6 +91,7 @@ int execute(const replay_args& args) {
   scenario::replay_options options;
   if (!args.phase.empty()) options.phase = args.phase;
   options.upstream = args.upstream;
+  options.upstream_ca = args.upstream_ca;
   options.out = out;
   options.rate = rate;
   options.context = {{"replay_of", file.string()}};
@@ -162,9 +164,12 @@ command add_dlq_command(CLI::App& app) {
   cmd->add_option("FILE", args->file, "The dead-letter file (JSON lines)")->required();
   cmd->add_option("PLAN", args->plan, "The plan the records came from (YAML or JSON)")->required();
   cmd->add_option("--upstream", args->upstream,
-                  "Send to http://HOST:PORT[/PREFIX] (the prefix goes before each record's path); default:\n"
-                  "the plan's integration.base_url. The client speaks plain HTTP only")
+                  "Send to http(s)://HOST[:PORT][/PREFIX] (the prefix goes before each record's path);\n"
+                  "default: the plan's integration.base_url")
       ->type_name("URL");
+  cmd->add_option("--upstream-ca", args->upstream_ca,
+                  "PEM file of the CAs an https upstream's certificate must chain to (default: the system store)")
+      ->type_name("FILE");
   cmd->add_option("--dead-letter", args->out,
                   "Append the records that fail again to OUT; default: FILE with .replay.jsonl for .jsonl")
       ->type_name("OUT");

@@ -8,12 +8,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "client/http_client.hpp"
 #include "mocks/proxy.hpp"
+#include "mocks/tls.hpp"
 #include "scenario/auth_material.hpp"
 
 namespace planproof::scenario {
@@ -224,17 +226,22 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
     return fail(replay_status::usage_error, from + " '" + url + "' " + *why + " (e.g. http://127.0.0.1:8080)");
   }
   const auto& target = std::get<mocks::upstream_target>(parsed);
+  std::shared_ptr<asio::ssl::context> tls;
   if (target.tls) {
-    return fail(replay_status::usage_error,
-                from + " is " + url + ", but this version's client speaks plain HTTP only: replay to an http:// URL " +
-                    "with --upstream (e.g. a TLS-terminating proxy in front of the upstream)");
+    // The server's certificate must chain to a trusted CA and name the host replay connects to.
+    auto built = mocks::make_client_context({.ca_file = options.upstream_ca, .host = target.host});
+    if (!built) return fail(replay_status::usage_error, "cannot set up TLS for " + url + ": " + built.error);
+    tls = std::make_shared<asio::ssl::context>(std::move(*built.context));
+  } else if (!options.upstream_ca.empty()) {
+    return fail(replay_status::usage_error, "--upstream-ca applies only to an https:// upstream, not " + url);
   }
   upstream u;
   u.url = mocks::to_string(target);
   u.host = target.host;
   u.port = target.port;
   const bool v6 = target.host.find(':') != std::string::npos;
-  u.host_header = (v6 ? "[" + target.host + "]" : target.host) + (target.port == 80 ? "" : ":" + std::to_string(target.port));
+  const bool default_port = target.port == (target.tls ? 443 : 80);
+  u.host_header = (v6 ? "[" + target.host + "]" : target.host) + (default_port ? "" : ":" + std::to_string(target.port));
   u.path_prefix = target.path_prefix;
   result.upstream_url = u.url;
 
@@ -251,6 +258,19 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
   if (auth.generated) {
     return fail(replay_status::usage_error, "cannot resolve the plan's credentials (" + auth.unresolved +
                                                 "): a replay goes to a real upstream and needs the real ones");
+  }
+  if (auth_config.method == plan::auth_method::oauth2_client_credentials) {
+    // The client fetches its tokens from the upstream it sends to (token_url's path on it).
+    const auto& token_url = auth_config.oauth2->token_url;
+    if (token_url.find("://") != std::string::npos) {
+      const auto token_host = mocks::parse_upstream_url(token_url);
+      const auto* t = std::get_if<mocks::upstream_target>(&token_host);
+      if (t == nullptr || t->host != target.host || t->port != target.port || t->tls != target.tls) {
+        return fail(replay_status::usage_error, "the plan's token_url " + token_url + " is not on " + u.url +
+                                                    ", and this version's client fetches tokens from the upstream it "
+                                                    "sends to");
+      }
+    }
   }
 
   asio::ip::tcp::endpoint address;
@@ -271,6 +291,9 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
   client::client_options copts;
   copts.upstream = address;
   copts.host = u.host_header;
+  copts.tls = tls;
+  copts.tls_server_name = target.host;
+  if (!auth.client_secret.empty()) copts.oauth2 = oauth2_client_options(auth_config, auth, retry);
   if (!auth.header.name.empty()) copts.extra_headers.push_back(auth.header);
   if (!auth.signing_key.empty()) {
     if (const auto scheme = mocks::signature_scheme_from_plan(auth_config)) {

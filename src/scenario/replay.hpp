@@ -51,7 +51,8 @@ replay_selection select_replay(const plan::integration_plan& plan, const client:
 
 struct replay_options {
   std::optional<std::string> phase;  // whose retry settings; none = the plan's
-  std::string upstream;              // http://HOST:PORT[/PREFIX]; empty = the plan's base_url
+  std::string upstream;              // http(s)://HOST:PORT[/PREFIX]; empty = the plan's base_url
+  std::string upstream_ca;           // https: PEM file of the CAs to trust; empty = the system store
   std::filesystem::path out;         // where records that fail again are appended
   std::optional<double> rate;        // requests per second; none = the plan's traffic rate
   boost::json::object context;       // added to every new dead letter and log line

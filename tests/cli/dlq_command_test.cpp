@@ -41,11 +41,14 @@ std::vector<boost::json::object> json_lines(const std::string& text) {
 }
 
 std::optional<unsigned short> port_of(const std::string& line, std::string_view prefix) {
-  const std::string start = std::string(prefix) + "http://127.0.0.1:";
-  if (!line.starts_with(start)) return std::nullopt;
-  const auto port = std::stoul(line.substr(start.size()));
-  if (port == 0 || port > 65535) return std::nullopt;
-  return static_cast<unsigned short>(port);
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    const std::string start = std::string(prefix) + std::string(scheme) + "127.0.0.1:";
+    if (!line.starts_with(start)) continue;
+    const auto port = std::stoul(line.substr(start.size()));
+    if (port == 0 || port > 65535) return std::nullopt;
+    return static_cast<unsigned short>(port);
+  }
+  return std::nullopt;
 }
 
 class dlq_command : public ::testing::Test {
@@ -66,9 +69,11 @@ class dlq_command : public ::testing::Test {
   }
 
   // `planproof serve` on the fixture as the upstream; faults off unless `fault` names a failure mode.
-  testing::AssertionResult start_upstream(std::optional<std::string> fault = std::nullopt) {
+  testing::AssertionResult start_upstream(std::optional<std::string> fault = std::nullopt,
+                                          std::vector<std::string> more = {}) {
     std::vector<std::string> args{"serve", fixture};
     if (fault) args.insert(args.end(), {"--fault", *fault});
+    args.insert(args.end(), more.begin(), more.end());
     test::child_process::options opt;
     opt.cwd = dir_.path().string();
     opt.set_env.emplace_back(key_variable, api_key);
@@ -80,7 +85,7 @@ class dlq_command : public ::testing::Test {
     const auto mock_port = port_of(*mock, "mock: ");
     const auto admin_port = port_of(*admin, "admin: ");
     if (!mock_port || !admin_port) return testing::AssertionFailure() << *mock << " / " << *admin;
-    mock_url_ = "http://127.0.0.1:" + std::to_string(*mock_port);
+    mock_url_ = mock->substr(6);
     admin_ = *admin_port;
     while (auto line = upstream_->read_line(startup_deadline)) {
       if (line->starts_with("Stop with")) return testing::AssertionSuccess();
@@ -242,12 +247,9 @@ TEST_F(dlq_command, usage_errors_are_exit_2_and_send_nothing) {
       << r.output;
   EXPECT_NE(r.output.find("nothing was replayed"), std::string::npos) << r.output;
 
-  // The plan's base_url is https, which this client does not speak.
-  r = planproof("dlq replay dead-letter/orders.jsonl " + fixture);
+  r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + to + " --upstream-ca ca.pem");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("https://api.orders.example, but this version's client speaks plain HTTP only"),
-            std::string::npos)
-      << r.output;
+  EXPECT_NE(r.output.find("--upstream-ca applies only to an https:// upstream"), std::string::npos) << r.output;
 
   r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + to + " --dead-letter dead-letter/../dead-letter/orders.jsonl");
   EXPECT_EQ(r.exit_code, 2) << r.output;
@@ -269,6 +271,44 @@ TEST_F(dlq_command, usage_errors_are_exit_2_and_send_nothing) {
   const auto help = planproof("dlq replay --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.output.find("--dead-letter"), std::string::npos) << help.output;
+}
+
+// Without --upstream the records go to the plan's base_url.
+TEST_F(dlq_command, the_default_upstream_is_the_plans_base_url) {
+  const auto records = make_dead_letters();
+  ASSERT_TRUE(start_upstream());
+  const auto r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --set integration.base_url=" + mock_url_);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("to " + mock_url_), std::string::npos) << r.output;
+  EXPECT_EQ(keys_of(journal()), keys_of(records));
+}
+
+// An https upstream: the certificate must chain to a trusted CA; one that does not fails every
+// attempt (a tls_error, fatal for this plan), and the records are dead-lettered again, not lost.
+TEST_F(dlq_command, replays_over_https_to_an_upstream_it_trusts) {
+  const auto records = make_dead_letters();
+  const auto pki = dir_ / "pki";
+  const auto certs = test::run_shell(test::source_dir() + "/tools/gen-certs '" + pki.string() + "' 2>&1");
+  ASSERT_EQ(certs.exit_code, 0) << certs.output;
+  ASSERT_TRUE(start_upstream(std::nullopt, {"--tls", pki.string()}));
+  ASSERT_TRUE(mock_url_.starts_with("https://")) << mock_url_;
+
+  const auto untrusted = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream " + mock_url_);
+  ASSERT_EQ(untrusted.exit_code, 1) << untrusted.output;
+  const auto again = json_lines(test::read_file(dir_ / "dead-letter/orders.replay.jsonl"));
+  ASSERT_EQ(again.size(), 10u);
+  EXPECT_EQ(again[0].at("last_error").at("error").as_string(), "tls_error");
+  EXPECT_TRUE(journal().empty() || journal()[0].at("outcome").as_string() == "tls_failed");
+
+  const auto r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream " + mock_url_ +
+                           " --upstream-ca " + (pki / "ca.pem").string() + " --dead-letter trusted.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("replayed 10: 10 succeeded"), std::string::npos) << r.output;
+  std::set<std::string> applied;
+  for (const auto& l : journal()) {
+    if (l.at("status").as_int64() == 201) applied.insert(std::string(l.at("idempotency_key").as_string()));
+  }
+  EXPECT_EQ(applied, keys_of(records));
 }
 
 TEST_F(dlq_command, an_upstream_that_cannot_be_reached_is_exit_3_and_writes_nothing) {
