@@ -1,7 +1,8 @@
 // Nothing leaked (DESIGN.md section 12): with the plans' real secrets set, a run that dead-letters
 // and writes a report and a log, and a replay of its dead letters, write the secret nowhere: not in
 // the log, the dead letters, the report, standard output or error. One plan with an API key in a
-// header, one that signs requests with HMAC (whose signatures must not appear either).
+// header, one that signs requests with HMAC (whose signatures must not appear either), one with
+// OAuth2 client credentials.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -29,12 +30,17 @@ std::vector<output> everything_written(const test::temp_dir& dir, std::vector<ou
   return printed;
 }
 
-// The secret in whole, or an HMAC signature as the client sends it (v1=<hex>), anywhere.
-testing::AssertionResult no_secret_in(const std::vector<output>& outputs, const std::string& secret) {
+// A secret in whole, an HMAC signature as the client sends it (v1=<hex>), or an Authorization
+// header's credentials (a bearer token, Basic client credentials), anywhere.
+testing::AssertionResult no_secret_in(const std::vector<output>& outputs, const std::vector<std::string>& secrets) {
   static const std::regex signature("v1=[0-9a-f]{64}");
+  static const std::regex authorization("(Bearer|Basic) [A-Za-z0-9+/=._~-]{8,}");
   for (const auto& o : outputs) {
-    if (o.text.find(secret) != std::string::npos) return testing::AssertionFailure() << "the secret is in " << o.name;
+    for (const auto& secret : secrets) {
+      if (o.text.find(secret) != std::string::npos) return testing::AssertionFailure() << secret << " is in " << o.name;
+    }
     if (std::regex_search(o.text, signature)) return testing::AssertionFailure() << "a signature is in " << o.name;
+    if (std::regex_search(o.text, authorization)) return testing::AssertionFailure() << "a credential is in " << o.name;
   }
   return testing::AssertionSuccess();
 }
@@ -47,9 +53,11 @@ std::string with_secret(const test::temp_dir& dir, const std::string& variable, 
 
 // The checker must be able to fail, or the tests below prove nothing.
 TEST(no_secret_checker, finds_a_secret_or_a_signature) {
-  EXPECT_FALSE(no_secret_in({{"x", "key: sk_abc"}}, "sk_abc"));
-  EXPECT_FALSE(no_secret_in({{"x", "X-Signature: v1=" + std::string(64, 'a')}}, "sk_abc"));
-  EXPECT_TRUE(no_secret_in({{"x", "key: [redacted]"}}, "sk_abc"));
+  EXPECT_FALSE(no_secret_in({{"x", "key: sk_abc"}}, {"sk_abc"}));
+  EXPECT_FALSE(no_secret_in({{"x", "X-Signature: v1=" + std::string(64, 'a')}}, {"sk_abc"}));
+  EXPECT_FALSE(no_secret_in({{"x", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30"}}, {"sk_abc"}));
+  EXPECT_FALSE(no_secret_in({{"x", "Authorization: Basic c2ZpZDpzZnNlY3JldA=="}}, {"sk_abc"}));
+  EXPECT_TRUE(no_secret_in({{"x", "key: [redacted], Authorization: Bearer [redacted]"}}, {"sk_abc"}));
 }
 
 TEST(no_secret_leaks, api_key_plan_run_with_log_report_and_dead_letters) {
@@ -66,7 +74,7 @@ TEST(no_secret_leaks, api_key_plan_run_with_log_report_and_dead_letters) {
   ASSERT_FALSE(test::read_file(dir / "dead-letter/acme-payments.jsonl").empty());
   ASSERT_FALSE(test::read_file(dir / "events.jsonl").empty());
   ASSERT_FALSE(test::read_file(dir / "report.json").empty());
-  EXPECT_TRUE(no_secret_in(outputs, secret));
+  EXPECT_TRUE(no_secret_in(outputs, {secret}));
 }
 
 TEST(no_secret_leaks, hmac_plan_run_and_replay) {
@@ -103,7 +111,26 @@ TEST(no_secret_leaks, hmac_plan_run_and_replay) {
   const auto outputs = everything_written(
       dir, {{"run's output", run.output}, {"replay's output", replay.output}, {"serve's output", serve.output()}});
   ASSERT_FALSE(test::read_file(dir / "replay.jsonl").empty());
-  EXPECT_TRUE(no_secret_in(outputs, secret));
+  EXPECT_TRUE(no_secret_in(outputs, {secret}));
+}
+
+// OAuth2 client credentials: neither the client id and secret (sent as Basic to the token
+// endpoint) nor the access tokens (sent as Bearer) may be written, through a run whose token
+// endpoint goes down and whose requests are dead-lettered.
+TEST(no_secret_leaks, oauth2_plan_run_with_log_report_and_dead_letters) {
+  test::temp_dir dir;
+  const std::string id = "sfid_leakcheck_51c0";
+  const std::string secret = "sfsecret_leakcheck_9d27e4";
+  const auto plan = test::source_dir() + "/scenarios/salesforce-sync.plan.yaml";
+  const auto r = test::run_shell("cd '" + dir.path().string() + "' && SF_CLIENT_ID=" + id + " SF_CLIENT_SECRET=" +
+                                 secret + " " + test::planproof_executable() + " run " + plan +
+                                 " --only token_endpoint_down --set retry.max_attempts=1 --time-scale 0.05 --verbose"
+                                 " --json report.json --log events.jsonl");
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.output.find("is not set"), std::string::npos) << "the real secrets were used\n" << r.output;
+  ASSERT_FALSE(test::read_file(dir / "dead-letter/salesforce-crm-sync.jsonl").empty()) << r.output;
+  EXPECT_NE(test::read_file(dir / "events.jsonl").find("\"token_issued\""), std::string::npos);
+  EXPECT_TRUE(no_secret_in(everything_written(dir, {{"stdout and stderr", r.output}}), {id, secret}));
 }
 
 }  // namespace
