@@ -15,6 +15,8 @@
 #include <utility>
 #include <variant>
 
+#include "core/encoding.hpp"
+#include "core/rfc3339.hpp"
 #include "plan/json_text.hpp"
 #include "plan/schema_patterns.hpp"
 
@@ -128,11 +130,6 @@ bool same_scalar(const json::value& a, const json::value& b) {
   return a == b;
 }
 
-std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
 // --- text transforms (ASCII: the result must not depend on the process locale) ----------------------
 
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -143,96 +140,6 @@ std::string_view trimmed(std::string_view s) {
   while (!s.empty() && ascii_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && ascii_space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-// --- dates and times --------------------------------------------------------------------------------
-
-bool digits(std::string_view s, std::size_t from, std::size_t count) {
-  if (from + count > s.size()) return false;
-  for (std::size_t i = from; i < from + count; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  return true;
-}
-
-int number_at(std::string_view s, std::size_t from, std::size_t count) {
-  int n = 0;
-  for (std::size_t i = from; i < from + count; ++i) n = n * 10 + (s[i] - '0');
-  return n;
-}
-
-// YYYY-MM-DD naming a day that exists (no 2025-02-29).
-std::optional<std::chrono::sys_days> parse_date(std::string_view s) {
-  if (s.size() != 10 || !digits(s, 0, 4) || s[4] != '-' || !digits(s, 5, 2) || s[7] != '-' || !digits(s, 8, 2))
-    return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year{number_at(s, 0, 4)},
-                                        std::chrono::month{static_cast<unsigned>(number_at(s, 5, 2))},
-                                        std::chrono::day{static_cast<unsigned>(number_at(s, 8, 2))}};
-  if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days{ymd};
-}
-
-struct instant {
-  std::int64_t seconds = 0;  // unix seconds
-  std::string fraction;      // of the second, as written without trailing zeros ("" when none)
-};
-
-// RFC 3339 (2024-06-20T12:30:00Z, a fraction, an offset `+01:00`), and the offset without its colon
-// (`+0100`) that Salesforce and Java formatters write: the plans document that form too.
-std::optional<instant> parse_timestamp(std::string_view s) {
-  if (s.size() < 20 || (s[10] != 'T' && s[10] != 't')) return std::nullopt;
-  const auto day = parse_date(s.substr(0, 10));
-  if (!day || !digits(s, 11, 2) || s[13] != ':' || !digits(s, 14, 2) || s[16] != ':' || !digits(s, 17, 2))
-    return std::nullopt;
-  const int hour = number_at(s, 11, 2), minute = number_at(s, 14, 2), second = number_at(s, 17, 2);
-  if (hour > 23 || minute > 59 || second > 60) return std::nullopt;  // 60: a leap second
-  instant out;
-  std::size_t i = 19;
-  if (s[i] == '.') {
-    const std::size_t start = ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == start) return std::nullopt;
-    std::string_view fraction = s.substr(start, std::min<std::size_t>(i - start, 9));  // nanoseconds at most
-    while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
-    out.fraction = std::string(fraction);
-  }
-  if (i == s.size()) return std::nullopt;
-  int offset = 0;
-  if (s[i] == 'Z' || s[i] == 'z') {
-    if (i + 1 != s.size()) return std::nullopt;
-  } else if (s[i] == '+' || s[i] == '-') {
-    const std::string_view tail = s.substr(i + 1);
-    const bool colon = tail.size() == 5 && digits(tail, 0, 2) && tail[2] == ':' && digits(tail, 3, 2);
-    const bool bare = tail.size() == 4 && digits(tail, 0, 4);
-    if (!colon && !bare) return std::nullopt;
-    const int oh = number_at(tail, 0, 2), om = number_at(tail, colon ? 3 : 2, 2);
-    if (oh > 23 || om > 59) return std::nullopt;
-    offset = (s[i] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-  } else {
-    return std::nullopt;
-  }
-  out.seconds =
-      static_cast<std::int64_t>(day->time_since_epoch().count()) * 86400 + hour * 3600 + minute * 60 + second - offset;
-  return out;
-}
-
-// The unix instant as RFC 3339 in UTC, YYYY-MM-DDTHH:MM:SS[.fraction]Z; none outside years 0-9999.
-std::optional<std::string> format_timestamp(std::int64_t seconds, std::string_view fraction) {
-  constexpr std::int64_t first = -62167219200;  // 0000-01-01T00:00:00Z
-  constexpr std::int64_t last = 253402300799;   // 9999-12-31T23:59:59Z
-  if (seconds < first || seconds > last) return std::nullopt;
-  const std::int64_t days = (seconds >= 0 ? seconds : seconds - 86399) / 86400;
-  const std::int64_t in_day = seconds - days * 86400;
-  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{days}}};
-  char buf[64];
-  const int n =
-      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
-                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                    static_cast<int>(in_day / 3600), static_cast<int>(in_day / 60 % 60), static_cast<int>(in_day % 60));
-  std::string out(buf, static_cast<std::size_t>(std::max(n, 0)));
-  if (!fraction.empty()) out.append(".").append(fraction);
-  out += 'Z';
-  return out;
 }
 
 // --- the compiled plan --------------------------------------------------------------------------------
@@ -486,7 +393,7 @@ class record_mapper {
       case transform_kind::unix_to_rfc3339: {
         std::optional<std::string> text;
         if (v.is_int64()) {
-          text = format_timestamp(v.get_int64(), "");
+          text = core::format_timestamp(v.get_int64(), "");
         } else if (v.is_uint64()) {
           text = std::nullopt;  // beyond int64: far beyond year 9999
         } else if (v.is_double()) {
@@ -505,7 +412,7 @@ class record_mapper {
               fraction = buf;
               while (fraction.back() == '0') fraction.pop_back();
             }
-            text = format_timestamp(whole, fraction);
+            text = core::format_timestamp(whole, fraction);
           }
         } else {
           return needs("unix seconds (a number)");
@@ -517,7 +424,7 @@ class record_mapper {
       }
       case transform_kind::rfc3339_to_unix: {
         if (!v.is_string()) return needs("RFC 3339 text");
-        const auto t = parse_timestamp(v.get_string());
+        const auto t = core::parse_timestamp(v.get_string(), true);
         if (!t) return fail(f, "rfc3339_to_unix: " + show(v) + " is not an RFC 3339 timestamp");
         v = t->seconds;
         return true;
@@ -597,14 +504,14 @@ class record_mapper {
           if (v.is_number()) return expected("timestamp (RFC 3339 text; unix seconds need unix_to_rfc3339)");
           return expected("timestamp (RFC 3339 text)");
         }
-        const auto t = parse_timestamp(v.get_string());
-        std::optional<std::string> normal = t ? format_timestamp(t->seconds, t->fraction) : std::nullopt;
+        const auto t = core::parse_timestamp(v.get_string(), true);
+        std::optional<std::string> normal = t ? core::format_timestamp(t->seconds, t->fraction) : std::nullopt;
         if (!normal) return expected("timestamp (RFC 3339 text)");
         if (*normal != v.get_string()) v = json::string(*normal);
         return true;
       }
       case field_type::date:
-        if (v.is_string() && parse_date(v.get_string())) return true;
+        if (v.is_string() && core::parse_date(v.get_string())) return true;
         return expected("date (YYYY-MM-DD, a day that exists)");
       case field_type::currency: {
         if (v.is_string()) {
@@ -632,7 +539,7 @@ class record_mapper {
     }
     if (v.is_string()) {
       const std::string_view s = v.get_string();
-      const auto length = code_points(s);
+      const auto length = core::utf8_length(s);
       if (check.min_length && length < static_cast<std::size_t>(*check.min_length))
         refuse("expected at least " + std::to_string(*check.min_length) + " characters, got " + std::to_string(length));
       if (check.max_length && length > static_cast<std::size_t>(*check.max_length))

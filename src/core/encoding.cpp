@@ -77,6 +77,12 @@ std::optional<std::string> base64_decode(std::string_view s) {
   return out;
 }
 
+std::size_t utf8_length(std::string_view text) noexcept {
+  std::size_t n = 0;
+  for (const char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
 std::string form_encode(std::string_view text) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;

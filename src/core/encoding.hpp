@@ -16,6 +16,10 @@ std::string base64url_encode(std::string_view bytes);
 // non-zero bits under the padding are refused, so a credential never decodes two ways.
 std::optional<std::string> base64_decode(std::string_view text);
 
+// Characters (code points) in UTF-8 text: bytes that do not continue a sequence. JSON Schema's and
+// the mapping's lengths count these, not bytes.
+std::size_t utf8_length(std::string_view text) noexcept;
+
 // One form name or value: unreserved characters as they are, space as `+`, the rest as %XX.
 std::string form_encode(std::string_view text);
 // The reverse: `+` is a space, `%XX` a byte. A `%` not followed by two hex digits is refused

@@ -12,6 +12,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
+#include "core/encoding.hpp"
+#include "core/rfc3339.hpp"
 #include "plan/catalog.hpp"
 
 namespace planproof::plan {
@@ -396,53 +398,6 @@ bool same(const json::value& a, const json::value& b) {
   return a == b;
 }
 
-std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-bool digits(std::string_view s, std::size_t from, std::size_t count) {
-  if (from + count > s.size()) return false;
-  for (std::size_t i = from; i < from + count; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  return true;
-}
-
-int number_at(std::string_view s, std::size_t from, std::size_t count) {
-  int n = 0;
-  for (std::size_t i = from; i < from + count; ++i) n = n * 10 + (s[i] - '0');
-  return n;
-}
-
-bool is_date(std::string_view s) {
-  if (s.size() != 10 || !digits(s, 0, 4) || s[4] != '-' || !digits(s, 5, 2) || s[7] != '-' ||
-      !digits(s, 8, 2))
-    return false;
-  const int month = number_at(s, 5, 2);
-  const int day = number_at(s, 8, 2);
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
-
-// RFC 3339: 2024-06-20T12:30:00Z, with optional fraction and a numeric offset.
-bool is_date_time(std::string_view s) {
-  if (s.size() < 20 || !is_date(s.substr(0, 10)) || (s[10] != 'T' && s[10] != 't')) return false;
-  if (!digits(s, 11, 2) || s[13] != ':' || !digits(s, 14, 2) || s[16] != ':' || !digits(s, 17, 2))
-    return false;
-  if (number_at(s, 11, 2) > 23 || number_at(s, 14, 2) > 59 || number_at(s, 17, 2) > 60) return false;
-  std::size_t i = 19;
-  if (s[i] == '.') {
-    const std::size_t start = ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == start) return false;
-  }
-  if (i == s.size()) return false;
-  if (s[i] == 'Z' || s[i] == 'z') return i + 1 == s.size();
-  if (s[i] != '+' && s[i] != '-') return false;
-  return s.size() == i + 6 && digits(s, i + 1, 2) && s[i + 3] == ':' && digits(s, i + 4, 2) &&
-         number_at(s, i + 1, 2) <= 23 && number_at(s, i + 4, 2) <= 59;
-}
-
 bool is_email(std::string_view s) {
   const auto at = s.find('@');
   if (at == std::string_view::npos || at == 0 || at + 1 == s.size() || s.find('@', at + 1) != s.npos)
@@ -651,7 +606,7 @@ class schema_checker {
 
   void check_string(const json::object& schema, const json::string& s) {
     const std::string_view text(s.data(), s.size());
-    const auto length = code_points(text);
+    const auto length = core::utf8_length(text);
     if (auto min = count_of(schema, "minLength"); min && length < *min) {
       fail("expected at least " + std::to_string(*min) + " characters, got " + std::to_string(length));
     }
@@ -682,8 +637,8 @@ class schema_checker {
     }
     if (const auto* f = schema.if_contains("format"); f != nullptr && f->is_string()) {
       const std::string_view format = f->get_string();
-      const bool ok = format == "date-time" ? is_date_time(text)
-                      : format == "date"    ? is_date(text)
+      const bool ok = format == "date-time" ? core::parse_timestamp(text).has_value()
+                      : format == "date"    ? core::parse_date(text).has_value()
                       : format == "email"   ? is_email(text)
                       : format == "uuid"    ? is_uuid(text)
                                             : true;

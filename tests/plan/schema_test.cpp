@@ -95,6 +95,8 @@ TEST(schema_check, formats) {
   EXPECT_THAT(mismatches(R"({"format": "date"})", R"("2024-06-20")"), IsEmpty());
   EXPECT_THAT(mismatches(R"({"format": "date"})", R"("20/06/2024")"),
               ElementsAre(R"("20/06/2024" is not a valid date)"));
+  EXPECT_THAT(mismatches(R"({"format": "date"})", R"("2025-02-29")"),  // a day that does not exist
+              ElementsAre(R"("2025-02-29" is not a valid date)"));
   EXPECT_THAT(mismatches(R"({"format": "email"})", R"("ada@example.com")"), IsEmpty());
   EXPECT_THAT(mismatches(R"({"format": "email"})", R"("ada@example")"),
               ElementsAre(R"("ada@example" is not a valid email)"));
