@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "plan/loader.hpp"
+#include "scenario/event_log.hpp"
 
 namespace planproof::cli {
 
@@ -27,6 +29,10 @@ inline CLI::Option* repeatable(CLI::Option* option) {
 // The plan's load options from `--set KEY=VALUE` arguments; nullopt (after saying why on standard
 // error) when one is not KEY=VALUE.
 std::optional<plan::load_options> load_options_from(const std::vector<std::string>& sets);
+
+// `--log FILE`: opens the decision log into `log` (left empty when `path` is empty). False, after
+// saying why on standard error, when the file cannot be written.
+bool open_decision_log(const std::string& path, std::unique_ptr<scenario::event_log>& log);
 
 command add_run_command(CLI::App& app);
 command add_render_command(CLI::App& app);

@@ -95,15 +95,8 @@ int execute(const replay_args& args) {
   options.out = out;
   options.rate = rate;
   options.context = {{"replay_of", file.string()}};
-  if (!args.log.empty()) {
-    std::string why;
-    log = scenario::event_log::open(args.log, why);
-    if (!log) {
-      std::cerr << "--log: error: cannot write " << args.log << ": " << why << '\n';
-      return exit_usage;
-    }
-    options.log = log.get();
-  }
+  if (!open_decision_log(args.log, log)) return exit_usage;
+  options.log = log.get();
 
   scenario::replay_result result;
   if (!selection.items.empty()) result = scenario::replay(plan, selection.items, options);

@@ -1,4 +1,5 @@
-// `--set KEY=VALUE`, shared by the commands that load a plan.
+// Options shared by the commands that load a plan: `--set KEY=VALUE`, and `--log FILE` for those
+// that drive the client.
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -16,6 +17,14 @@ std::optional<plan::load_options> load_options_from(const std::vector<std::strin
     load.overrides.push_back(std::move(*o));
   }
   return load;
+}
+
+bool open_decision_log(const std::string& path, std::unique_ptr<scenario::event_log>& log) {
+  if (path.empty()) return true;
+  std::string why;
+  log = scenario::event_log::open(path, why);
+  if (!log) std::cerr << "--log: error: cannot write " << path << ": " << why << '\n';
+  return log != nullptr;
 }
 
 }  // namespace planproof::cli

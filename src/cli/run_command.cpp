@@ -50,15 +50,8 @@ int execute(const run_args& args) {
   };
 
   std::unique_ptr<scenario::event_log> log;
-  if (!args.log.empty()) {
-    std::string why;
-    log = scenario::event_log::open(args.log, why);
-    if (!log) {
-      std::cerr << "--log: error: cannot write " << args.log << ": " << why << '\n';
-      return exit_usage;
-    }
-    options.log = log.get();
-  }
+  if (!open_decision_log(args.log, log)) return exit_usage;
+  options.log = log.get();
 
   scenario::run_result run;
   try {
