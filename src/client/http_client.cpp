@@ -35,13 +35,15 @@ namespace {
 
 constexpr auto nothrow_awaitable = asio::as_tuple(asio::use_awaitable);
 
-// Which part of an attempt failed: before the request left (nothing reached the upstream) or during
-// the exchange (the upstream may have read it), the difference a plan's fatal_on can draw.
-enum class attempt_phase { connect, exchange };
+// Which part of a round trip failed: before the request left (connect, TLS handshake: nothing
+// reached the upstream) or during the exchange (the upstream may have read it), the difference a
+// plan's fatal_on can draw.
+enum class exchange_phase { connect, handshake, exchange };
 
-// Socket and protocol failures, as the fine error classes (the plan's umbrellas cover them).
-error_class classify_error(const beast::error_code& ec, attempt_phase phase) {
-  const bool connecting = phase == attempt_phase::connect;
+// Socket, TLS and protocol failures, as the fine error classes (the plan's umbrellas cover them).
+error_class classify_error(const beast::error_code& ec, exchange_phase phase) {
+  if (phase == exchange_phase::handshake && ec != beast::error::timeout) return error_class::tls_error;
+  const bool connecting = phase == exchange_phase::connect;
   if (ec == beast::error::timeout) return connecting ? error_class::connect_timeout : error_class::read_timeout;
   if (ec.category() == http::make_error_code(http::error::end_of_stream).category()) {
     // The peer went away before or during the response: a cut connection, not bad bytes.
@@ -95,7 +97,7 @@ struct http_client::connection {
 // happened in.
 struct http_client::exchange {
   beast::error_code ec;
-  enum class phase { connect, handshake, exchange } failed_in = phase::exchange;
+  exchange_phase failed_in = exchange_phase::exchange;
   http::response<http::string_body> response;
   bool ok() const noexcept { return !ec; }
 };
@@ -106,6 +108,7 @@ http_client::http_client(asio::any_io_executor ex, client_options options, const
                          resilience::random_source& rng)
     : ex_(std::move(ex)),
       options_(std::move(options)),
+      timeouts_(retry.timeouts),
       clock_(clock),
       scale_(scale),
       events_(events),
@@ -194,7 +197,7 @@ asio::awaitable<http_client::exchange> http_client::round_trip(const std::string
     auto [ec] = co_await conn->tcp().async_connect(options_.upstream, nothrow_awaitable);
     if (ec) {
       out.ec = ec;
-      out.failed_in = exchange::phase::connect;
+      out.failed_in = exchange_phase::connect;
       co_return out;
     }
     if (conn->secure) {
@@ -202,7 +205,7 @@ asio::awaitable<http_client::exchange> http_client::round_trip(const std::string
       auto [hec] = co_await conn->secure->async_handshake(asio::ssl::stream_base::client, nothrow_awaitable);
       if (hec) {
         out.ec = hec;
-        out.failed_in = exchange::phase::handshake;
+        out.failed_in = exchange_phase::handshake;
         co_return out;
       }
     }
@@ -235,12 +238,7 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
     // it reset or closed (the `reset` and `empty_reply` faults do exactly that), so sending it again
     // silently could apply it twice and would hide an upstream attempt from the verdicts. Whether
     // to retry is the retry policy's decision (connection_error in retry_on).
-    if (ex.failed_in == exchange::phase::handshake && ex.ec != beast::error::timeout) {
-      result.error = error_class::tls_error;
-    } else {
-      result.error = classify_error(ex.ec, ex.failed_in == exchange::phase::connect ? attempt_phase::connect
-                                                                                   : attempt_phase::exchange);
-    }
+    result.error = classify_error(ex.ec, ex.failed_in);
     co_return result;
   }
 
@@ -315,13 +313,11 @@ asio::awaitable<void> http_client::fetch_token(std::uint64_t request) {
   std::ostringstream wire;
   wire << req;
 
-  const auto& timeouts = policies_.begin()->second.config().timeouts;
-  auto ex = co_await round_trip(std::move(wire).str(), timeouts.connect, timeouts.read);
+  // The plan's own timeouts, not a request's remaining deadline: every waiting request depends on it.
+  auto ex = co_await round_trip(std::move(wire).str(), timeouts_.connect, timeouts_.read);
   const auto now = clock_.now();
   int status = ex.ok() ? static_cast<int>(ex.response.result_int()) : 0;
-  error_class error = ex.ok() ? error_class::none
-                      : classify_error(ex.ec, ex.failed_in == exchange::phase::connect ? attempt_phase::connect
-                                                                                      : attempt_phase::exchange);
+  error_class error = ex.ok() ? error_class::none : classify_error(ex.ec, ex.failed_in);
   if (ex.ok() && status == 200) {
     boost::system::error_code jec;
     const auto body = boost::json::parse(ex.response.body(), jec);

@@ -134,6 +134,7 @@ class http_client {
 
   boost::asio::any_io_executor ex_;
   client_options options_;
+  plan::timeout_config timeouts_;  // the plan's, for work outside any one request (token fetches)
   std::map<std::string, resilience::retry_policy, std::less<>> policies_;
   std::map<std::string, response_mapper, std::less<>> mappers_;
   // One breaker per endpoint (the plan's retry.circuit_breaker), every transition an event.
