@@ -12,6 +12,7 @@
 
 #include "mocks/test_client.hpp"
 #include "support/child_process.hpp"
+#include "support/output.hpp"
 #include "support/paths.hpp"
 #include "support/process.hpp"
 
@@ -27,30 +28,6 @@ constexpr std::string_view key_variable = "PLANPROOF_DLQ_TEST_KEY";
 const std::string api_key = "sk_dlq_replay_4c1d9e7f";
 constexpr auto startup_deadline = 20s;
 
-std::vector<boost::json::object> json_lines(const std::string& text) {
-  std::vector<boost::json::object> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(line, ec);
-    EXPECT_FALSE(ec) << "not JSON: " << line;
-    if (!ec && v.is_object()) out.push_back(v.as_object());
-  }
-  return out;
-}
-
-std::optional<unsigned short> port_of(const std::string& line, std::string_view prefix) {
-  for (const std::string_view scheme : {"http://", "https://"}) {
-    const std::string start = std::string(prefix) + std::string(scheme) + "127.0.0.1:";
-    if (!line.starts_with(start)) continue;
-    const auto port = std::stoul(line.substr(start.size()));
-    if (port == 0 || port > 65535) return std::nullopt;
-    return static_cast<unsigned short>(port);
-  }
-  return std::nullopt;
-}
-
 class dlq_command : public ::testing::Test {
  protected:
   // `planproof ARGS` in the test's directory, with the plan's secret set.
@@ -63,7 +40,7 @@ class dlq_command : public ::testing::Test {
   std::vector<boost::json::object> make_dead_letters() {
     const auto r = planproof("run " + fixture + " --only down");
     EXPECT_EQ(r.exit_code, 0) << r.output;
-    auto records = json_lines(test::read_file(dir_ / "dead-letter/orders.jsonl"));
+    auto records = test::json_lines(test::read_file(dir_ / "dead-letter/orders.jsonl"));
     EXPECT_EQ(records.size(), 10u);
     return records;
   }
@@ -82,8 +59,8 @@ class dlq_command : public ::testing::Test {
     const auto mock = upstream_->read_line(startup_deadline);
     const auto admin = upstream_->read_line(startup_deadline);
     if (!mock || !admin) return testing::AssertionFailure() << "no address lines\n" << upstream_->output();
-    const auto mock_port = port_of(*mock, "mock: ");
-    const auto admin_port = port_of(*admin, "admin: ");
+    const auto mock_port = test::port_of(*mock, "mock: ");
+    const auto admin_port = test::port_of(*admin, "admin: ");
     if (!mock_port || !admin_port) return testing::AssertionFailure() << *mock << " / " << *admin;
     mock_url_ = mock->substr(6);
     admin_ = *admin_port;
@@ -100,7 +77,7 @@ class dlq_command : public ::testing::Test {
     EXPECT_FALSE(r.ec) << r.ec.message();
     return r.res.body();
   }
-  std::vector<boost::json::object> journal() { return json_lines(admin_call(http::verb::get, "/journal")); }
+  std::vector<boost::json::object> journal() { return test::json_lines(admin_call(http::verb::get, "/journal")); }
 
   void TearDown() override { upstream_.reset(); }
 
@@ -141,7 +118,7 @@ TEST_F(dlq_command, replays_every_dead_letter_with_its_original_idempotency_key)
 
   // The log names each request by its line in FILE and the id it carried.
   std::set<std::string> logged;
-  for (const auto& l : json_lines(test::read_file(dir_ / "replay.log"))) {
+  for (const auto& l : test::json_lines(test::read_file(dir_ / "replay.log"))) {
     EXPECT_EQ(l.at("replay_of").as_string(), "dead-letter/orders.jsonl");
     const auto line = static_cast<std::size_t>(l.at("request").as_int64());
     ASSERT_TRUE(line >= 1 && line <= records.size());
@@ -176,7 +153,7 @@ TEST_F(dlq_command, records_that_fail_again_go_to_another_file_and_can_be_replay
       << r.output;
   EXPECT_NE(r.output.find("10 dead letters appended to dead-letter/orders.replay.jsonl"), std::string::npos) << r.output;
   EXPECT_EQ(test::read_file(dir_ / "dead-letter/orders.jsonl"), original);
-  const auto again = json_lines(test::read_file(dir_ / "dead-letter/orders.replay.jsonl"));
+  const auto again = test::json_lines(test::read_file(dir_ / "dead-letter/orders.replay.jsonl"));
   ASSERT_EQ(again.size(), 10u);
   EXPECT_EQ(keys_of(again), keys_of(records));
   for (const auto& a : again) {
@@ -295,7 +272,7 @@ TEST_F(dlq_command, replays_over_https_to_an_upstream_it_trusts) {
 
   const auto untrusted = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream " + mock_url_);
   ASSERT_EQ(untrusted.exit_code, 1) << untrusted.output;
-  const auto again = json_lines(test::read_file(dir_ / "dead-letter/orders.replay.jsonl"));
+  const auto again = test::json_lines(test::read_file(dir_ / "dead-letter/orders.replay.jsonl"));
   ASSERT_EQ(again.size(), 10u);
   EXPECT_EQ(again[0].at("last_error").at("error").as_string(), "tls_error");
   EXPECT_TRUE(journal().empty() || journal()[0].at("outcome").as_string() == "tls_failed");

@@ -15,6 +15,7 @@
 #include "mocks/test_client.hpp"
 #include "mocks/tls.hpp"
 #include "support/child_process.hpp"
+#include "support/output.hpp"
 #include "support/paths.hpp"
 #include "support/process.hpp"
 
@@ -70,17 +71,6 @@ boost::json::value json_of(const reply& r) {
   auto v = boost::json::parse(r.body, ec);
   EXPECT_FALSE(ec) << "not JSON: " << r.body;
   return v;
-}
-
-std::optional<unsigned short> port_of(const std::string& line, std::string_view prefix) {
-  for (const std::string_view scheme : {"http://", "https://"}) {
-    const std::string start = std::string(prefix) + std::string(scheme) + "127.0.0.1:";
-    if (!line.starts_with(start)) continue;
-    const auto port = std::stoul(line.substr(start.size()));
-    if (port == 0 || port > 65535) return std::nullopt;
-    return static_cast<unsigned short>(port);
-  }
-  return std::nullopt;
 }
 
 // Checks the text exposition format 0.0.4 line by line: comments are HELP or TYPE, every sample
@@ -198,8 +188,8 @@ class serve_command : public ::testing::Test {
     const auto mock = child_->read_line(startup_deadline);
     const auto admin = child_->read_line(startup_deadline);
     if (!mock || !admin) return testing::AssertionFailure() << "no address lines\n" << child_->output();
-    const auto mock_port = port_of(*mock, "mock: ");
-    const auto admin_port = port_of(*admin, "admin: ");
+    const auto mock_port = test::port_of(*mock, "mock: ");
+    const auto admin_port = test::port_of(*admin, "admin: ");
     if (!mock_port || !admin_port) {
       return testing::AssertionFailure() << "bad address lines: '" << *mock << "', '" << *admin << "'";
     }
@@ -525,7 +515,7 @@ TEST_F(serve_command, proxies_to_a_real_upstream_with_the_faults_in_front) {
   ASSERT_TRUE(real.started()) << real.error();
   const auto real_line = real.read_line(startup_deadline);
   ASSERT_TRUE(real_line) << real.output();
-  const auto real_port = port_of(*real_line, "mock: ");
+  const auto real_port = test::port_of(*real_line, "mock: ");
   ASSERT_TRUE(real_port) << *real_line;
 
   const std::string upstream = "http://127.0.0.1:" + std::to_string(*real_port);

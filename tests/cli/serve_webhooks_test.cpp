@@ -28,6 +28,7 @@
 #include "core/webhook_signature.hpp"
 #include "mocks/test_client.hpp"
 #include "support/child_process.hpp"
+#include "support/output.hpp"
 #include "support/paths.hpp"
 #include "support/process.hpp"
 
@@ -147,19 +148,6 @@ reply call(unsigned short port, http::verb method, std::string_view target) {
   return {res.res.result_int(), res.res.body()};
 }
 
-std::vector<boost::json::object> lines_of(const std::string& text) {
-  std::vector<boost::json::object> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    boost::system::error_code ec;
-    const auto v = boost::json::parse(line, ec);
-    EXPECT_FALSE(ec) << line;
-    if (!ec && v.is_object()) out.push_back(v.as_object());
-  }
-  return out;
-}
-
 class serve_webhooks : public ::testing::Test {
  protected:
   testing::AssertionResult start(std::vector<std::string> args, std::optional<std::string> secret = std::nullopt) {
@@ -241,7 +229,7 @@ TEST_F(serve_webhooks, sends_signed_deliveries_the_receiver_verifies_with_the_pr
   // The admin API lists them and counts them.
   const auto listed = call(admin_, http::verb::get, "/deliveries");
   ASSERT_EQ(listed.status, 200u);
-  const auto lines = lines_of(listed.body);
+  const auto lines = test::json_lines(listed.body);
   ASSERT_EQ(lines.size(), 3u) << listed.body;
   for (const auto& l : lines) {
     EXPECT_EQ(l.at("endpoint").as_string(), "order_events");
@@ -263,7 +251,7 @@ TEST_F(serve_webhooks, sends_signed_deliveries_the_receiver_verifies_with_the_pr
   EXPECT_NE(out.find("deliveries: 3 events, 3 attempts (3 delivered, 0 given up), 0 webhook faults injected"),
             std::string::npos)
       << out;
-  EXPECT_EQ(lines_of(test::read_file(dir_ / "deliveries.jsonl")).size(), 3u);
+  EXPECT_EQ(test::json_lines(test::read_file(dir_ / "deliveries.jsonl")).size(), 3u);
 }
 
 TEST_F(serve_webhooks, injects_duplicates_and_bad_signatures_and_redelivers_what_is_not_2xx) {
@@ -314,7 +302,7 @@ TEST_F(serve_webhooks, injects_duplicates_and_bad_signatures_and_redelivers_what
   }
   EXPECT_EQ(after_500, 1);
 
-  const auto lines = lines_of(call(admin_, http::verb::get, "/deliveries").body);
+  const auto lines = test::json_lines(call(admin_, http::verb::get, "/deliveries").body);
   ASSERT_EQ(lines.size(), 13u);
   int bad = 0, copies = 0, retrying = 0;
   for (const auto& l : lines) {

@@ -9,24 +9,12 @@
 
 #include "core/logging.hpp"
 #include "resilience/circuit_breaker.hpp"
+#include "support/output.hpp"
 
 namespace planproof::scenario {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::vector<boost::json::object> lines_of(const std::string& text) {
-  std::vector<boost::json::object> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(line, ec);
-    EXPECT_FALSE(ec) << "not JSON: " << line;
-    if (!ec && v.is_object()) out.push_back(v.as_object());
-  }
-  return out;
-}
 
 // One request through a 503, a backoff that honours a Retry-After, and a success.
 TEST(event_log, one_line_per_decision_naming_the_request) {
@@ -51,7 +39,7 @@ TEST(event_log, one_line_per_decision_naming_the_request) {
   log.close();
   log.on_event({.kind = event_kind::request_submitted, .request = 8});  // after close: dropped
 
-  const auto lines = lines_of(out.str());
+  const auto lines = test::json_lines(out.str());
   ASSERT_EQ(lines.size(), 8u) << out.str();
   for (const auto& l : lines) {
     EXPECT_EQ(l.at("failure_mode").as_string(), "rate_limited");
@@ -95,7 +83,7 @@ TEST(event_log, token_events_say_why_and_what_came_back) {
   log.on_event({.kind = event_kind::token_issued, .request = 3, .status = 200, .delay = 2h, .detail = 2});
   log.on_event({.kind = event_kind::credential_rejected, .request = 3, .attempt = 1, .status = 401});
   log.close();
-  const auto lines = lines_of(out.str());
+  const auto lines = test::json_lines(out.str());
   ASSERT_EQ(lines.size(), 5u) << out.str();
   EXPECT_EQ(lines[1].at("event").as_string(), "token_requested");
   EXPECT_EQ(lines[1].at("reason").as_string(), "initial");
@@ -118,7 +106,7 @@ TEST(event_log, breaker_and_budget_decisions) {
   log.on_event({.kind = event_kind::call_rejected, .request = 4, .attempt = 2, .delay = 30s});
   log.on_event({.kind = event_kind::retry_refused, .request = 4, .attempt = 3});
   log.close();
-  const auto lines = lines_of(out.str());
+  const auto lines = test::json_lines(out.str());
   ASSERT_EQ(lines.size(), 4u) << out.str();
   EXPECT_EQ(lines[1].at("event").as_string(), "breaker_transition");
   EXPECT_EQ(lines[1].at("state").as_string(), resilience::to_string(resilience::breaker_state::open));
