@@ -27,6 +27,10 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     r.observed = observed;
     r.held = compare(observed, e.op, e.value);
   };
+  auto boolean = [&](bool observed) {
+    r.observed = observed;
+    r.held = observed == e.boolean;
+  };
 
   if (e.name == "success_rate") {
     if (m.submitted == 0) {
@@ -50,17 +54,13 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     numeric(static_cast<double>(m.dead_lettered));
     r.evidence = stats.not_succeeded_evidence;
   } else if (e.name == "honors_retry_after") {
-    const bool honored = stats.retry_after_violations == 0;
-    r.observed = honored;
-    r.held = honored == e.boolean;
+    boolean(stats.retry_after_violations == 0);
     r.evidence = stats.retry_after_evidence;
     if (stats.retry_after_answers == 0) r.note = "no Retry-After was answered during the run";
     else r.note = std::to_string(stats.retry_after_violations) + " of " +
                   std::to_string(stats.retry_after_answers) + " Retry-After answers retried early";
   } else if (e.name == "no_duplicate_effects") {
-    const bool none = m.duplicate_effects == 0;
-    r.observed = none;
-    r.held = none == e.boolean;
+    boolean(m.duplicate_effects == 0);
     r.evidence = m.duplicate_evidence;
     r.note = std::to_string(m.duplicate_effects) + " of " + std::to_string(m.side_effects) +
              " side effects applied again for a logical request that already had one";
@@ -71,22 +71,16 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
              " fetches (" + std::to_string(stats.token_failures) + " failed); " +
              std::to_string(stats.credential_rejections) + " answers refused a token";
   } else if (e.name == "no_auth_failures_leaked") {
-    const bool none = stats.auth_failures_leaked == 0;
-    r.observed = none;
-    r.held = none == e.boolean;
+    boolean(stats.auth_failures_leaked == 0);
     r.evidence = stats.auth_leak_evidence;
     r.note = std::to_string(stats.auth_failures_leaked) + " requests ended on an auth failure (401, 403 or no token)";
   } else if (e.name == "breaker_opens") {
-    const bool opened = stats.breaker_opens > 0;
-    r.observed = opened;
-    r.held = opened == e.boolean;
+    boolean(stats.breaker_opens > 0);
     r.evidence = stats.breaker_evidence;
     r.note = "the breaker opened " + std::to_string(stats.breaker_opens) + " times";
   } else if (e.name == "fails_fast") {
     // Failing fast needs both: calls were refused while open, and none went to the upstream then.
-    const bool fast = stats.calls_rejected > 0 && stats.attempts_while_open == 0;
-    r.observed = fast;
-    r.held = fast == e.boolean;
+    boolean(stats.calls_rejected > 0 && stats.attempts_while_open == 0);
     r.evidence = stats.breaker_evidence;
     r.note = std::to_string(stats.calls_rejected) + " calls refused without an upstream call while open; " +
              std::to_string(stats.attempts_while_open) + " attempts sent while open";
@@ -99,16 +93,13 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
       r.note = "no request succeeded after the faults ended";
       return r;
     }
-    const double ms = core::to_millis(*stats.first_success_after_recovery - *stats.recovery_from);
-    numeric(ms);
-    r.note = "first success " + core::format_duration(*stats.first_success_after_recovery - *stats.recovery_from) +
-             " after the faults ended (observed and expected in ms)";
+    const auto took = *stats.first_success_after_recovery - *stats.recovery_from;
+    numeric(core::to_millis(took));
+    r.note = "first success " + core::format_duration(took) + " after the faults ended (observed and expected in ms)";
   } else if (e.name == "mapping_valid") {
     // Every answer the integration received was usable: it mapped onto the plan's targets, or the
     // records that did not were set aside while the rest of the page was used.
-    const bool valid = stats.unusable_responses == 0;
-    r.observed = valid;
-    r.held = valid == e.boolean;
+    boolean(stats.unusable_responses == 0);
     r.evidence = stats.mapping_evidence;
     r.note = std::to_string(stats.unusable_responses) + " answers unusable (schema or mapping broken); " +
              std::to_string(stats.records_rejected) + " records set aside from " +
