@@ -18,6 +18,7 @@
 #include "core/encoding.hpp"
 #include "core/rfc3339.hpp"
 #include "plan/json_text.hpp"
+#include "plan/json_value.hpp"
 #include "plan/schema_patterns.hpp"
 
 namespace planproof::client {
@@ -67,27 +68,6 @@ std::string schema_path(const std::vector<std::variant<std::string, std::size_t>
 
 // --- values in messages ------------------------------------------------------------------------------
 
-std::string_view type_name(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-      return "integer";
-    case json::kind::double_:
-      return "number";
-    case json::kind::string:
-      return "string";
-    case json::kind::array:
-      return "array";
-    case json::kind::object:
-      return "object";
-  }
-  return "null";
-}
-
 // A scalar as a short JSON text; cut at a character boundary so the message stays valid UTF-8.
 std::string show(const json::value& v) {
   if (v.is_array()) return "an array";
@@ -106,28 +86,7 @@ std::string show(const json::value& v) {
 // "string \"abc\"", "integer 5", "an object": what a value is, for "expected X, got ...".
 std::string describe(const json::value& v) {
   if (v.is_array() || v.is_object()) return show(v);
-  return std::string(type_name(v)) + " " + show(v);
-}
-
-std::string format_number(double d) {
-  char buf[32];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  return ec == std::errc{} ? std::string(buf, ptr) : std::to_string(d);
-}
-
-std::optional<double> number_of(const json::value& v) {
-  if (v.is_int64()) return static_cast<double>(v.get_int64());
-  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
-  if (v.is_double()) return v.get_double();
-  return std::nullopt;
-}
-
-// Scalars as `enum` lists them: 1 and 1.0 are the same number.
-bool same_scalar(const json::value& a, const json::value& b) {
-  auto x = number_of(a);
-  auto y = number_of(b);
-  if (x || y) return x && y && *x == *y;
-  return a == b;
+  return std::string(plan::json_type_name(v)) + " " + show(v);
 }
 
 // --- text transforms (ASCII: the result must not depend on the process locale) ----------------------
@@ -447,7 +406,7 @@ class record_mapper {
         return true;
       }
       case transform_kind::scale: {
-        const auto n = number_of(v);
+        const auto n = plan::json_number(v);
         if (!n) return needs("numbers");
         double product = *n * step.factor;
         // 19.99 * 100 is 1998.9999999999998 in binary: neither the value nor the factor meant that
@@ -528,13 +487,13 @@ class record_mapper {
   bool validate(const compiled_validation& check, const compiled_field& f, const json::value& v) {
     bool passed = true;
     auto refuse = [&](std::string message) { passed = fail(f, std::move(message)); };
-    if (const auto n = number_of(v)) {
+    if (const auto n = plan::json_number(v)) {
       const std::string got = ", got " + show(v);
       if (check.min && (check.min_exclusive ? *n <= *check.min : *n < *check.min))
-        refuse("expected a value " + std::string(check.min_exclusive ? ">" : ">=") + " " + format_number(*check.min) +
+        refuse("expected a value " + std::string(check.min_exclusive ? ">" : ">=") + " " + plan::format_number(*check.min) +
                got);
       if (check.max && (check.max_exclusive ? *n >= *check.max : *n > *check.max))
-        refuse("expected a value " + std::string(check.max_exclusive ? "<" : "<=") + " " + format_number(*check.max) +
+        refuse("expected a value " + std::string(check.max_exclusive ? "<" : "<=") + " " + plan::format_number(*check.max) +
                got);
     }
     if (v.is_string()) {
@@ -561,7 +520,7 @@ class record_mapper {
       }
     }
     if (!check.allowed.empty() && std::none_of(check.allowed.begin(), check.allowed.end(),
-                                               [&](const json::value& a) { return same_scalar(a, v); })) {
+                                               [&](const json::value& a) { return plan::json_same(a, v); })) {
       std::string list;
       for (const auto& a : check.allowed) list += (list.empty() ? "" : ", ") + show(a);
       refuse("expected one of " + list + ", got " + show(v));

@@ -15,6 +15,7 @@
 #include "core/encoding.hpp"
 #include "core/rfc3339.hpp"
 #include "plan/catalog.hpp"
+#include "plan/json_value.hpp"
 
 namespace planproof::plan {
 
@@ -314,19 +315,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string format_number(double d) {
-  char buf[32];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  return ec == std::errc{} ? std::string(buf, ptr) : std::to_string(d);
-}
-
-std::optional<double> number_of(const json::value& v) {
-  if (v.is_int64()) return static_cast<double>(v.get_int64());
-  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
-  if (v.is_double()) return v.get_double();
-  return std::nullopt;
-}
-
 bool is_integral(const json::value& v) {
   if (v.is_int64() || v.is_uint64()) return true;
   if (!v.is_double()) return false;
@@ -334,30 +322,15 @@ bool is_integral(const json::value& v) {
   return std::isfinite(d) && std::floor(d) == d;
 }
 
-// The JSON type a value has, as a schema names it; a double with no fraction still reads "number".
-std::string_view type_name(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "boolean";
-    case json::kind::int64:
-    case json::kind::uint64: return "integer";
-    case json::kind::double_: return "number";
-    case json::kind::string: return "string";
-    case json::kind::array: return "array";
-    case json::kind::object: return "object";
-  }
-  return "null";
-}
-
 bool has_type(const json::value& v, std::string_view type) {
   if (type == "integer") return is_integral(v);
   if (type == "number") return v.is_number();
-  return type_name(v) == type;
+  return json_type_name(v) == type;
 }
 
 // Short, one-line rendering of a value for messages.
 std::string show(const json::value& v) {
-  if (auto n = number_of(v)) {
+  if (auto n = json_number(v)) {
     if (v.is_int64()) return std::to_string(v.get_int64());
     if (v.is_uint64()) return std::to_string(v.get_uint64());
     return format_number(*n);
@@ -368,34 +341,6 @@ std::string show(const json::value& v) {
     return text;
   }
   return std::string(v.is_array() ? "an array" : "an object");
-}
-
-// JSON equality as a schema means it: 1 and 1.0 are the same number.
-bool same(const json::value& a, const json::value& b) {
-  auto x = number_of(a);
-  auto y = number_of(b);
-  if (x || y) return x && y && *x == *y;
-  if (a.kind() != b.kind()) return false;
-  if (a.is_array()) {
-    const auto& p = a.get_array();
-    const auto& q = b.get_array();
-    if (p.size() != q.size()) return false;
-    for (std::size_t i = 0; i < p.size(); ++i) {
-      if (!same(p[i], q[i])) return false;
-    }
-    return true;
-  }
-  if (a.is_object()) {
-    const auto& p = a.get_object();
-    const auto& q = b.get_object();
-    if (p.size() != q.size()) return false;
-    for (const auto& [key, value] : p) {
-      const auto* other = q.if_contains(key);
-      if (other == nullptr || !same(value, *other)) return false;
-    }
-    return true;
-  }
-  return a == b;
 }
 
 bool is_email(std::string_view s) {
@@ -545,16 +490,16 @@ class schema_checker {
     if (const auto* e = schema.if_contains("enum"); e != nullptr && e->is_array()) {
       const auto& options = e->get_array();
       if (std::none_of(options.begin(), options.end(),
-                       [&](const json::value& o) { return same(o, value); })) {
+                       [&](const json::value& o) { return json_same(o, value); })) {
         std::string list;
         for (const auto& o : options) list += (list.empty() ? "" : ", ") + show(o);
         fail("expected one of " + list + ", got " + show(value));
       }
     }
-    if (const auto* c = schema.if_contains("const"); c != nullptr && !same(*c, value)) {
+    if (const auto* c = schema.if_contains("const"); c != nullptr && !json_same(*c, value)) {
       fail("expected " + show(*c) + ", got " + show(value));
     }
-    if (auto n = number_of(value)) check_number(schema, *n);
+    if (auto n = json_number(value)) check_number(schema, *n);
     if (value.is_string()) check_string(schema, value.get_string());
     if (value.is_array()) check_array(schema, value.get_array());
     if (value.is_object()) check_object(schema, value.get_object());
@@ -580,13 +525,13 @@ class schema_checker {
     for (std::size_t i = 0; i < allowed.size(); ++i) {
       expected += (i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") + std::string(allowed[i]);
     }
-    fail("expected " + expected + ", got " + std::string(type_name(value)));
+    fail("expected " + expected + ", got " + std::string(json_type_name(value)));
     return false;
   }
 
   void check_number(const json::object& schema, double n) {
     auto bound = [&](const char* key) {
-      return schema.contains(key) ? number_of(schema.at(key)) : std::nullopt;
+      return schema.contains(key) ? json_number(schema.at(key)) : std::nullopt;
     };
     const std::string got = ", got " + format_number(n);
     if (auto b = bound("minimum"); b && n < *b) fail("expected a value >= " + format_number(*b) + got);
@@ -600,7 +545,7 @@ class schema_checker {
   static std::optional<std::size_t> count_of(const json::object& schema, const char* key) {
     const auto* v = schema.if_contains(key);
     if (v == nullptr || !is_integral(*v)) return std::nullopt;
-    const double d = *number_of(*v);
+    const double d = *json_number(*v);
     return d < 0 ? std::nullopt : std::optional<std::size_t>(static_cast<std::size_t>(d));
   }
 
