@@ -53,19 +53,6 @@ std::string join_path(std::string_view base, std::string_view rest) {
   return out;
 }
 
-std::string schema_path(const std::vector<std::variant<std::string, std::size_t>>& at) {
-  std::string path;
-  for (const auto& segment : at) {
-    if (const auto* key = std::get_if<std::string>(&segment)) {
-      if (!path.empty()) path += '.';
-      path += *key;
-    } else {
-      path += '[' + std::to_string(std::get<std::size_t>(segment)) + ']';
-    }
-  }
-  return path;
-}
-
 // --- values in messages ------------------------------------------------------------------------------
 
 // A scalar as a short JSON text; cut at a character boundary so the message stays valid UTF-8.
@@ -795,7 +782,7 @@ mapping_result response_mapper::map_value(const json::value& body) const {
         r.body_rejected = true;
       }
       sink.add(
-          record, [&] { return schema_path(m.at); }, [&] { return std::move(m.message); });
+          record, [&] { return m.path(); }, [&] { return std::move(m.message); });
     }
   }
 

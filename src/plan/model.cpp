@@ -298,7 +298,7 @@ const phase* integration_plan::find_phase(std::string_view name) const noexcept 
 // ---------------------------------------------------------------------------------------------------
 // JSON Schema subset
 
-std::string schema_mismatch::str() const {
+std::string schema_mismatch::path() const {
   std::string path;
   for (const auto& segment : at) {
     if (const auto* key = std::get_if<std::string>(&segment)) {
@@ -308,7 +308,12 @@ std::string schema_mismatch::str() const {
       path += '[' + std::to_string(std::get<std::size_t>(segment)) + ']';
     }
   }
-  return path.empty() ? message : path + ": " + message;
+  return path;
+}
+
+std::string schema_mismatch::str() const {
+  const auto where = path();
+  return where.empty() ? message : where + ": " + message;
 }
 
 namespace {

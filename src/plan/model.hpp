@@ -610,6 +610,8 @@ struct schema_mismatch {
   std::vector<std::variant<std::string, std::size_t>> at;  // path to the value: object keys, array indices
   std::string message;                                     // e.g. "expected integer, got string"
 
+  // "amount", "items[2].id"; empty at the root.
+  std::string path() const;
   // "amount: expected integer, got string"; "items[2].id: ..."; just the message at the root.
   std::string str() const;
 };
