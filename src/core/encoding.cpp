@@ -77,6 +77,19 @@ std::optional<std::string> base64_decode(std::string_view s) {
   return out;
 }
 
+std::optional<std::string> base64url_decode(std::string_view s) {
+  if (s.empty()) return std::string();
+  if (s.size() % 4 == 1) return std::nullopt;
+  std::string standard(s);
+  for (char& c : standard) {
+    if (c == '+' || c == '/' || c == '=') return std::nullopt;  // not of this alphabet, and never padded
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  standard.append((4 - standard.size() % 4) % 4, '=');
+  return base64_decode(standard);
+}
+
 std::size_t utf8_length(std::string_view text) noexcept {
   std::size_t n = 0;
   for (const char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;

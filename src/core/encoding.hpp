@@ -15,6 +15,8 @@ std::string base64url_encode(std::string_view bytes);
 // Standard base64 with padding, strictly: wrong length, characters outside the alphabet, or
 // non-zero bits under the padding are refused, so a credential never decodes two ways.
 std::optional<std::string> base64_decode(std::string_view text);
+// base64url without padding, as strictly: padding, `+` or `/` are refused.
+std::optional<std::string> base64url_decode(std::string_view text);
 
 // Characters (code points) in UTF-8 text: bytes that do not continue a sequence. JSON Schema's and
 // the mapping's lengths count these, not bytes.
