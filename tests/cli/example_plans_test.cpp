@@ -360,6 +360,28 @@ const std::vector<weakened_twin> weakened_twins{
                  " --set 'retry.fatal_on=[400, 403, 404, 422]'",
      {"max_attempts"},
      {"FAIL max_attempts: expected <= 1"}},
+
+    // 502, half of the deploy's errors, left out of retry_on.
+    {"payments_gateway_errors_not_retrying_502", "payments.plan.yaml", "gateway_errors",
+     "--time-scale 0.05 --set 'retry.retry_on=[429, 500, 503, 504, timeout, connection_error, schema_error]'",
+     {"success_rate"},
+     {"FAIL success_rate: expected >= 0.99", "dead_lettered (fatal_status) after 1 attempts, last 502"}},
+    {"payments_connection_resets_not_retrying_connection_errors", "payments.plan.yaml", "connection_resets",
+     "--time-scale 0.05 --set 'retry.retry_on=[429, 500, 502, 503, 504, timeout, schema_error]'",
+     {"success_rate"},
+     {"FAIL success_rate: expected >= 0.99", "dead_lettered (fatal_error) after 1 attempts, last reset"}},
+    // A read timeout as long as the whole deadline: a hung attempt uses it all and leaves no time
+    // for the retry that would have succeeded.
+    {"payments_hung_requests_with_read_timeout_as_long_as_the_deadline", "payments.plan.yaml", "hung_requests",
+     "--time-scale 0.05 --set retry.timeouts.read=20s",
+     {"success_rate"},
+     {"FAIL success_rate: expected >= 0.99",
+      "dead_lettered (deadline_exceeded) after 1 attempts, last read_timeout"}},
+    // Phase 1's retry_on, which does not retry a body that does not parse.
+    {"payments_truncated_body_not_retrying_schema_errors", "payments.plan.yaml", "truncated_body",
+     "--time-scale 0.05 --set 'retry.retry_on=[429, 500, 502, 503, 504, timeout, connection_error]'",
+     {"success_rate"},
+     {"FAIL success_rate: expected >= 0.99", "dead_lettered (fatal_error) after 1 attempts, last schema_error"}},
 };
 
 class cli_weakened_twin : public testing::TestWithParam<weakened_twin> {};
