@@ -69,7 +69,8 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     r.evidence = stats.token_evidence;
     r.note = std::to_string(stats.tokens_issued) + " tokens issued in " + std::to_string(stats.token_requests) +
              " fetches (" + std::to_string(stats.token_failures) + " failed); " +
-             std::to_string(stats.credential_rejections) + " answers refused a token";
+             std::to_string(stats.credential_rejections) +
+             (stats.credential_rejections == 1 ? " answer refused a token" : " answers refused a token");
   } else if (e.name == "no_auth_failures_leaked") {
     boolean(stats.auth_failures_leaked == 0);
     r.evidence = stats.auth_leak_evidence;
