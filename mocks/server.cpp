@@ -323,9 +323,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
     }
     injected_.assign(kinds_.size(), 0);
     if (auth_.oauth2) tokens_ = std::make_unique<token_authority>(*auth_.oauth2, clock_);
-    if (beast::iequals(auth_.header, "Authorization")) {
+    if (beast::iequals(auth_.header, "Authorization") || (auth_.jwt && beast::iequals(auth_.jwt->header, "Authorization"))) {
       const std::pair<std::string_view, std::string_view> challenge[] = {
-          {"WWW-Authenticate", R"(Bearer error="invalid_token")"}};
+          {"WWW-Authenticate", auth_.jwt ? R"(Bearer realm="planproof")" : R"(Bearer error="invalid_token")"}};
       unauthorized_ = make_json_error(401, "unauthorized", challenge);
     } else {
       unauthorized_ = make_json_error(401, "unauthorized");
@@ -783,8 +783,40 @@ class server_state : public std::enable_shared_from_this<server_state> {
       refusal.owned = make_json_error(401, "invalid_signature_" + std::string(core::to_string(check.verdict)));
       return false;
     }
+    if (auth_.jwt) return jwt_authorized(req, refusal);
     if (credential_ok(req)) return true;
     refusal.response = &unauthorized_;
+    return false;
+  }
+
+  // The token a request presents for auth: jwt, or empty: a Bearer credential in Authorization,
+  // the whole value of any other header.
+  std::string_view presented_jwt(const http::request<http::string_body>& req) const {
+    const std::string_view value = req[auth_.jwt->header];
+    if (!beast::iequals(auth_.jwt->header, "Authorization")) return value;
+    if (value.size() < 7 || !beast::iequals(value.substr(0, 7), "Bearer ")) return {};
+    return value.substr(7);
+  }
+
+  bool jwt_authorized(const http::request<http::string_body>& req, decision& refusal) const {
+    const auto& j = *auth_.jwt;
+    const auto token = presented_jwt(req);
+    if (token.empty()) {
+      refusal.response = &unauthorized_;
+      return false;
+    }
+    const auto check = core::verify_jwt(j.key, token, j.expect, j.calendar.at(clock_.now()));
+    std::string why;
+    if (!check.ok()) {
+      why = std::string(core::to_string(check.verdict)) + (check.claim.empty() ? "" : " (" + check.claim + ")");
+    } else if (revoked_jwts_->contains(token.substr(token.rfind('.') + 1))) {
+      why = "revoked";
+    } else {
+      return true;
+    }
+    const std::string challenge = R"(Bearer error="invalid_token", error_description="The token is )" + why + '"';
+    const std::pair<std::string_view, std::string_view> headers[] = {{"WWW-Authenticate", challenge}};
+    refusal.owned = make_json_error(401, "invalid_token", headers);
     return false;
   }
 
@@ -851,6 +883,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
           auth_.header.empty() ? std::string_view() : std::string_view(req[auth_.header]);
       const auto header = [&](std::string_view name) { return std::string_view(req[name]); };
       if (tokens_) current_request_token_ = bearer_token(req);
+      if (auth_.jwt) current_request_token_ = presented_jwt(req);
       const page_scope scope{d.paged != nullptr, d.paged != nullptr && d.page.continuation,
                              d.paged != nullptr && d.page.offset > 0};
       if (const auto chosen = injector_.decide(r->spec.endpoint_id, elapsed, credential, header, scope)) {
@@ -1249,6 +1282,14 @@ class server_state : public std::enable_shared_from_this<server_state> {
               {"WWW-Authenticate", R"(Bearer error="invalid_token", error_description="The access token was revoked")"}};
           d.response = nullptr;
           d.owned = make_json_error(401, "invalid_token", challenge);
+        } else if (auth_.jwt) {
+          // The token dies here, as a revoked one would: 401 until the client sends a new one.
+          const std::string_view presented = current_request_token_;
+          revoked_jwts_->add(presented.substr(presented.rfind('.') + 1), options_.max_records);
+          const std::pair<std::string_view, std::string_view> challenge[] = {
+              {"WWW-Authenticate", R"(Bearer error="invalid_token", error_description="The token is revoked")"}};
+          d.response = nullptr;
+          d.owned = make_json_error(401, "invalid_token", challenge);
         }
         break;
       case fault_kind::token_endpoint_down:
@@ -1355,7 +1396,28 @@ class server_state : public std::enable_shared_from_this<server_state> {
   const server_options options_;
   const auth_requirement auth_;
   std::unique_ptr<token_authority> tokens_;  // oauth2: the token endpoint and the tokens it issued
-  std::string current_request_token_;        // guarded by mutex_: the bearer token of the request being decided
+  std::string current_request_token_;        // guarded by mutex_: the bearer token or JWT of the request being decided
+  // auth: jwt: the signatures of tokens an auth_expiry fault revoked, at most max_records of them.
+  struct revoked_set {
+    mutable std::mutex mutex;
+    std::unordered_set<std::string> signatures;
+    std::deque<std::string> order;
+
+    bool contains(std::string_view signature) const {
+      std::lock_guard lock(mutex);
+      return signatures.contains(std::string(signature));
+    }
+    void add(std::string_view signature, std::size_t limit) {
+      std::lock_guard lock(mutex);
+      if (!signatures.emplace(signature).second) return;
+      order.emplace_back(signature);
+      while (order.size() > std::max<std::size_t>(limit, 1)) {
+        signatures.erase(order.front());
+        order.pop_front();
+      }
+    }
+  };
+  std::unique_ptr<revoked_set> revoked_jwts_ = std::make_unique<revoked_set>();
   static constexpr std::int32_t token_route = -2;  // records: a request to the token endpoint
   std::vector<compiled_route> routes_;
   compiled_route proxy_route_;  // proxy mode: what apply() is given for a fault that answers in the upstream's place

@@ -17,6 +17,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "core/clock.hpp"
+#include "core/jwt.hpp"
 #include "core/request_signature.hpp"
 #include "mocks/token_authority.hpp"
 #include "plan/model.hpp"
@@ -40,9 +41,18 @@ struct route {
   std::shared_ptr<const paged_collection> pages;
 };
 
+// auth: jwt. Every request carries a JWT signed with the key whose verifying half this is,
+// unexpired on `calendar`, with the plan's claims and a lifetime no longer than the plan's.
+struct jwt_requirement {
+  core::jws_key key;
+  core::jwt_expectations expect;
+  std::string header = "Authorization";  // "Bearer <token>" there; the token alone in any other header
+  core::plan_calendar calendar;
+};
+
 // How requests prove who they are. At most one of: a credential every request carries (api_key,
 // bearer; empty `header` = no check), an OAuth2 client-credentials token endpoint the mock serves
-// and whose bearer tokens it checks, or HMAC-signed requests.
+// and whose bearer tokens it checks, HMAC-signed requests, or JWTs.
 struct auth_requirement {
   std::string header;
   std::string expected_value;
@@ -50,6 +60,7 @@ struct auth_requirement {
   std::string token_path;  // where the token endpoint answers (POST), e.g. /oauth/token
   std::optional<core::signature_scheme> hmac;
   std::string hmac_key;
+  std::optional<jwt_requirement> jwt;
 };
 
 class upstream_proxy;

@@ -207,6 +207,25 @@ void print_auth(const plan::auth_config& plan_auth, const scenario::auth_materia
                 << generated;
       return;
     }
+    case plan::auth_method::jwt: {
+      if (!auth.jwt_key) break;
+      const auto& j = *plan_auth.jwt;
+      std::string claims;
+      for (const auto& [name, v] : j.claims) claims += (claims.empty() ? "" : ", ") + name + "=" + v;
+      const bool bearer = plan_auth.header == "Authorization";
+      std::cout << "  requests must carry a JWT signed " << plan::to_string(j.algorithm) << ", in "
+                << (bearer ? "Authorization: Bearer <token>" : plan_auth.header + ": <token>")
+                << "; exp required, exp - iat at most " << core::format_duration(j.lifetime)
+                << (claims.empty() ? "" : "; claims " + claims) << '\n';
+      if (!auth.generated) {
+        std::cout << "    signed with the key of " << plan_auth.secret->str() << '\n';
+      } else if (j.algorithm == plan::jwt_algorithm::HS256) {
+        std::cout << "    HS256 secret: " << auth.signing_key << '\n' << generated;
+      } else {
+        std::cout << generated << "    sign with this private key:\n" << auth.jwt_key->private_pem();
+      }
+      return;
+    }
     default:
       break;
   }
@@ -312,7 +331,9 @@ int execute(const serve_args& args) {
   // In proxy mode the real upstream checks credentials; the mock passes them through untouched.
   options.tls = tls;
   mocks::server mock(io.get_executor(), clock, clock.origin(), scale, routes,
-                     upstream ? mocks::auth_requirement{} : scenario::mock_requirement(plan.auth, auth, args.seed),
+                     upstream ? mocks::auth_requirement{}
+                              : scenario::mock_requirement(plan.auth, auth, args.seed,
+                                                           {std::chrono::system_clock::now(), clock.origin()}),
                      table.faults, options);
   for (std::size_t i = 0; i < table.owners.size(); ++i) {
     if (!enabled_modes.contains(table.owners[i])) mock.set_fault_enabled(i, false);

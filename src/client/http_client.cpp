@@ -115,9 +115,13 @@ http_client::http_client(asio::any_io_executor ex, client_options options, const
       dead_letters_(dead_letters),
       rng_(rng) {
   for (const auto& e : endpoints) {
-    policies_.emplace(e.id, resilience::retry_policy(retry, e, options_.oauth2.has_value()));
+    policies_.emplace(e.id, resilience::retry_policy(retry, e, options_.oauth2 || options_.jwt));
   }
   if (options_.oauth2) tokens_.emplace(options_.oauth2->lifecycle);
+  if (options_.jwt) {
+    tokens_.emplace(options_.jwt->lifecycle);
+    token_header_ = options_.jwt->header;
+  }
   if (retry.retry_budget) budget_.emplace(*retry.retry_budget);
   if (retry.circuit_breaker) {
     breaker_events_ = std::make_unique<breaker_events>(*this);
@@ -288,7 +292,34 @@ void http_client::wake_token_waiters() {
   token_waiters_.clear();
 }
 
+void http_client::mint_token(std::uint64_t request) {
+  const auto& j = *options_.jwt;
+  const auto why = static_cast<std::uint8_t>(tokens_->pending_reason());
+  const auto now = clock_.now();
+  emit({.kind = core::event_kind::token_requested, .at = now, .request = request, .detail = why});
+  const auto issued_at = j.calendar.at(now);
+  auto token = core::mint_jwt(j.key, j.claims, issued_at, j.lifetime, resilience::make_idempotency_key(rng_));
+  if (token.ends_with('.')) {
+    // No signature: OpenSSL failed. Nothing to send; retried after the fetch backoff.
+    const auto wait = tokens_->on_fetch_failed(now, rng_);
+    emit({.kind = core::event_kind::token_failed, .at = now, .request = request, .delay = wait, .detail = why, .note = "JWT signing failed"});
+  } else {
+    access_token_ = std::move(token);
+    // Valid until exp as the upstream reads it: iat is whole seconds, so up to a second less
+    // than the lifetime from now.
+    const auto expires = j.calendar.plan_time(issued_at + j.lifetime);
+    tokens_->on_issued(now, std::max(expires - now, core::duration::zero()));
+    emit({.kind = core::event_kind::token_issued, .at = now, .request = request,
+          .delay = tokens_->expires_at() - now, .detail = why});
+  }
+  wake_token_waiters();
+}
+
 asio::awaitable<void> http_client::fetch_token(std::uint64_t request) {
+  if (options_.jwt) {
+    mint_token(request);
+    co_return;
+  }
   const auto& o = *options_.oauth2;
   const auto why = static_cast<std::uint8_t>(tokens_->pending_reason());
   emit({.kind = core::event_kind::token_requested, .at = clock_.now(), .request = request, .detail = why});
@@ -408,7 +439,7 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
     return std::move(wire).str();
   };
   // Per attempt when it carries a signature or a token of its own.
-  std::string wire_request = options_.signer || options_.oauth2 ? std::string() : serialize();
+  std::string wire_request = options_.signer || tokens_ ? std::string() : serialize();
 
   resilience::retry_state state(policy, clock_, rng_, budget_ ? &*budget_ : nullptr);
   state.start();
@@ -426,7 +457,11 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
         break;
       }
       token = *got;
-      req.set(http::field::authorization, "Bearer " + access_token_);
+      if (beast::iequals(token_header_, "Authorization")) {
+        req.set(http::field::authorization, "Bearer " + access_token_);
+      } else {
+        req.set(token_header_, access_token_);
+      }
     }
     resilience::breaker_permit permit;
     if (breaker != nullptr) {

@@ -24,6 +24,7 @@
 #include "client/response_mapping.hpp"
 #include "core/clock.hpp"
 #include "core/events.hpp"
+#include "core/jwt.hpp"
 #include "plan/model.hpp"
 #include "resilience/random.hpp"
 #include "resilience/circuit_breaker.hpp"
@@ -49,6 +50,19 @@ struct oauth2_options {
   resilience::token_lifecycle_config lifecycle;
 };
 
+// JWT bearer tokens (auth: jwt, RFC 7519): the client mints its own, signed with the plan's key,
+// with the plan's claims plus iat, exp = iat + lifetime and a fresh jti, and mints the next one
+// when the current one nears its end or the upstream refuses it.
+struct jwt_options {
+  core::jws_key key;
+  std::map<std::string, std::string, std::less<>> claims;
+  std::chrono::seconds lifetime{300};
+  // Authorization carries "Bearer <token>"; any other header the token alone.
+  std::string header = "Authorization";
+  core::plan_calendar calendar;  // iat and exp in the calendar the upstream checks them with
+  resilience::token_lifecycle_config lifecycle;
+};
+
 struct client_options {
   boost::asio::ip::tcp::endpoint upstream;
   std::string host;                  // Host header
@@ -57,6 +71,7 @@ struct client_options {
   // timestamp): called with the method, target and body just before the attempt is written.
   std::function<std::vector<header>(std::string_view method, std::string_view target, std::string_view body)> signer;
   std::optional<oauth2_options> oauth2;
+  std::optional<jwt_options> jwt;
   // HTTPS: every connection is TLS from this context, which carries the trusted CAs, the client
   // certificate for mTLS and the host-name check. `tls_server_name` goes out as SNI.
   std::shared_ptr<boost::asio::ssl::context> tls;
@@ -121,6 +136,7 @@ class http_client {
   boost::asio::awaitable<std::optional<std::uint64_t>> obtain_token(std::uint64_t request,
                                                                    const resilience::retry_state& state);
   boost::asio::awaitable<void> fetch_token(std::uint64_t request);
+  void mint_token(std::uint64_t request);
   void wake_token_waiters();
   std::unique_ptr<connection> take_idle();
   void give_back(std::unique_ptr<connection> c);
@@ -150,6 +166,7 @@ class http_client {
   std::vector<std::unique_ptr<connection>> idle_;
   std::optional<resilience::token_lifecycle> tokens_;
   std::string access_token_;  // of tokens_->generation()
+  std::string token_header_ = "Authorization";  // where access_token_ goes
   std::vector<boost::asio::steady_timer*> token_waiters_;
 };
 

@@ -42,6 +42,25 @@ class plan_clock final : public clock {
   time_point origin_;
 };
 
+// Calendar time that runs at plan speed: the wall clock's reading at `origin`, advanced by the plan
+// time elapsed since. The client stamps JWT iat and exp with it and the mock checks them with it,
+// so both agree at any --time-scale; at scale 1 it is the wall clock.
+struct plan_calendar {
+  std::chrono::system_clock::time_point wall_at_origin{};
+  time_point origin{};
+
+  std::chrono::system_clock::time_point exact(time_point t) const noexcept {
+    return wall_at_origin + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - origin);
+  }
+  std::chrono::sys_seconds at(time_point t) const noexcept {
+    return std::chrono::floor<std::chrono::seconds>(exact(t));
+  }
+  // Plan time at the moment the calendar reads `wall`.
+  time_point plan_time(std::chrono::system_clock::time_point wall) const noexcept {
+    return origin + std::chrono::duration_cast<duration>(wall - wall_at_origin);
+  }
+};
+
 // A clock that moves only when told to: for tests and the simulator.
 class manual_clock final : public clock {
  public:

@@ -43,7 +43,7 @@ std::optional<auth_method> parse_auth_method(std::string_view s) noexcept {
 
 bool is_supported(auth_method m) noexcept {
   return m == auth_method::none || m == auth_method::api_key || m == auth_method::bearer || m == auth_method::hmac ||
-         m == auth_method::oauth2_client_credentials;
+         m == auth_method::oauth2_client_credentials || m == auth_method::jwt;
 }
 
 std::string_view to_string(backoff_strategy s) noexcept {

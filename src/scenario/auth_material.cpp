@@ -36,7 +36,42 @@ std::string resolve_or_generate(const core::secret_ref& ref, std::string_view pr
 
 bool mock_checks(plan::auth_method m) {
   return m == plan::auth_method::api_key || m == plan::auth_method::bearer ||
-         m == plan::auth_method::oauth2_client_credentials || m == plan::auth_method::hmac;
+         m == plan::auth_method::oauth2_client_credentials || m == plan::auth_method::hmac ||
+         m == plan::auth_method::jwt;
+}
+
+core::jws_algorithm jws_algorithm_of(plan::jwt_algorithm a) {
+  switch (a) {
+    case plan::jwt_algorithm::HS256: return core::jws_algorithm::HS256;
+    case plan::jwt_algorithm::RS256: return core::jws_algorithm::RS256;
+    case plan::jwt_algorithm::ES256: return core::jws_algorithm::ES256;
+  }
+  return core::jws_algorithm::RS256;
+}
+
+// auth: jwt. A resolved key must fit the algorithm; an unresolved one is replaced by a throwaway
+// of the same algorithm (HS256: a generated secret, registered for redaction like the others).
+void resolve_jwt(const plan::auth_config& auth, auth_material& m) {
+  const auto algorithm = jws_algorithm_of(auth.jwt->algorithm);
+  auto resolved = core::resolve_secret(*auth.secret);
+  if (resolved.value) {
+    auto parsed = core::jws_key::from_secret(algorithm, *resolved.value);
+    if (!parsed.key) {
+      m.error = "auth.signing_key (" + auth.secret->str() + "): " + parsed.error;
+      return;
+    }
+    m.jwt_key = std::move(parsed.key);
+    return;
+  }
+  m.unresolved += (m.unresolved.empty() ? "" : ", ") + resolved.error;
+  m.generated = true;
+  if (algorithm == core::jws_algorithm::HS256) {
+    m.signing_key = generated_credential("pp_test_", 8);
+    m.jwt_key = core::jws_key::from_secret(algorithm, m.signing_key).key;
+  } else {
+    m.jwt_key = core::jws_key::generate(algorithm);
+  }
+  if (!m.jwt_key) m.error = "cannot generate a " + std::string(core::to_string(algorithm)) + " key (OpenSSL failed)";
 }
 
 }  // namespace
@@ -46,6 +81,10 @@ auth_material resolve_auth(const plan::auth_config& auth, bool for_mock_only) {
   // Methods nobody here can drive are skipped per failure mode; nothing to resolve for them.
   const bool wanted = for_mock_only ? mock_checks(auth.method) : plan::is_supported(auth.method);
   if (auth.method == plan::auth_method::none || !auth.secret || !wanted) return m;
+  if (auth.method == plan::auth_method::jwt) {
+    resolve_jwt(auth, m);
+    return m;
+  }
   const std::string value = resolve_or_generate(*auth.secret, "pp_test_", m);
   switch (auth.method) {
     case plan::auth_method::api_key:
@@ -74,8 +113,17 @@ auth_material resolve_auth(const plan::auth_config& auth, bool for_mock_only) {
 }
 
 mocks::auth_requirement mock_requirement(const plan::auth_config& auth, const auth_material& material,
-                                         std::uint64_t seed) {
+                                         std::uint64_t seed, const core::plan_calendar& calendar) {
   mocks::auth_requirement r{material.header.name, material.header.value};
+  if (material.jwt_key && auth.jwt) {
+    core::jwt_expectations expect;
+    expect.claims.insert(auth.jwt->claims.begin(), auth.jwt->claims.end());
+    expect.max_lifetime = std::chrono::ceil<std::chrono::seconds>(auth.jwt->lifetime);
+    // Clocks of two processes on one machine differ by far less; a token stamped later than that
+    // is the client's bug.
+    expect.leeway = std::chrono::seconds(5);
+    r.jwt = mocks::jwt_requirement{material.jwt_key->verifier(), std::move(expect), auth.header, calendar};
+  }
   if (!material.client_secret.empty()) {
     r.oauth2 = mocks::token_authority_config_from_plan(auth, material.client_id, material.client_secret, seed);
     if (r.oauth2) r.token_path = token_path_of(auth.oauth2->token_url);
@@ -111,6 +159,20 @@ client::oauth2_options oauth2_client_options(const plan::auth_config& auth, cons
   o.audience = cfg.audience;
   o.lifecycle.refresh_before_expiry = cfg.refresh_before_expiry;
   o.lifecycle.default_lifetime = cfg.token_lifetime;
+  o.lifecycle.fetch_backoff = retry.backoff;
+  return o;
+}
+
+client::jwt_options jwt_client_options(const plan::auth_config& auth, const auth_material& material,
+                                       const plan::retry_config& retry, const core::plan_calendar& calendar) {
+  const auto& cfg = *auth.jwt;
+  client::jwt_options o{.key = *material.jwt_key};
+  o.claims.insert(cfg.claims.begin(), cfg.claims.end());
+  o.lifetime = std::max(std::chrono::seconds(1), std::chrono::floor<std::chrono::seconds>(cfg.lifetime));
+  o.header = auth.header;
+  o.calendar = calendar;
+  o.lifecycle.refresh_before_expiry = std::min<core::duration>(cfg.lifetime / 5, std::chrono::seconds(30));
+  o.lifecycle.default_lifetime = o.lifetime;
   o.lifecycle.fetch_backoff = retry.backoff;
   return o;
 }

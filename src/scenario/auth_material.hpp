@@ -3,11 +3,13 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "client/http_client.hpp"
+#include "core/jwt.hpp"
 #include "core/request_signature.hpp"
 #include "mocks/server.hpp"
 #include "plan/model.hpp"
@@ -16,10 +18,16 @@ namespace planproof::scenario {
 
 struct auth_material {
   client::header header;  // api_key in a header, bearer: what goes on every request; empty otherwise
-  // oauth2_client_credentials: the client the mock token endpoint knows; hmac: the signing key.
+  // oauth2_client_credentials: the client the mock token endpoint knows; hmac: the signing key;
+  // jwt: a generated HS256 secret (to be shown to the user of `serve`).
   std::string client_id;
   std::string client_secret;
   std::string signing_key;
+  // jwt: the key tokens are signed with (the mock holds its verifying half).
+  std::optional<core::jws_key> jwt_key;
+  // The plan's secret resolved but cannot be used (a malformed or too weak key): nothing can be
+  // signed with it, so nothing runs. Says what is wrong without quoting the secret.
+  std::string error;
   // The plan's secret could not be resolved, so a throwaway credential stands in for it: against a
   // mock the secret only has to match on both sides, and the plan's real one never has to exist.
   bool generated = false;
@@ -35,8 +43,9 @@ auth_material resolve_auth(const plan::auth_config& auth, bool for_mock_only = f
 // What the mock upstream checks on each request for that auth: a header value, an OAuth2 token
 // endpoint and the tokens it issued, or an HMAC request signature. Empty for methods the mock does
 // not check (none, api_key in the query, mtls, jwt).
+// `calendar`: what a JWT's iat and exp are checked against (the one the client stamps them with).
 mocks::auth_requirement mock_requirement(const plan::auth_config& auth, const auth_material& material,
-                                         std::uint64_t seed);
+                                         std::uint64_t seed, const core::plan_calendar& calendar = {});
 
 // Signs each attempt as `auth: hmac` says (src/core/request_signature.hpp), with the wall clock's
 // time (the mock verifies against its own wall clock, as the real upstream would). `host`: the
@@ -49,6 +58,12 @@ std::function<std::vector<client::header>(std::string_view, std::string_view, st
 // token_lifetime when the answer has no expires_in, the plan's backoff between failed fetches).
 client::oauth2_options oauth2_client_options(const plan::auth_config& auth, const auth_material& material,
                                              const plan::retry_config& retry);
+
+// The client side of `auth: jwt`: the resolved key, the plan's claims, lifetime and header, the
+// calendar tokens are stamped with; a new token is minted when a fifth of the lifetime (at most
+// 30s) is left.
+client::jwt_options jwt_client_options(const plan::auth_config& auth, const auth_material& material,
+                                       const plan::retry_config& retry, const core::plan_calendar& calendar);
 
 // The path a token URL names: itself when it is a path, the path part of an absolute URL.
 std::string token_path_of(std::string_view token_url);

@@ -255,6 +255,7 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
                     ", so the upstream would refuse every replayed request");
   }
   const auto auth = resolve_auth(auth_config);
+  if (!auth.error.empty()) return fail(replay_status::usage_error, auth.error);
   if (auth.generated) {
     return fail(replay_status::usage_error, "cannot resolve the plan's credentials (" + auth.unresolved +
                                                 "): a replay goes to a real upstream and needs the real ones");
@@ -294,6 +295,7 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
   copts.tls = tls;
   copts.tls_server_name = target.host;
   if (!auth.client_secret.empty()) copts.oauth2 = oauth2_client_options(auth_config, auth, retry);
+  if (auth.jwt_key) copts.jwt = jwt_client_options(auth_config, auth, retry, {std::chrono::system_clock::now(), clock.now()});
   if (!auth.header.name.empty()) copts.extra_headers.push_back(auth.header);
   if (!auth.signing_key.empty()) {
     if (const auto scheme = mocks::signature_scheme_from_plan(auth_config)) {

@@ -151,7 +151,9 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   // The mock upstream runs on its own thread, as a real upstream would run in its own process.
   asio::io_context upstream_io(1);
   auto upstream_work = asio::make_work_guard(upstream_io);
-  const auto requirement = mock_requirement(plan.auth, auth, derive_seed(options.seed, mode.id, 3));
+  // JWT iat and exp: stamped by the client and checked by the mock on one calendar at plan speed.
+  const core::plan_calendar calendar{std::chrono::system_clock::now(), origin};
+  const auto requirement = mock_requirement(plan.auth, auth, derive_seed(options.seed, mode.id, 3), calendar);
   mocks::server upstream(upstream_io.get_executor(), clock, origin, scale, mocks::routes_from_plan(plan),
                          requirement, mode.inject,
                          {.seed = derive_seed(options.seed, mode.id, 1), .single_threaded_executor = true});
@@ -192,6 +194,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   if (!auth.header.name.empty()) copts.extra_headers.push_back(auth.header);
   if (requirement.hmac) copts.signer = request_signer(*requirement.hmac, requirement.hmac_key, copts.host);
   if (requirement.oauth2) copts.oauth2 = oauth2_client_options(plan.auth, auth, retry);
+  if (requirement.jwt) copts.jwt = jwt_client_options(plan.auth, auth, retry, calendar);
   copts.max_idle_connections = static_cast<std::size_t>(plan.traffic.concurrency);
   copts.mappings = plan.mapping;
   copts.dead_letter_context = {{"plan", plan.integration.name}, {"failure_mode", mode.id},
@@ -306,6 +309,7 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
                         "; `planproof lint " + plan.file + "` lists them");
   }
   const auto auth = resolve_auth(plan.auth);
+  if (!auth.error.empty()) throw core::diagnostic_error(core::diagnostic{plan.auth.where, core::severity::error, auth.error});
   if (auth.generated) {
     // Against the embedded mocks the secret only has to match on both sides; a generated one
     // keeps the plan's real secret out of the run. Said out loud, never silently.

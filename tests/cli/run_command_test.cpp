@@ -302,5 +302,66 @@ failure_modes:
       << bad.output;
 }
 
+// auth: jwt end to end: the client mints ES256 tokens (a generated key: the plan's reference is
+// unset), re-mints each before its 20s lifetime ends, and replaces the one the mock revokes; the
+// mock checks every signature, claim and exp. With one attempt the revocation leaks.
+const char* const jwt_plan = R"(planproof: 1
+integration: {name: jwt-sync}
+auth:
+  method: jwt
+  signing_key: env:PLANPROOF_TEST_UNSET_JWT_KEY
+  algorithm: ES256
+  claims: {iss: jwt-sync, aud: "https://api.example.com"}
+  lifetime: 20s
+endpoints:
+  - id: list
+    path: /v1/items
+    response: {example: {data: []}}
+    statuses: {success: [200]}
+retry: {max_attempts: 3, backoff: {base: 100ms, max: 400ms}, retry_on: [503, timeout], fatal_on: [403], dead_letter: {path: dead.jsonl}}
+traffic: {endpoint: list, rate: 20/s, concurrency: 4, duration: 60s}
+failure_modes:
+  - id: token_revoked
+    inject: {fault: auth_expiry, during: [25s, 35s], first: 1}
+    expect: {token_refreshes: ">= 3", no_auth_failures_leaked: true, success_rate: ">= 0.99"}
+)";
+
+TEST(cli_run, jwt_auth_mints_verified_tokens_and_replaces_a_revoked_one) {
+  test::temp_dir dir;
+  {
+    std::ofstream plan(dir / "jwt.plan.yaml");
+    plan << jwt_plan;
+  }
+  const auto r = planproof(dir, "run jwt.plan.yaml --time-scale 0.05 --json report.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("held     token_revoked"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("share a generated jwt credential"), std::string::npos) << r.output;
+  const auto mode = failure_mode(boost::json::parse(test::read_file(dir / "report.json")), "token_revoked");
+  EXPECT_EQ(mode.at("metrics").at("dead_lettered").as_int64(), 0);
+
+  const auto weakened = planproof(dir, "run jwt.plan.yaml --time-scale 0.05 --set retry.max_attempts=1");
+  ASSERT_EQ(weakened.exit_code, 1) << weakened.output;
+  EXPECT_NE(weakened.output.find("BROKEN   token_revoked"), std::string::npos) << weakened.output;
+  EXPECT_NE(weakened.output.find("FAIL no_auth_failures_leaked: expected true, observed false"), std::string::npos)
+      << weakened.output;
+}
+
+TEST(cli_run, a_jwt_key_unfit_for_its_algorithm_is_exit_2_without_quoting_it) {
+  test::temp_dir dir;
+  {
+    std::ofstream plan(dir / "jwt.plan.yaml");
+    plan << jwt_plan;
+  }
+  const auto r = run_shell("cd '" + dir.path().string() + "' && PLANPROOF_TEST_UNSET_JWT_KEY=too-short-secret-value " +
+                           ::planproof::test::planproof_executable() +
+                           " run jwt.plan.yaml --set auth.algorithm=HS256 --time-scale 0.05");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("auth.signing_key (env:PLANPROOF_TEST_UNSET_JWT_KEY): HS256 key of 22 bytes; RFC 7518 "
+                          "section 3.2 requires at least 32"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("too-short-secret-value"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace planproof

@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
 
+#include "core/jwt.hpp"
 #include "core/request_signature.hpp"
 #include "mocks/https_client.hpp"
 #include "mocks/test_client.hpp"
@@ -38,6 +39,7 @@ struct reply {
   std::string body;
   std::string content_type;
   std::string allow;
+  std::string www_authenticate;
 };
 
 reply call(unsigned short port, http::verb method, std::string_view target, std::string body = {},
@@ -58,6 +60,7 @@ reply call(unsigned short port, http::verb method, std::string_view target, std:
   r.body = res.res.body();
   r.content_type = std::string(res.res[http::field::content_type]);
   r.allow = std::string(res.res[http::field::allow]);
+  r.www_authenticate = std::string(res.res[http::field::www_authenticate]);
   return r;
 }
 
@@ -500,6 +503,40 @@ TEST_F(serve_command, verifies_hmac_request_signatures) {
   EXPECT_EQ(call(mock_, http::verb::post, "/v1/labels", body).status, 401u) << "unsigned";
   auto tampered = signed_with(key);
   EXPECT_EQ(call(mock_, http::verb::post, "/v1/labels", R"({"parcel":"p_2"})", tampered).status, 401u);
+  ASSERT_TRUE(child_->signal(SIGTERM));
+  ASSERT_EQ(child_->wait(exit_deadline), 0) << child_->output();
+  EXPECT_EQ(child_->output().find(key), std::string::npos) << child_->output();
+}
+
+TEST_F(serve_command, verifies_jwts_signature_claims_and_lifetime) {
+  const std::string plan = ::planproof::test::source_dir() + "/tests/cli/data/serve_jwt.plan.yaml";
+  const std::string key = "jwt-hs256-key-for-the-serve-test-0123456789";
+  ASSERT_TRUE(start({plan}, key));
+  EXPECT_NE(banner_.find("requests must carry a JWT signed HS256, in Authorization: Bearer <token>; exp required, "
+                         "exp - iat at most 2m; claims aud=https://ledger.example, iss=ledger-sync"),
+            std::string::npos)
+      << banner_;
+  EXPECT_NE(banner_.find("signed with the key of env:PLANPROOF_SERVE_TEST_KEY"), std::string::npos) << banner_;
+
+  const auto signing = core::jws_key::from_secret(core::jws_algorithm::HS256, key).key;
+  ASSERT_TRUE(signing);
+  const std::map<std::string, std::string, std::less<>> claims{{"iss", "ledger-sync"}, {"aud", "https://ledger.example"}};
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto bearer = [](const std::string& token) {
+    return std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + token}};
+  };
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/entries", {}, bearer(core::mint_jwt(*signing, claims, now, 60s, "a"))).status, 200u);
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/entries").status, 401u) << "no token";
+  const auto other = core::jws_key::from_secret(core::jws_algorithm::HS256, std::string(40, 'x')).key;
+  auto refused = call(mock_, http::verb::get, "/v1/entries", {}, bearer(core::mint_jwt(*other, claims, now, 60s, "b")));
+  EXPECT_EQ(refused.status, 401u);
+  EXPECT_NE(refused.www_authenticate.find("bad_signature"), std::string::npos) << refused.www_authenticate;
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/entries", {}, bearer(core::mint_jwt(*signing, claims, now - 2min, 60s, "c"))).status,
+            401u) << "expired";
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/entries", {}, bearer(core::mint_jwt(*signing, claims, now, 10min, "d"))).status,
+            401u) << "longer than the plan's lifetime";
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/entries", {}, bearer(core::mint_jwt(*signing, {{"iss", "ledger-sync"}}, now, 60s, "e"))).status,
+            401u) << "no aud";
   ASSERT_TRUE(child_->signal(SIGTERM));
   ASSERT_EQ(child_->wait(exit_deadline), 0) << child_->output();
   EXPECT_EQ(child_->output().find(key), std::string::npos) << child_->output();

@@ -76,9 +76,12 @@ struct harness {
   std::string client_id = "orders-sync";
   std::string client_secret = "cs_test_5ecret+/=";  // characters that must be form-encoded
 
-  harness(std::vector<plan::fault> faults, mocks::server_options options = {}, bool oauth2 = true) {
+  harness(std::vector<plan::fault> faults, mocks::server_options options = {}, bool oauth2 = true,
+          std::optional<mocks::jwt_requirement> jwt = std::nullopt) {
     mocks::route r{endpoint.id, endpoint.method, endpoint.path, 200, R"({"orders":[]})"};
     mocks::auth_requirement auth;
+    auth.jwt = std::move(jwt);
+    if (auth.jwt) auth.jwt->calendar.origin = origin;  // the caller gives the calendar's wall reading
     if (oauth2) {
       mocks::token_authority_config tc;
       tc.client_id = client_id;
@@ -205,6 +208,119 @@ TEST(oauth2_client, wrong_client_secret_ends_requests_without_a_token_and_backs_
   for (const auto& e : h.log.events) {
     if (e.kind == core::event_kind::request_completed) { EXPECT_EQ(e.reason, core::end_reason::token_unavailable); }
   }
+}
+
+// ---- JWT ---------------------------------------------------------------------------------------
+
+const core::jws_key& signing_key() {
+  static const auto key = core::jws_key::generate(core::jws_algorithm::ES256);
+  return *key;
+}
+
+const std::map<std::string, std::string, std::less<>> jwt_claims{{"iss", "orders-sync"}, {"aud", "https://api.example.com"}};
+
+// The upstream checks tokens against the verifying half of signing_key(), the plan's claims and a
+// 5 minute lifetime, on `calendar` (its origin is the harness's).
+mocks::jwt_requirement jwt_upstream(const core::plan_calendar& calendar, std::string header = "Authorization") {
+  return {signing_key().verifier(), {jwt_claims, 300s, 5s}, std::move(header), calendar};
+}
+
+struct jwt_harness : harness {
+  core::plan_calendar calendar{std::chrono::system_clock::now(), origin};
+
+  explicit jwt_harness(std::vector<plan::fault> faults = {}, core::duration skew = {}, std::string header = "Authorization")
+      : harness(std::move(faults), {}, false,
+                jwt_upstream({std::chrono::system_clock::now() +
+                                  std::chrono::duration_cast<std::chrono::system_clock::duration>(skew)},
+                             std::move(header))) {}
+
+  client_options jwt_options() const {
+    client_options o;
+    o.upstream = {asio::ip::make_address("127.0.0.1"), upstream->port()};
+    o.host = "127.0.0.1";
+    client::jwt_options j{.key = signing_key()};
+    j.claims = jwt_claims;
+    j.lifetime = 300s;
+    j.calendar = calendar;
+    j.lifecycle.refresh_before_expiry = 30s;
+    j.lifecycle.default_lifetime = 300s;
+    j.lifecycle.fetch_backoff = retry.backoff;
+    o.jwt = std::move(j);
+    return o;
+  }
+
+  std::vector<int> statuses() const {
+    std::vector<int> out;
+    for (const auto& r : upstream->records()) out.push_back(r.status);
+    return out;
+  }
+};
+
+TEST(jwt_client, concurrent_requests_share_one_minted_token_the_upstream_accepts) {
+  jwt_harness h;
+  const auto outcomes = h.send(h.jwt_options(), 8);
+  for (auto o : outcomes) EXPECT_EQ(o, core::request_outcome::succeeded);
+  EXPECT_EQ(h.statuses(), std::vector<int>(8, 200));
+  EXPECT_EQ(h.log.count(core::event_kind::token_issued), 1u);
+  // Valid until exp as the upstream reads it: iat is whole seconds, so up to a second under 5 min.
+  for (const auto& e : h.log.events) {
+    if (e.kind != core::event_kind::token_issued) continue;
+    EXPECT_LE(e.delay, 300s);
+    EXPECT_GT(e.delay, 299s);
+  }
+}
+
+TEST(jwt_client, without_a_token_or_with_another_key_every_request_is_refused) {
+  jwt_harness h;
+  auto none = h.jwt_options();
+  none.jwt.reset();
+  for (auto o : h.send(none, 2)) EXPECT_EQ(o, core::request_outcome::dead_lettered);
+
+  auto forged = h.jwt_options();
+  forged.jwt->key = *core::jws_key::generate(core::jws_algorithm::ES256);
+  for (auto o : h.send(forged, 2)) EXPECT_EQ(o, core::request_outcome::dead_lettered);
+  // Refused, a new token minted once, refused again: fatal, never a third attempt.
+  EXPECT_EQ(h.statuses(), std::vector<int>(2 + 4, 401));
+  EXPECT_EQ(h.log.count(core::event_kind::token_issued), 2u);
+}
+
+TEST(jwt_client, claims_or_a_lifetime_the_upstream_does_not_accept_are_refused) {
+  jwt_harness h;
+  auto wrong_issuer = h.jwt_options();
+  wrong_issuer.jwt->claims["iss"] = "someone-else";
+  for (auto o : h.send(wrong_issuer, 1)) EXPECT_EQ(o, core::request_outcome::dead_lettered);
+  auto too_long = h.jwt_options();
+  too_long.jwt->lifetime = 3600s;
+  for (auto o : h.send(too_long, 1)) EXPECT_EQ(o, core::request_outcome::dead_lettered);
+  EXPECT_EQ(h.statuses(), std::vector<int>(4, 401));
+}
+
+TEST(jwt_client, a_token_the_upstream_sees_as_expired_is_refused) {
+  // The upstream's calendar is 6 minutes ahead: every 5 minute token is already past its exp.
+  jwt_harness h({}, 6min);
+  for (auto o : h.send(h.jwt_options(), 2)) EXPECT_EQ(o, core::request_outcome::dead_lettered);
+  EXPECT_EQ(h.statuses(), std::vector<int>(4, 401));
+  jwt_harness in_time({}, 4min);
+  for (auto o : in_time.send(in_time.jwt_options(), 2)) EXPECT_EQ(o, core::request_outcome::succeeded);
+}
+
+TEST(jwt_client, a_revoked_token_is_replaced_once_and_the_request_retried) {
+  auto revoke = fault_of("auth_expiry");
+  revoke.first = 1;
+  jwt_harness h({revoke});
+  for (auto o : h.send(h.jwt_options(), 4)) EXPECT_EQ(o, core::request_outcome::succeeded);
+  EXPECT_EQ(h.log.count(core::event_kind::token_issued), 2u);  // the first token, then one replacement
+  EXPECT_GE(h.log.count(core::event_kind::credential_rejected), 1u);
+}
+
+TEST(jwt_client, a_token_in_its_own_header_goes_without_the_bearer_scheme) {
+  jwt_harness h({}, {}, "X-Assertion");
+  auto bearer = h.jwt_options();
+  for (auto o : h.send(bearer, 1)) EXPECT_EQ(o, core::request_outcome::dead_lettered);
+  auto own = h.jwt_options();
+  own.jwt->header = "X-Assertion";
+  for (auto o : h.send(own, 2)) EXPECT_EQ(o, core::request_outcome::succeeded);
+  EXPECT_EQ(h.statuses(), (std::vector<int>{401, 401, 200, 200}));
 }
 
 // ---- HTTPS and mTLS ---------------------------------------------------------------------------
