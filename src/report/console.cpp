@@ -17,7 +17,7 @@ std::string observed_text(const boost::json::value& v) {
   if (v.is_double()) return number(v.as_double());
   if (v.is_int64()) return std::to_string(v.as_int64());
   if (v.is_uint64()) return std::to_string(v.as_uint64());
-  return "nothing observed";
+  return "nothing";
 }
 
 std::string millis(double ms) {
@@ -60,8 +60,8 @@ void print_failure_mode(std::ostream& out, const scenario::failure_mode_result& 
   out << ", p99 " << millis(m.p99_latency_ms) << ")\n";
   for (const auto& e : r.expectations) {
     if (e.held && !options.verbose) continue;
-    out << "      " << (e.held ? "ok  " : "FAIL") << " " << e.name << ": expected " << e.expected << ", observed "
-        << observed_text(e.observed);
+    out << "      " << (e.held ? "ok  " : "FAIL") << " " << e.name << ": expected " << e.expected << ", "
+        << (e.observed.is_null() ? "nothing observed" : "observed " + observed_text(e.observed));
     if (e.implicit) out << " (implicit: every request must end in a recorded state)";
     out << '\n';
     if (!e.note.empty()) out << "           " << e.note << '\n';
