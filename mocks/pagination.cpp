@@ -50,19 +50,6 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-// The decoded value of query parameter `name` (its first occurrence), none when absent.
-std::optional<std::string> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const auto eq = pair.find('=');
-    if (percent_decode(pair.substr(0, eq)) != name) continue;
-    return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
-  }
-  return std::nullopt;
-}
-
 // A whole number in [min, max], digits only.
 std::optional<std::size_t> whole_number(std::string_view s, std::size_t min, std::size_t max) {
   if (s.empty() || s.size() > 12) return std::nullopt;
@@ -123,6 +110,19 @@ std::string padded(std::size_t index) {
 }
 
 }  // namespace
+
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq)) != name) continue;
+    return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
 
 std::string page_error::body() const {
   return json::serialize(json::object{{"error", code}, {"message", message}});

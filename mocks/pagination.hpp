@@ -114,6 +114,10 @@ class paged_collection {
 
 // The collection the mock serves for `e`, or none when it is not paginated. A cursor goes into
 // the body as a URL when an endpoint of the plan (`e` itself first) takes it as a path parameter.
+// The decoded value (`+` a space, `%XX` a byte) of query parameter `name` in `query` (the part of
+// a target after `?`), at its first occurrence; none when absent.
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
 std::shared_ptr<const paged_collection> make_collection(const plan::integration_plan& p, const plan::endpoint& e);
 
 // Whether request path `path` matches the plan path `pattern`, whose `{name}` segments match any

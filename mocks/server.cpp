@@ -820,11 +820,23 @@ class server_state : public std::enable_shared_from_this<server_state> {
     return false;
   }
 
-  bool credential_ok(const http::request<http::string_body>& req) const noexcept {
-    if (auth_.header.empty()) return true;
-    const auto it = req.find(auth_.header);
-    if (it == req.end()) return false;
-    const auto value = it->value();
+  // The static credential a request presents: the api_key/bearer header's value, or the api_key
+  // query parameter's (decoded). Empty when it presents none or the plan has none.
+  std::string presented_credential(const http::request<http::string_body>& req) const {
+    if (!auth_.query_param.empty()) {
+      const std::string_view target = req.target();
+      const auto q = target.find('?');
+      if (q == std::string_view::npos) return {};
+      return query_param(target.substr(q + 1), auth_.query_param).value_or(std::string());
+    }
+    if (auth_.header.empty()) return {};
+    return std::string(req[auth_.header]);
+  }
+
+  bool credential_ok(const http::request<http::string_body>& req) const {
+    if (auth_.header.empty() && auth_.query_param.empty()) return true;
+    const auto value = presented_credential(req);
+    if (value.empty()) return false;
     const auto& expected = auth_.expected_value;
     // Only the length may leak through timing; the bytes are compared in constant time.
     return value.size() == expected.size() && CRYPTO_memcmp(value.data(), expected.data(), value.size()) == 0;
@@ -879,8 +891,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
     if (stopped_) return decision{.stopped = true};
     const core::duration elapsed = clock_.now() - origin_;
     if (d.outcome == fate::answered) {
-      const std::string_view credential =
-          auth_.header.empty() ? std::string_view() : std::string_view(req[auth_.header]);
+      const std::string credential = presented_credential(req);
       const auto header = [&](std::string_view name) { return std::string_view(req[name]); };
       if (tokens_) current_request_token_ = bearer_token(req);
       if (auth_.jwt) current_request_token_ = presented_jwt(req);

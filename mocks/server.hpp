@@ -56,6 +56,8 @@ struct jwt_requirement {
 struct auth_requirement {
   std::string header;
   std::string expected_value;
+  // api_key in the query string: the parameter that must carry expected_value (header is empty).
+  std::string query_param;
   std::optional<token_authority_config> oauth2;
   std::string token_path;  // where the token endpoint answers (POST), e.g. /oauth/token
   std::optional<core::signature_scheme> hmac;

@@ -180,6 +180,12 @@ void print_auth(const plan::auth_config& plan_auth, const scenario::auth_materia
       return;
     case plan::auth_method::api_key:
     case plan::auth_method::bearer:
+      if (!auth.query.name.empty()) {
+        std::cout << "  the mock expects query parameter " << auth.query.name << value(auth.query.value)
+                  << " (form-encoded) on every request\n"
+                  << generated;
+        return;
+      }
       if (auth.header.name.empty()) break;
       std::cout << "  the mock expects header " << auth.header.name << value(auth.header.value) << '\n' << generated;
       return;
@@ -230,7 +236,6 @@ void print_auth(const plan::auth_config& plan_auth, const scenario::auth_materia
       break;
   }
   std::cout << "  note: auth " << plan::to_string(plan_auth.method)
-            << (plan_auth.method == plan::auth_method::api_key ? " in the query" : "")
             << " is not checked by this version's mock; every request is accepted without a credential\n";
 }
 

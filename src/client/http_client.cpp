@@ -417,8 +417,17 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
   emit({.kind = core::event_kind::request_submitted, .at = submitted, .request = request.id,
         .endpoint = endpoint.id, .correlation_id = request_id});
 
+  // The target as sent: the credential parameter, if the plan puts one in the query, last.
+  auto wire_target = [this](std::string_view target) {
+    std::string out(target);
+    if (const auto& q = options_.query_credential) {
+      out += out.find('?') == std::string::npos ? '?' : '&';
+      out += core::form_encode(q->name) + "=" + core::form_encode(q->value);
+    }
+    return out;
+  };
   http::request<http::string_body> req{http::string_to_verb(endpoint.method),
-                                      request.target.empty() ? endpoint.path : request.target, 11};
+                                      wire_target(request.target.empty() ? endpoint.path : request.target), 11};
   req.set(http::field::host, options_.host);
   req.set(http::field::user_agent, "planproof");
   req.set(http::field::accept, "application/json");
@@ -507,7 +516,7 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
       // The cursor was refused (expired, evicted): start the read again from the first page, once.
       emit({.kind = core::event_kind::read_restarted, .at = finished, .request = request.id,
             .attempt = static_cast<std::uint32_t>(state.attempts() + 1), .status = last.status});
-      req.target(request.restart_target);
+      req.target(wire_target(request.restart_target));
       request.restart_target.clear();
       wire_request = serialize();
       continue;

@@ -67,6 +67,9 @@ struct client_options {
   boost::asio::ip::tcp::endpoint upstream;
   std::string host;                  // Host header
   std::vector<header> extra_headers; // sent on every request (auth)
+  // A query parameter added to every request target (api_key `in: query`), form-encoded. Dead
+  // letters keep the target without it.
+  std::optional<header> query_credential;
   // Headers computed for each attempt from what it sends (a request signature with its
   // timestamp): called with the method, target and body just before the attempt is written.
   std::function<std::vector<header>(std::string_view method, std::string_view target, std::string_view body)> signer;

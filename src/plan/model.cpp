@@ -696,11 +696,7 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
     if (std::find(out.begin(), out.end(), reason) == out.end()) out.push_back(std::move(reason));
   };
   const auto& auth = plan.auth;
-  if (!is_supported(auth.method)) {
-    add("auth method " + std::string(to_string(auth.method)));
-  } else if (auth.method == auth_method::api_key && auth.key_in == api_key_location::query) {
-    add("api_key auth in the query string");
-  }
+  if (!is_supported(auth.method)) add("auth method " + std::string(to_string(auth.method)));
   if (const auto* e = plan.find_endpoint(plan.traffic.endpoint)) {
     if (e->direction == endpoint_direction::inbound) add("traffic to an inbound endpoint");
     if (e->timeout) add("per-endpoint timeout on " + e->id);

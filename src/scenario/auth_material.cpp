@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <random>
 
+#include "core/encoding.hpp"
 #include "core/logging.hpp"
 #include "core/secret.hpp"
 #include "mocks/token_authority.hpp"
@@ -88,7 +89,13 @@ auth_material resolve_auth(const plan::auth_config& auth, bool for_mock_only) {
   const std::string value = resolve_or_generate(*auth.secret, "pp_test_", m);
   switch (auth.method) {
     case plan::auth_method::api_key:
-      if (auth.key_in == plan::api_key_location::header) m.header = {auth.header, value};
+      if (auth.key_in == plan::api_key_location::header) {
+        m.header = {auth.header, value};
+      } else {
+        m.query = {auth.query_param, value};
+        // As it travels in a target: wherever a target is written, the key is redacted too.
+        core::redactor::instance().add(core::form_encode(value));
+      }
       break;
     case plan::auth_method::bearer:
       m.header = {"Authorization", "Bearer " + value};
@@ -115,6 +122,10 @@ auth_material resolve_auth(const plan::auth_config& auth, bool for_mock_only) {
 mocks::auth_requirement mock_requirement(const plan::auth_config& auth, const auth_material& material,
                                          std::uint64_t seed, const core::plan_calendar& calendar) {
   mocks::auth_requirement r{material.header.name, material.header.value};
+  if (!material.query.name.empty()) {
+    r.query_param = material.query.name;
+    r.expected_value = material.query.value;
+  }
   if (material.jwt_key && auth.jwt) {
     core::jwt_expectations expect;
     expect.claims.insert(auth.jwt->claims.begin(), auth.jwt->claims.end());

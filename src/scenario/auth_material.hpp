@@ -18,6 +18,7 @@ namespace planproof::scenario {
 
 struct auth_material {
   client::header header;  // api_key in a header, bearer: what goes on every request; empty otherwise
+  client::header query;   // api_key in the query: the parameter and its value; empty otherwise
   // oauth2_client_credentials: the client the mock token endpoint knows; hmac: the signing key;
   // jwt: a generated HS256 secret (to be shown to the user of `serve`).
   std::string client_id;
@@ -40,9 +41,9 @@ struct auth_material {
 // check is resolved, not only those `run` can drive.
 auth_material resolve_auth(const plan::auth_config& auth, bool for_mock_only = false);
 
-// What the mock upstream checks on each request for that auth: a header value, an OAuth2 token
-// endpoint and the tokens it issued, or an HMAC request signature. Empty for methods the mock does
-// not check (none, api_key in the query, mtls, jwt).
+// What the mock upstream checks on each request for that auth: a header or query parameter value,
+// an OAuth2 token endpoint and the tokens it issued, an HMAC request signature, or JWTs. Empty for
+// methods the mock does not check (none, mtls).
 // `calendar`: what a JWT's iat and exp are checked against (the one the client stamps them with).
 mocks::auth_requirement mock_requirement(const plan::auth_config& auth, const auth_material& material,
                                          std::uint64_t seed, const core::plan_calendar& calendar = {});

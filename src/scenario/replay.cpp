@@ -247,11 +247,9 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
 
   // Credentials as run resolves them; only the real ones open a real upstream.
   const auto& auth_config = plan.auth;
-  if (!plan::is_supported(auth_config.method) ||
-      (auth_config.method == plan::auth_method::api_key && auth_config.key_in == plan::api_key_location::query)) {
+  if (!plan::is_supported(auth_config.method)) {
     return fail(replay_status::usage_error,
                 "this version's client cannot send auth " + std::string(plan::to_string(auth_config.method)) +
-                    (auth_config.method == plan::auth_method::api_key ? " in the query" : "") +
                     ", so the upstream would refuse every replayed request");
   }
   const auto auth = resolve_auth(auth_config);
@@ -297,6 +295,7 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
   if (!auth.client_secret.empty()) copts.oauth2 = oauth2_client_options(auth_config, auth, retry);
   if (auth.jwt_key) copts.jwt = jwt_client_options(auth_config, auth, retry, {std::chrono::system_clock::now(), clock.now()});
   if (!auth.header.name.empty()) copts.extra_headers.push_back(auth.header);
+  if (!auth.query.name.empty()) copts.query_credential = auth.query;
   if (!auth.signing_key.empty()) {
     if (const auto scheme = mocks::signature_scheme_from_plan(auth_config)) {
       copts.signer = request_signer(*scheme, auth.signing_key, copts.host);

@@ -192,6 +192,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   copts.upstream = {asio::ip::make_address("127.0.0.1"), upstream.port()};
   copts.host = "127.0.0.1:" + std::to_string(upstream.port());
   if (!auth.header.name.empty()) copts.extra_headers.push_back(auth.header);
+  if (!auth.query.name.empty()) copts.query_credential = auth.query;
   if (requirement.hmac) copts.signer = request_signer(*requirement.hmac, requirement.hmac_key, copts.host);
   if (requirement.oauth2) copts.oauth2 = oauth2_client_options(plan.auth, auth, retry);
   if (requirement.jwt) copts.jwt = jwt_client_options(plan.auth, auth, retry, calendar);

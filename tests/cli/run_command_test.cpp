@@ -1,4 +1,5 @@
 // End to end: the planproof executable on the example plan, its weakened twins and bad input.
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -361,6 +362,44 @@ TEST(cli_run, a_jwt_key_unfit_for_its_algorithm_is_exit_2_without_quoting_it) {
             std::string::npos)
       << r.output;
   EXPECT_EQ(r.output.find("too-short-secret-value"), std::string::npos) << r.output;
+}
+
+// api_key in the query string: the client adds the generated key to every target, the mock checks
+// it; with one attempt the 503s are dead-lettered, and the key is in none of what planproof wrote.
+TEST(cli_run, an_api_key_in_the_query_runs_and_never_reaches_the_outputs) {
+  test::temp_dir dir;
+  {
+    std::ofstream plan(dir / "query.plan.yaml");
+    plan << R"(planproof: 1
+integration: {name: query-key}
+auth: {method: api_key, in: query, param: api_key, key: env:PLANPROOF_TEST_UNSET_QUERY_KEY}
+endpoints:
+  - id: list
+    path: /v1/items
+    response: {example: {data: []}}
+    statuses: {success: [200]}
+retry: {max_attempts: 3, backoff: {base: 50ms, max: 200ms}, retry_on: [503], dead_letter: {path: dead.jsonl}}
+traffic: {endpoint: list, rate: 20/s, concurrency: 4, duration: 20s}
+failure_modes:
+  - id: overloaded
+    inject: {fault: status, status: 503, during: [5s, 10s], every: 3}
+    expect: {success_rate: ">= 0.99"}
+)";
+  }
+  const auto held = planproof(dir, "run query.plan.yaml --time-scale 0.05");
+  ASSERT_EQ(held.exit_code, 0) << held.output;
+  EXPECT_NE(held.output.find("held     overloaded"), std::string::npos) << held.output;
+
+  const auto broken = planproof(dir, "run query.plan.yaml --time-scale 0.05 --set retry.max_attempts=1"
+                                     " --json report.json --log events.jsonl");
+  ASSERT_EQ(broken.exit_code, 1) << broken.output;
+  EXPECT_NE(broken.output.find("FAIL success_rate"), std::string::npos) << broken.output;
+  const auto letters = test::read_file(dir / "dead.jsonl");
+  EXPECT_GT(std::count(letters.begin(), letters.end(), '\n'), 5) << letters;
+  for (const auto& text : {broken.output, letters, test::read_file(dir / "report.json"), test::read_file(dir / "events.jsonl")}) {
+    EXPECT_EQ(text.find("pp_test_"), std::string::npos) << text.substr(0, 2000);
+    EXPECT_EQ(text.find("api_key="), std::string::npos) << text.substr(0, 2000);
+  }
 }
 
 }  // namespace

@@ -77,9 +77,12 @@ struct harness {
   std::string client_secret = "cs_test_5ecret+/=";  // characters that must be form-encoded
 
   harness(std::vector<plan::fault> faults, mocks::server_options options = {}, bool oauth2 = true,
-          std::optional<mocks::jwt_requirement> jwt = std::nullopt) {
+          std::optional<mocks::jwt_requirement> jwt = std::nullopt, std::string query_param = {},
+          std::string query_value = {}) {
     mocks::route r{endpoint.id, endpoint.method, endpoint.path, 200, R"({"orders":[]})"};
     mocks::auth_requirement auth;
+    auth.query_param = std::move(query_param);
+    auth.expected_value = std::move(query_value);
     auth.jwt = std::move(jwt);
     if (auth.jwt) auth.jwt->calendar.origin = origin;  // the caller gives the calendar's wall reading
     if (oauth2) {
@@ -208,6 +211,26 @@ TEST(oauth2_client, wrong_client_secret_ends_requests_without_a_token_and_backs_
   for (const auto& e : h.log.events) {
     if (e.kind == core::event_kind::request_completed) { EXPECT_EQ(e.reason, core::end_reason::token_unavailable); }
   }
+}
+
+// ---- API key in the query string ---------------------------------------------------------------
+
+TEST(api_key_client, a_key_in_the_query_goes_on_every_target_form_encoded) {
+  harness h({}, {}, false, std::nullopt, "api_key", "k+y/= z&x");
+  auto o = h.options();
+  o.oauth2.reset();
+  o.query_credential = header{"api_key", "k+y/= z&x"};
+  for (auto out : h.send(o, 3)) EXPECT_EQ(out, core::request_outcome::succeeded);
+  for (const auto& r : h.upstream->records()) {
+    EXPECT_EQ(r.target, "/v1/orders?api_key=k%2By%2F%3D+z%26x");
+    EXPECT_EQ(r.status, 200);
+  }
+  o.query_credential->value = "another key";
+  for (auto out : h.send(o, 1)) EXPECT_EQ(out, core::request_outcome::dead_lettered);
+  EXPECT_EQ(h.upstream->records().back().status, 401);
+  // The dead letter keeps the target without the credential.
+  const auto letters = test::read_file(h.dir / "dl.jsonl");
+  EXPECT_EQ(letters.find("api_key"), std::string::npos) << letters;
 }
 
 // ---- JWT ---------------------------------------------------------------------------------------

@@ -160,5 +160,20 @@ TEST(mock_api_key, auth_expiry_answers_401_invalid_token) {
   EXPECT_EQ(header(r.res, "WWW-Authenticate"), R"(Bearer error="invalid_token")");
 }
 
+TEST(mock_api_key, a_key_in_the_query_is_decoded_and_compared) {
+  setup st;
+  st.auth.query_param = "api_key";
+  st.auth.expected_value = "k+y/= z";
+  running_server s(st);
+  test_client c(s.port());
+  EXPECT_EQ(c.get("/v1/items?api_key=k%2By%2F%3D+z").res.result_int(), 200);
+  EXPECT_EQ(c.get("/v1/items?limit=5&api_key=k%2By%2F%3D%20z").res.result_int(), 200);
+  EXPECT_EQ(c.get("/v1/items").res.result_int(), 401);
+  EXPECT_EQ(c.get("/v1/items?api_key=k%2By%2F%3D").res.result_int(), 401);
+  EXPECT_EQ(c.get("/v1/items?key=k%2By%2F%3D+z").res.result_int(), 401);
+  // In a header it does not count.
+  EXPECT_EQ(c.get("/v1/items", {{"api_key", "k+y/= z"}}).res.result_int(), 401);
+}
+
 }  // namespace
 }  // namespace planproof::mocks
