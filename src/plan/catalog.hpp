@@ -9,8 +9,9 @@
 namespace planproof::plan {
 
 // What an expectation's value is written as: `success_rate: ">= 0.99"`, `lost: 0`,
-// `fails_fast: true`, `recovers_within: 45s`, `detected_as: schema_error`.
-enum class expectation_value { none, count, ratio, boolean, duration, text };
+// `fails_fast: true`, `recovers_within: 45s`, `detected_as: schema_error`,
+// `upstream_amplification: "<= 1.5"` (a factor), `peak_upstream_rate: "<= 40/s"` (a rate).
+enum class expectation_value { none, count, ratio, boolean, duration, text, factor, rate };
 
 struct catalog_entry {
   std::string_view name;

@@ -2370,7 +2370,7 @@ class plan_reader {
       c_.with(item, "expect", [&](const ynode& v) { read_expectations(v, f.expect); });
       const bool has_lost = std::any_of(f.expect.begin(), f.expect.end(),
                                         [](const expectation& x) { return x.name == "lost"; });
-      if (!has_lost) f.expect.push_back({"lost", comparison::eq, 0, false, "0", true, f.where});
+      if (!has_lost) f.expect.push_back({"lost", comparison::eq, 0, false, {}, "0", true, f.where});
       plan_.failure_modes.push_back(std::move(f));
     }
     failure_mode_ids_.complete = complete;
@@ -2744,10 +2744,29 @@ class plan_reader {
       x.text = v.text;
       return true;
     }
+    if (entry != nullptr && entry->value == expectation_value::text) {
+      // detected_as: an error class (`timeout`, `schema_error`...) or an HTTP status.
+      const auto word = v.is_scalar() ? std::string(trim(v.text)) : std::string();
+      const auto status = parse_integer(word);
+      if (!core::parse_error_class(word) && !(status && *status >= 100 && *status <= 599)) {
+        std::string known;
+        for (const auto c : core::named_error_classes) known += (known.empty() ? "" : ", ") + std::string(core::to_string(c));
+        c_.error(v, "expected an error class (" + known + ") or an HTTP status, got " + describe(v));
+        return false;
+      }
+      x.op = comparison::eq;
+      x.word = word;
+      x.text = v.text;
+      return true;
+    }
     const bool is_ratio = entry != nullptr && entry->value == expectation_value::ratio;
     const bool is_duration = entry != nullptr && entry->value == expectation_value::duration;
+    const bool is_factor = entry != nullptr && entry->value == expectation_value::factor;
+    const bool is_rate = entry != nullptr && entry->value == expectation_value::rate;
     const char* expected = is_ratio      ? "a ratio or a comparison such as '>= 0.99' or '>= 99%'"
                            : is_duration ? "a duration or a comparison such as '<= 45s'"
+                           : is_factor   ? "a number or a comparison such as '<= 1.5'"
+                           : is_rate     ? "a rate or a comparison such as '<= 40/s'"
                                          : "a count or a comparison such as '<= 4'";
     auto fail = [&] {
       c_.error(v, "expected " + std::string(expected) + ", got " + describe(v));
@@ -2774,15 +2793,23 @@ class plan_reader {
       auto d = core::parse_duration(rest);
       if (!d) return fail();
       x.value = core::to_millis(*d);
+    } else if (is_factor) {
+      auto n = core::parse_number(rest);
+      if (!n || *n < 0) return fail();
+      x.value = *n;
+    } else if (is_rate) {
+      auto r = core::parse_rate(rest);
+      if (!r) return fail();
+      x.value = *r;
     } else {
       auto count = parse_integer(rest);
       if (!count || *count < 0) return fail();
       x.value = static_cast<double>(*count);
     }
     // A bare value reads as the natural bound: at least this success rate, at most this many attempts.
-    x.op = op.value_or(is_ratio                                    ? comparison::ge
-                       : x.name == "max_attempts" || is_duration ? comparison::le
-                                                                   : comparison::eq);
+    x.op = op.value_or(is_ratio                                                         ? comparison::ge
+                       : x.name == "max_attempts" || is_duration || is_factor || is_rate ? comparison::le
+                                                                                        : comparison::eq);
     x.text = v.text;
     return true;
   }

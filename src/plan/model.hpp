@@ -521,8 +521,9 @@ std::string_view to_string(comparison c) noexcept;
 struct expectation {
   std::string name;
   comparison op = comparison::eq;
-  double value = 0;    // numbers and ratios; booleans are 1/0 with op eq
+  double value = 0;    // numbers and ratios; booleans are 1/0 with op eq; rates per second
   bool boolean = false;
+  std::string word;    // text expectations (detected_as): the error class or status, op eq
   std::string text;    // as written in the plan, for the report
   bool implicit = false;  // added by planproof (lost: 0), not written in the plan
   source_location where;

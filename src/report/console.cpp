@@ -17,6 +17,7 @@ std::string observed_text(const boost::json::value& v) {
   if (v.is_double()) return number(v.as_double());
   if (v.is_int64()) return std::to_string(v.as_int64());
   if (v.is_uint64()) return std::to_string(v.as_uint64());
+  if (v.is_string()) return std::string(v.as_string());
   return "nothing";
 }
 

@@ -105,6 +105,66 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     r.note = std::to_string(stats.unusable_responses) + " answers unusable (schema or mapping broken); " +
              std::to_string(stats.records_rejected) + " records set aside from " +
              std::to_string(stats.responses_with_rejected_records) + " answers";
+  } else if (e.name == "p50_latency" || e.name == "p99_latency") {
+    if (m.submitted == 0) {
+      r.note = "no logical request was sent";
+      return r;
+    }
+    numeric(e.name == "p50_latency" ? m.p50_latency_ms : m.p99_latency_ms);
+    r.note = "logical request latency, first attempt to the end, succeeded or not (observed and expected in ms); max " +
+             core::format_duration(std::chrono::duration_cast<core::duration>(
+                 std::chrono::duration<double, std::milli>(m.max_latency_ms)));
+    r.evidence = stats.slowest_evidence;
+  } else if (e.name == "upstream_amplification") {
+    if (m.submitted == 0) {
+      r.note = "no logical request was sent";
+      return r;
+    }
+    numeric(static_cast<double>(m.attempts) / static_cast<double>(m.submitted));
+    r.note = std::to_string(m.attempts) + " attempts for " + std::to_string(m.submitted) + " logical requests";
+    r.evidence = stats.max_attempts_evidence;
+  } else if (e.name == "peak_upstream_rate") {
+    // From the first whole second after the faults ended; over the whole run when they never end.
+    std::int64_t from = 0;
+    if (stats.recovery_from) from = std::chrono::ceil<std::chrono::seconds>(*stats.recovery_from - stats.origin()).count();
+    std::int64_t peak_second = -1;
+    std::uint32_t peak = 0;
+    for (auto it = stats.attempts_by_second.lower_bound(from); it != stats.attempts_by_second.end(); ++it) {
+      if (it->second > peak) {
+        peak = it->second;
+        peak_second = it->first;
+      }
+    }
+    numeric(static_cast<double>(peak));
+    r.note = peak_second < 0 ? std::string("no attempt was sent after the faults ended")
+                             : std::to_string(peak) + " attempts started in second " + std::to_string(peak_second) +
+                                   " of the run (" + (stats.recovery_from ? "counted from second " + std::to_string(from) + ", the first after the faults ended" : std::string("the faults never end: the whole run")) + "); per second";
+  } else if (e.name == "detected_as") {
+    // The failure the client saw most often: an error class (an umbrella such as `timeout`
+    // covers its fine classes) or a status of 400 and up.
+    const auto expected_class = core::parse_error_class(e.word);
+    std::uint64_t matching = 0;
+    std::string top;
+    std::uint64_t top_count = 0;
+    std::string breakdown;
+    for (const auto& [name, count] : stats.attempt_results) {
+      const auto cls = core::parse_error_class(name);
+      const bool failure = cls.has_value() || (!name.empty() && name >= "400" && name.size() == 3);
+      if (!failure) continue;
+      breakdown += (breakdown.empty() ? "" : ", ") + name + "=" + std::to_string(count);
+      const bool match = expected_class ? cls && core::covers(*expected_class, *cls) : name == e.word;
+      if (match) matching += count;
+      else if (count > top_count) {
+        top_count = count;
+        top = name;
+      }
+    }
+    r.observed = boost::json::value(matching >= top_count && matching > 0 ? e.word : top);
+    r.held = matching > 0 && matching >= top_count;
+    r.note = breakdown.empty() ? std::string("no attempt failed")
+                               : "failed attempts: " + breakdown + " (" + std::to_string(matching) + " " + e.word +
+                                     (top_count > matching ? ", fewer than " + top + ")" : ")");
+    r.evidence = stats.not_succeeded_evidence;
   } else {
     r.note = "expectation not supported by this version";
   }

@@ -32,6 +32,7 @@ void run_stats::on_event(const core::event& e) {
       break;
     case core::event_kind::attempt_started: {
       ++attempts;
+      ++attempts_by_second[std::chrono::floor<std::chrono::seconds>(e.at - origin_).count()];
       if (static_cast<resilience::breaker_state>(breaker_state_) == resilience::breaker_state::open) ++attempts_while_open;
       auto& r = open_[e.request];
       r.attempts = e.attempt;
@@ -99,6 +100,21 @@ void run_stats::on_event(const core::event& e) {
       ++completed;
       ++end_reasons[std::string(core::to_string(e.reason))];
       latency_ms.add(core::to_millis(e.latency));
+      if (const double ms = core::to_millis(e.latency);
+          slowest_ms_.size() < max_evidence || ms > slowest_ms_.back()) {
+        const auto at = static_cast<std::size_t>(
+            std::upper_bound(slowest_ms_.begin(), slowest_ms_.end(), ms, std::greater<>()) - slowest_ms_.begin());
+        slowest_ms_.insert(slowest_ms_.begin() + static_cast<std::ptrdiff_t>(at), ms);
+        slowest_evidence.insert(slowest_evidence.begin() + static_cast<std::ptrdiff_t>(at),
+                                {e.request, ms_since_origin(e.at),
+                                 "took " + core::format_duration(e.latency) + ", " +
+                                     std::string(core::to_string(e.outcome)) + " after " + std::to_string(e.attempt) +
+                                     " attempts"});
+        if (slowest_ms_.size() > max_evidence) {
+          slowest_ms_.pop_back();
+          slowest_evidence.pop_back();
+        }
+      }
       switch (e.outcome) {
         case core::request_outcome::succeeded:
           ++succeeded;

@@ -66,6 +66,8 @@ class run_stats final : public core::event_sink {
   std::uint64_t responses_with_rejected_records = 0;
   std::uint64_t records_rejected = 0;
   histogram latency_ms;  // logical request latency, succeeded or not
+  // Attempts started in each whole second of plan time since the run began (peak_upstream_rate).
+  std::map<std::int64_t, std::uint32_t> attempts_by_second;
 
   std::vector<evidence_item> max_attempts_evidence;  // requests that used the most attempts
   std::vector<evidence_item> not_succeeded_evidence;
@@ -73,9 +75,11 @@ class run_stats final : public core::event_sink {
   std::vector<evidence_item> token_evidence;  // refreshes and failed fetches
   std::vector<evidence_item> auth_leak_evidence;
   std::vector<evidence_item> mapping_evidence;
+  std::vector<evidence_item> slowest_evidence;  // the slowest logical requests, slowest first
 
   // Requests submitted but not ended: the ones `lost` counts.
   std::size_t in_flight() const noexcept { return open_.size(); }
+  core::time_point origin() const noexcept { return origin_; }
   std::vector<std::uint64_t> in_flight_ids(std::size_t limit) const;
 
  private:
@@ -90,6 +94,7 @@ class run_stats final : public core::event_sink {
   core::time_point origin_;
   std::unordered_map<std::uint64_t, open_request> open_;
   std::uint8_t breaker_state_ = 0;  // resilience::breaker_state of the last transition
+  std::vector<double> slowest_ms_;   // parallel to slowest_evidence
 };
 
 }  // namespace planproof::scenario

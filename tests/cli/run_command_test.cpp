@@ -110,13 +110,34 @@ TEST(cli_run, ignoring_retry_after_is_reported_broken) {
   EXPECT_NE(r.output.find("before the Retry-After of 2s had passed"), std::string::npos) << r.output;
 }
 
+// Hung requests are detected as timeouts, cost few extra attempts and stay under the latency
+// bound; the same run judged against a 503, or against no extra attempt at all, is broken.
+TEST(cli_run, detection_amplification_latency_and_peak_rate_are_judged) {
+  test::temp_dir dir;
+  const std::string set = " --set failure_modes.hung_requests.expect.";
+  const auto held = planproof(dir, "run " + example + " --only hung_requests --time-scale 0.05" + set + "detected_as=timeout" +
+                                       set + "upstream_amplification='\"<= 1.5\"'" + set + "p99_latency='\"<= 1m\"'" +
+                                       set + "peak_upstream_rate='\"<= 100/s\"' --verbose");
+  ASSERT_EQ(held.exit_code, 0) << held.output;
+  EXPECT_NE(held.output.find("ok   detected_as: expected timeout, observed timeout"), std::string::npos) << held.output;
+  EXPECT_NE(held.output.find("ok   upstream_amplification: expected <= 1.5"), std::string::npos) << held.output;
+  EXPECT_NE(held.output.find("ok   peak_upstream_rate"), std::string::npos) << held.output;
+  EXPECT_NE(held.output.find("ok   p99_latency"), std::string::npos) << held.output;
+
+  const auto broken = planproof(dir, "run " + example + " --only hung_requests --time-scale 0.05" + set + "detected_as=503" +
+                                         set + "upstream_amplification=1");
+  ASSERT_EQ(broken.exit_code, 1) << broken.output;
+  EXPECT_NE(broken.output.find("FAIL detected_as: expected 503, observed read_timeout"), std::string::npos) << broken.output;
+  EXPECT_NE(broken.output.find("FAIL upstream_amplification: expected 1, observed 1.0"), std::string::npos) << broken.output;
+}
+
 TEST(cli_run, a_feature_this_version_cannot_run_is_skipped_never_held) {
   test::temp_dir dir;
-  const auto r = planproof(dir, "run " + example + " --only rate_limited --set 'failure_modes.rate_limited.expect.p99_latency=\"< 2s\"'"
+  const auto r = planproof(dir, "run " + example + " --only rate_limited --set failure_modes.rate_limited.expect.no_secret_in_logs=true"
                                     " --json report.json");
   ASSERT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("SKIPPED  rate_limited"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("not yet supported by this version: expectation 'p99_latency'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not yet supported by this version: expectation 'no_secret_in_logs'"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("0 held, 0 broken, 1 skipped (not verified)"), std::string::npos) << r.output;
   const auto report = boost::json::parse(test::read_file(dir / "report.json"));
   EXPECT_EQ(failure_mode(report, "rate_limited").at("verdict").as_string(), "skipped");

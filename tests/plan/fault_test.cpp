@@ -230,5 +230,32 @@ TEST(faults, kinds_not_typed_yet_keep_what_the_plan_writes) {
   EXPECT_FALSE(f.params.contains("first"));
 }
 
+TEST(expectations, detected_as_factors_and_rates) {
+  const auto plan = load_small(
+      "failure_modes: [{id: f, inject: {fault: hang}, expect: {detected_as: timeout, upstream_amplification: 1.5, "
+      "peak_upstream_rate: \"< 40/s\", p50_latency: 300ms}}]");
+  const auto& x = plan.failure_modes.at(0).expect;
+  ASSERT_GE(x.size(), 4u);
+  EXPECT_EQ(x[0].word, "timeout");
+  EXPECT_EQ(x[1].op, comparison::le);  // a bare factor is a ceiling
+  EXPECT_DOUBLE_EQ(x[1].value, 1.5);
+  EXPECT_EQ(x[2].op, comparison::lt);
+  EXPECT_DOUBLE_EQ(x[2].value, 40);
+  EXPECT_EQ(x[3].op, comparison::le);
+  EXPECT_DOUBLE_EQ(x[3].value, 300);
+  EXPECT_EQ(load_small("failure_modes: [{id: f, inject: {fault: hang}, expect: {detected_as: 503}}]")
+                .failure_modes.at(0).expect.at(0).word,
+            "503");
+
+  EXPECT_THAT(small_errors("failure_modes: [{id: f, inject: {fault: hang}, expect: {detected_as: slowness}}]"),
+              ElementsAre(HasSubstr("expected an error class (timeout, connect_timeout, read_timeout, connection_error, "
+                                    "connect_error, reset, tls_error, schema_error, protocol_error) or an HTTP status, "
+                                    "got 'slowness'")));
+  EXPECT_THAT(small_errors("failure_modes: [{id: f, inject: {fault: hang}, expect: {upstream_amplification: \"<= lots\"}}]"),
+              ElementsAre(HasSubstr("expected a number or a comparison such as '<= 1.5'")));
+  EXPECT_THAT(small_errors("failure_modes: [{id: f, inject: {fault: hang}, expect: {peak_upstream_rate: 40}}]"),
+              ElementsAre(HasSubstr("expected a rate or a comparison such as '<= 40/s'")));
+}
+
 }  // namespace
 }  // namespace planproof::plan

@@ -22,9 +22,10 @@ struct log_builder {
     stats.on_event({.kind = event_kind::attempt_finished, .at = clock.now(), .request = id, .attempt = n,
                     .status = status, .retry_after = retry_after});
   }
-  void end(std::uint64_t id, std::uint32_t attempts, core::request_outcome outcome, core::end_reason reason) {
+  void end(std::uint64_t id, std::uint32_t attempts, core::request_outcome outcome, core::end_reason reason,
+           core::duration latency = {}) {
     stats.on_event({.kind = event_kind::request_completed, .at = clock.now(), .request = id, .attempt = attempts,
-                    .outcome = outcome, .reason = reason});
+                    .latency = latency, .outcome = outcome, .reason = reason});
   }
 };
 
@@ -112,6 +113,74 @@ TEST(run_stats, a_request_without_an_end_is_lost) {
   ASSERT_EQ(r.evidence.size(), 1u);
   EXPECT_EQ(r.evidence[0].request, 1u);
   EXPECT_NE(r.note.find("never sent"), std::string::npos);
+}
+
+// detected_as: the failure seen most often, an umbrella class covering its fine ones.
+TEST(run_stats, detected_as_names_the_most_frequent_failure) {
+  log_builder log;
+  log.submit(1);
+  for (std::uint32_t n = 1; n <= 3; ++n) {
+    log.stats.on_event({.kind = event_kind::attempt_started, .at = log.clock.now(), .request = 1, .attempt = n});
+    log.stats.on_event({.kind = event_kind::attempt_finished, .at = log.clock.now(), .request = 1, .attempt = n,
+                        .error = n == 3 ? core::error_class::connect_timeout : core::error_class::read_timeout});
+  }
+  log.attempt(1, 4, 503);
+  log.end(1, 4, core::request_outcome::dead_lettered, core::end_reason::attempts_exhausted);
+  const auto m = metrics_of(log.stats, 1);
+
+  auto detected = [&](std::string word) {
+    auto e = expect("detected_as", plan::comparison::eq, 0, word);
+    e.word = word;
+    return evaluate(e, log.stats, m);
+  };
+  const auto timeout = detected("timeout");
+  EXPECT_TRUE(timeout.held) << timeout.note;
+  EXPECT_EQ(timeout.observed, "timeout");
+  EXPECT_EQ(timeout.note, "failed attempts: 503=1, connect_timeout=1, read_timeout=2 (3 timeout)");
+  EXPECT_TRUE(detected("read_timeout").held);  // 2 against 1 and 1
+  const auto status = detected("503");
+  EXPECT_FALSE(status.held);
+  EXPECT_EQ(status.observed, "read_timeout");
+  EXPECT_FALSE(detected("schema_error").held);
+}
+
+TEST(run_stats, amplification_latency_and_peak_rate_after_recovery) {
+  log_builder log;
+  log.stats.recovery_from = log.clock.now() + 2s;
+  // Second 0: 4 logical requests, 3 attempts each (during the faults). Seconds 2 and 3: 2 and 5
+  // single attempts (after them).
+  std::uint64_t id = 0;
+  for (int i = 0; i < 4; ++i) {
+    log.submit(++id);
+    for (std::uint32_t n = 1; n <= 3; ++n) log.attempt(id, n, n < 3 ? 503 : 200);
+    log.clock.advance(100ms);
+    log.end(id, 3, core::request_outcome::succeeded, core::end_reason::succeeded, (i + 1) * 25ms);
+  }
+  for (const auto& [second, count] : {std::pair{2, 2}, std::pair{3, 5}}) {
+    log.clock.set(core::time_point{} + std::chrono::seconds(second));
+    for (int i = 0; i < count; ++i) {
+      log.submit(++id);
+      log.attempt(id, 1, 200);
+      log.end(id, 1, core::request_outcome::succeeded, core::end_reason::succeeded);
+    }
+  }
+  auto m = metrics_of(log.stats, id);
+  m.attempts = log.stats.attempts;
+  const auto amplification = evaluate(expect("upstream_amplification", plan::comparison::le, 1.5, "<= 1.5"), log.stats, m);
+  EXPECT_FALSE(amplification.held);
+  EXPECT_DOUBLE_EQ(amplification.observed.as_double(), 19.0 / 11.0);
+  EXPECT_EQ(amplification.note, "19 attempts for 11 logical requests");
+
+  const auto peak = evaluate(expect("peak_upstream_rate", plan::comparison::le, 4, "<= 4/s"), log.stats, m);
+  EXPECT_FALSE(peak.held);
+  EXPECT_DOUBLE_EQ(peak.observed.as_double(), 5);  // second 0's 12 attempts were before recovery
+  EXPECT_TRUE(evaluate(expect("peak_upstream_rate", plan::comparison::le, 5, "<= 5/s"), log.stats, m).held);
+
+  m.p99_latency_ms = 100;
+  const auto p99 = evaluate(expect("p99_latency", plan::comparison::le, 50, "<= 50ms"), log.stats, m);
+  EXPECT_FALSE(p99.held);
+  ASSERT_FALSE(p99.evidence.empty());
+  EXPECT_EQ(p99.evidence.front().what, "took 100ms, succeeded after 3 attempts");
 }
 
 TEST(compare, operators_and_float_tolerance) {
