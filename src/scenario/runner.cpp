@@ -61,7 +61,6 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
   m.duration_ms = core::to_millis(elapsed);
   for (const auto& r : upstream.records()) {
     ++m.upstream_requests;
-    if (!r.fault.empty()) ++m.faults_injected[r.fault];
     if (r.duplicate_effect && m.duplicate_evidence.size() < run_stats::max_evidence) {
       // The mock knows the request by the ids the client sent, not by the run's numbering.
       const auto& who = r.idempotency_key.empty() ? "X-Request-Id " + r.request_id : "Idempotency-Key " + r.idempotency_key;
@@ -69,6 +68,9 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
     }
   }
   const auto totals = upstream.metrics();
+  // The mock's totals, not its records: a tls fault picks connections, and one whose handshake
+  // still succeeds (no_client_certificate_required) leaves no record of its own.
+  m.faults_injected = totals.by_fault;
   m.side_effects = totals.side_effects;
   m.duplicate_effects = totals.duplicate_effects;
   return m;
