@@ -11,6 +11,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -69,23 +70,89 @@ std::string check_readable(const std::string& path) {
 // block a run (or a test) forever.
 int refuse_passphrase(char*, int, int, void*) { return 0; }
 
-std::string load_certificate_and_key(SSL_CTX* ctx, const std::string& cert_file, const std::string& key_file) {
-  if (auto e = check_readable(cert_file); !e.empty()) return e;
-  if (auto e = check_readable(key_file); !e.empty()) return e;
-  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
-    return failure(cert_file, "cannot load the certificate");
+// A PEM input: a file, or the text itself (a secret held in an environment variable). Errors
+// name the file, or say what the text is for; the text itself is never quoted.
+struct pem_input {
+  std::string file;
+  std::string text;
+  std::string what;  // "client certificate"
+  std::string name() const { return text.empty() ? file : what + " (PEM text)"; }
+};
+
+// A read-only memory BIO over `text`, freed with the object.
+class text_bio {
+ public:
+  explicit text_bio(const std::string& text) : bio_(BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))) {}
+  ~text_bio() { BIO_free(bio_); }
+  text_bio(const text_bio&) = delete;
+  text_bio& operator=(const text_bio&) = delete;
+  BIO* get() const noexcept { return bio_; }
+
+ private:
+  BIO* bio_;
+};
+
+// Reading PEM blocks one after the other ends with "no start line" at the end of the text; any
+// other error means a block that did not parse. True (and the queue emptied) for the former.
+bool reached_end_of_pem() {
+  const unsigned long last = ERR_peek_last_error();
+  if (ERR_GET_LIB(last) != ERR_LIB_PEM || ERR_GET_REASON(last) != PEM_R_NO_START_LINE) return false;
+  ERR_clear_error();
+  return true;
+}
+
+// As SSL_CTX_use_certificate_chain_file does for a file: the first certificate is ours, the
+// others its chain. False with OpenSSL's reason in its error queue.
+bool use_certificate_chain_text(SSL_CTX* ctx, const std::string& text) {
+  const text_bio in(text);
+  if (in.get() == nullptr) return false;
+  X509* leaf = PEM_read_bio_X509_AUX(in.get(), nullptr, refuse_passphrase, nullptr);
+  if (leaf == nullptr) return false;
+  const int used = SSL_CTX_use_certificate(ctx, leaf);
+  X509_free(leaf);
+  if (used != 1 || SSL_CTX_clear_chain_certs(ctx) != 1) return false;
+  while (X509* ca = PEM_read_bio_X509(in.get(), nullptr, refuse_passphrase, nullptr)) {
+    if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {  // takes ownership only on success
+      X509_free(ca);
+      return false;
+    }
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+  return reached_end_of_pem();
+}
+
+bool use_private_key_text(SSL_CTX* ctx, const std::string& text) {
+  const text_bio in(text);
+  if (in.get() == nullptr) return false;
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(in.get(), nullptr, refuse_passphrase, nullptr);
+  if (key == nullptr) return false;
+  const int used = SSL_CTX_use_PrivateKey(ctx, key);
+  EVP_PKEY_free(key);
+  return used == 1;
+}
+
+std::string load_certificate_and_key(SSL_CTX* ctx, const pem_input& cert, const pem_input& key) {
+  if (cert.text.empty()) {
+    if (auto e = check_readable(cert.file); !e.empty()) return e;
+  }
+  if (key.text.empty()) {
+    if (auto e = check_readable(key.file); !e.empty()) return e;
+  }
+  const bool cert_loaded = cert.text.empty() ? SSL_CTX_use_certificate_chain_file(ctx, cert.file.c_str()) == 1
+                                             : use_certificate_chain_text(ctx, cert.text);
+  if (!cert_loaded) return failure(cert.name(), "cannot load the certificate");
+  const bool key_loaded = key.text.empty() ? SSL_CTX_use_PrivateKey_file(ctx, key.file.c_str(), SSL_FILETYPE_PEM) == 1
+                                           : use_private_key_text(ctx, key.text);
+  if (!key_loaded) {
     // OpenSSL checks the key against the certificate while loading it; "key values mismatch"
     // alone would not say which certificate.
     const unsigned long last = ERR_peek_last_error();
     if (ERR_GET_LIB(last) == ERR_LIB_X509 && ERR_GET_REASON(last) == X509_R_KEY_VALUES_MISMATCH) {
-      return failure(key_file, "does not match the certificate in " + cert_file);
+      return failure(key.name(), "does not match the certificate in " + cert.name());
     }
-    return failure(key_file, "cannot load the private key");
+    return failure(key.name(), "cannot load the private key");
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
-    return failure(key_file, "does not match the certificate in " + cert_file);
+    return failure(key.name(), "does not match the certificate in " + cert.name());
   }
   return {};
 }
@@ -93,6 +160,23 @@ std::string load_certificate_and_key(SSL_CTX* ctx, const std::string& cert_file,
 std::string load_trusted_cas(SSL_CTX* ctx, const std::string& ca_file) {
   if (auto e = check_readable(ca_file); !e.empty()) return e;
   if (SSL_CTX_load_verify_file(ctx, ca_file.c_str()) != 1) return failure(ca_file, "cannot load the CA certificates");
+  return {};
+}
+
+// Every certificate in `text` trusted; at least one, and nothing but certificates.
+std::string load_trusted_cas_text(SSL_CTX* ctx, const std::string& text) {
+  const std::string name = "CA certificates (PEM text)";
+  const text_bio in(text);
+  if (in.get() == nullptr) return failure(name, "cannot be read");
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  int added = 0;
+  while (X509* ca = PEM_read_bio_X509(in.get(), nullptr, refuse_passphrase, nullptr)) {
+    const int ok = X509_STORE_add_cert(store, ca);
+    X509_free(ca);
+    if (ok != 1) return failure(name, "cannot load the CA certificates");
+    ++added;
+  }
+  if (added == 0 || !reached_end_of_pem()) return failure(name, "cannot load the CA certificates");
   return {};
 }
 
@@ -181,7 +265,9 @@ tls_context_result make_server_context(const server_tls_config& config) {
   if (!ctx) return r;
   SSL_CTX* raw = ctx->native_handle();
   if (r.error = set_versions(raw, config.min_version, config.max_version); !r.error.empty()) return r;
-  if (r.error = load_certificate_and_key(raw, config.cert_file, config.key_file); !r.error.empty()) return r;
+  if (r.error = load_certificate_and_key(raw, {.file = config.cert_file}, {.file = config.key_file}); !r.error.empty()) {
+    return r;
+  }
   if (config.client_ca_file) {
     const std::string& ca = *config.client_ca_file;
     if (r.error = load_trusted_cas(raw, ca); !r.error.empty()) return r;
@@ -208,16 +294,21 @@ tls_context_result make_client_context(const client_tls_config& config) {
     r.error = "host: required when verify_peer is on (the certificate's name must be checked)";
     return r;
   }
-  if (config.cert_file.empty() != config.key_file.empty()) {
+  const pem_input cert{config.cert_file, config.cert_pem, "client certificate"};
+  const pem_input key{config.key_file, config.key_pem, "client key"};
+  const bool has_cert = !cert.file.empty() || !cert.text.empty();
+  if (has_cert != (!key.file.empty() || !key.text.empty())) {
     r.error = "client certificate: cert_file and key_file go together (got only " +
-              (config.cert_file.empty() ? config.key_file : config.cert_file) + ")";
+              (has_cert ? cert.name() : key.name()) + ")";
     return r;
   }
   auto ctx = new_context(TLS_client_method(), r.error);
   if (!ctx) return r;
   SSL_CTX* raw = ctx->native_handle();
   if (r.error = set_versions(raw, config.min_version, config.max_version); !r.error.empty()) return r;
-  if (config.ca_file.empty()) {
+  if (!config.ca_pem.empty()) {
+    if (r.error = load_trusted_cas_text(raw, config.ca_pem); !r.error.empty()) return r;
+  } else if (config.ca_file.empty()) {
     if (SSL_CTX_set_default_verify_paths(raw) != 1) {
       r.error = failure("system CA store", "cannot be loaded");
       return r;
@@ -225,8 +316,8 @@ tls_context_result make_client_context(const client_tls_config& config) {
   } else if (r.error = load_trusted_cas(raw, config.ca_file); !r.error.empty()) {
     return r;
   }
-  if (!config.cert_file.empty()) {
-    if (r.error = load_certificate_and_key(raw, config.cert_file, config.key_file); !r.error.empty()) return r;
+  if (has_cert) {
+    if (r.error = load_certificate_and_key(raw, cert, key); !r.error.empty()) return r;
   }
   SSL_CTX_set_cert_cb(raw, note_certificate_request, nullptr);
   if (config.verify_peer) {

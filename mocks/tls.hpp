@@ -39,6 +39,12 @@ struct client_tls_config {
   std::string host;
   tls_version min_version = tls_version::tls1_2;
   tls_version max_version = tls_version::tls1_3;
+  // The same material as PEM text rather than files (a certificate or key a plan keeps in an
+  // environment variable): each one set is used instead of its file. Errors name it by what it
+  // is ("client key (PEM text)"), never quote it.
+  std::string ca_pem;
+  std::string cert_pem;  // the certificate, then any intermediates
+  std::string key_pem;
 };
 
 // A built context, or why none could be built: "<file>: <what failed>: <OpenSSL's reason>".

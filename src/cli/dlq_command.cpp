@@ -148,10 +148,10 @@ command add_dlq_command(CLI::App& app) {
   auto* cmd = dlq->add_subcommand(
       "replay",
       "Send every record of a dead-letter FILE again through the client PLAN configures (its retry settings\n"
-      "and auth, secrets from the environment as run resolves them), each with the X-Request-Id and\n"
-      "idempotency key it was first sent with, so an upstream that already applied one does not apply it\n"
-      "twice. Records that fail again are appended to another file; FILE is never changed. Damaged lines\n"
-      "(a record torn by a crash) are skipped and listed.\n"
+      "and auth, secrets from the environment as run resolves them, an mtls plan's own client certificate\n"
+      "in the handshake), each with the X-Request-Id and idempotency key it was first sent with, so an\n"
+      "upstream that already applied one does not apply it twice. Records that fail again are appended to\n"
+      "another file; FILE is never changed. Damaged lines (a record torn by a crash) are skipped and listed.\n"
       "Exit 0 all succeeded, 1 some dead-lettered again, 2 usage, plan or FILE errors (nothing sent),\n"
       "3 the upstream cannot be reached (nothing sent) or the new dead letters cannot be written.");
   cmd->add_option("FILE", args->file, "The dead-letter file (JSON lines)")->required();
@@ -161,7 +161,8 @@ command add_dlq_command(CLI::App& app) {
                   "default: the plan's integration.base_url")
       ->type_name("URL");
   cmd->add_option("--upstream-ca", args->upstream_ca,
-                  "PEM file of the CAs an https upstream's certificate must chain to (default: the system store)")
+                  "PEM file of the CAs an https upstream's certificate must chain to (default: the plan's\n"
+                  "mtls ca when it has one, else the system store)")
       ->type_name("FILE");
   cmd->add_option("--dead-letter", args->out,
                   "Append the records that fail again to OUT; default: FILE with .replay.jsonl for .jsonl")

@@ -7,6 +7,7 @@
 #include "plan/loader.hpp"
 #include "report/console.hpp"
 #include "report/json_report.hpp"
+#include "scenario/run_tls.hpp"
 #include "scenario/runner.hpp"
 
 namespace planproof::cli {
@@ -21,6 +22,7 @@ struct run_args {
   std::string json;
   std::string log;
   std::vector<std::string> sets;
+  std::string tls;  // a tools/gen-certs directory: HTTPS mocks
   bool quiet = false;
   bool verbose = false;
 };
@@ -56,6 +58,7 @@ int execute(const run_args& args) {
   scenario::run_result run;
   try {
     const auto plan = plan::load_file(args.plan, *load);
+    if (!args.tls.empty()) options.tls = std::make_shared<const scenario::run_tls>(scenario::load_run_tls(plan, args.tls));
     for (const auto& f : plan.failure_modes) console.id_width = std::max(console.id_width, f.id.size());
     run = scenario::run_live(plan, options);
   } catch (const core::diagnostic_error& e) {
@@ -96,6 +99,11 @@ command add_run_command(CLI::App& app) {
                   "(outcome); each with its failure mode, request number and X-Request-Id. FILE is replaced");
   repeatable(cmd->add_option("--set", args->sets,
                              "Override a plan value before running, e.g. --set retry.max_attempts=1 (repeatable)"));
+  cmd->add_option("--tls", args->tls,
+                  "Run against HTTPS mocks with the certificates tools/gen-certs wrote into DIR: the client trusts\n"
+                  "DIR/ca.pem and checks the name 127.0.0.1; tls faults run, and with auth mtls the mocks require a\n"
+                  "client certificate and the client presents DIR/client.pem in place of the plan's own")
+      ->type_name("DIR");
   auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");
   cmd->add_flag("--verbose,-v", args->verbose, "Print every expectation and metric")->excludes(quiet);
   return {cmd, [args] { return execute(*args); }};

@@ -43,6 +43,10 @@ enum class exchange_phase { connect, handshake, exchange };
 // Socket, TLS and protocol failures, as the fine error classes (the plan's umbrellas cover them).
 error_class classify_error(const beast::error_code& ec, exchange_phase phase) {
   if (phase == exchange_phase::handshake && ec != beast::error::timeout) return error_class::tls_error;
+  // OpenSSL's own errors after the handshake: in TLS 1.3 the client's handshake ends before the
+  // server has checked the client certificate, so a refused one arrives as an alert on the
+  // first read. A close without close_notify is not one of these (stream_truncated: a reset).
+  if (ec.category() == asio::error::get_ssl_category()) return error_class::tls_error;
   const bool connecting = phase == exchange_phase::connect;
   if (ec == beast::error::timeout) return connecting ? error_class::connect_timeout : error_class::read_timeout;
   if (ec.category() == http::make_error_code(http::error::end_of_stream).category()) {

@@ -43,7 +43,7 @@ std::optional<auth_method> parse_auth_method(std::string_view s) noexcept {
 
 bool is_supported(auth_method m) noexcept {
   return m == auth_method::none || m == auth_method::api_key || m == auth_method::bearer || m == auth_method::hmac ||
-         m == auth_method::oauth2_client_credentials || m == auth_method::jwt;
+         m == auth_method::oauth2_client_credentials || m == auth_method::jwt || m == auth_method::mtls;
 }
 
 std::string_view to_string(backoff_strategy s) noexcept {
@@ -709,8 +709,6 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
       add("inbound webhook streams in run (fault '" + f.kind + "')");
       continue;
     }
-    // The mock injects it (`planproof serve --tls`), but run's client does not speak HTTPS yet.
-    if (f.kind == "tls") add("fault 'tls' (run's client speaks plain HTTP; planproof serve --tls injects it)");
     if (const auto* e = f.endpoint ? plan.find_endpoint(*f.endpoint) : nullptr;
         e != nullptr && e->direction == endpoint_direction::inbound) {
       add("fault on inbound endpoint " + e->id);

@@ -45,7 +45,7 @@ struct text_or_secret {
 enum class auth_method { none, api_key, bearer, oauth2_client_credentials, hmac, mtls, jwt };
 std::string_view to_string(auth_method m) noexcept;
 std::optional<auth_method> parse_auth_method(std::string_view s) noexcept;
-// Whether `run` can drive this method today.
+// Whether `run` can drive this method today (mtls over HTTPS mocks only: `run --tls DIR`).
 bool is_supported(auth_method m) noexcept;
 
 enum class api_key_location { header, query };
@@ -629,6 +629,7 @@ const boost::json::value* resolve_local_ref(const boost::json::value& root, std:
 
 // What running `mode` would need that this version cannot execute, as short reasons (empty: it can
 // run). The two-argument form judges the plan's own retry; pass a phase's effective retry otherwise.
+// Auth mtls and `tls` faults can run, over HTTPS mocks; whether a run has them is the runner's to say.
 std::vector<std::string> unsupported_features(const integration_plan& plan, const failure_mode& mode);
 std::vector<std::string> unsupported_features(const integration_plan& plan, const failure_mode& mode,
                                               const retry_config& retry);

@@ -14,6 +14,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "client/http_client.hpp"
+#include "core/secret.hpp"
 #include "mocks/proxy.hpp"
 #include "mocks/tls.hpp"
 #include "scenario/auth_material.hpp"
@@ -128,6 +129,29 @@ std::string probe(const upstream& u, core::duration deadline, asio::ip::tcp::end
   return error;
 }
 
+// auth: mtls. The plan's client certificate and key, and its CA unless --upstream-ca named one: a
+// file: reference is the PEM file itself (OpenSSL reads it and names it in errors), an env: one
+// holds the PEM text (registered for redaction as it is resolved). Empty when all were found.
+std::string use_plan_certificate(const plan::mtls_config& m, mocks::client_tls_config& config) {
+  auto take = [](const core::secret_ref& ref, std::string_view key, std::string& file, std::string& text) {
+    if (ref.from == core::secret_ref::source::file) {
+      file = ref.name;
+      return std::string();
+    }
+    auto resolved = core::resolve_secret(ref);
+    if (!resolved.value) {
+      return "cannot resolve the plan's auth." + std::string(key) + " (" + resolved.error +
+             "): a replay goes to a real upstream and needs the real one";
+    }
+    text = *resolved.value + '\n';  // resolving strips the PEM's last newline
+    return std::string();
+  };
+  if (auto why = take(m.client_cert, "client_cert", config.cert_file, config.cert_pem); !why.empty()) return why;
+  if (auto why = take(m.client_key, "client_key", config.key_file, config.key_pem); !why.empty()) return why;
+  if (m.ca && config.ca_file.empty()) return take(*m.ca, "ca", config.ca_file, config.ca_pem);
+  return {};
+}
+
 }  // namespace
 
 replay_selection select_replay(const plan::integration_plan& plan, const client::dead_letter_file& file) {
@@ -226,14 +250,22 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
     return fail(replay_status::usage_error, from + " '" + url + "' " + *why + " (e.g. http://127.0.0.1:8080)");
   }
   const auto& target = std::get<mocks::upstream_target>(parsed);
+  const plan::mtls_config* mtls = plan.auth.method == plan::auth_method::mtls && plan.auth.mtls ? &*plan.auth.mtls : nullptr;
   std::shared_ptr<asio::ssl::context> tls;
   if (target.tls) {
     // The server's certificate must chain to a trusted CA and name the host replay connects to.
-    auto built = mocks::make_client_context({.ca_file = options.upstream_ca, .host = target.host});
+    mocks::client_tls_config config{.ca_file = options.upstream_ca, .host = target.host};
+    if (mtls != nullptr) {
+      if (auto why = use_plan_certificate(*mtls, config); !why.empty()) return fail(replay_status::usage_error, why);
+    }
+    auto built = mocks::make_client_context(config);
     if (!built) return fail(replay_status::usage_error, "cannot set up TLS for " + url + ": " + built.error);
     tls = std::make_shared<asio::ssl::context>(std::move(*built.context));
   } else if (!options.upstream_ca.empty()) {
     return fail(replay_status::usage_error, "--upstream-ca applies only to an https:// upstream, not " + url);
+  } else if (mtls != nullptr) {
+    return fail(replay_status::usage_error, "auth mtls authenticates in the TLS handshake, so " + from + " must be an "
+                                            "https:// upstream, not " + url);
   }
   upstream u;
   u.url = mocks::to_string(target);

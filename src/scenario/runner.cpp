@@ -23,6 +23,7 @@
 #include "plan/lint.hpp"
 #include "scenario/auth_material.hpp"
 #include "scenario/expectations.hpp"
+#include "scenario/run_tls.hpp"
 
 namespace planproof::scenario {
 
@@ -61,7 +62,6 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
   m.duration_ms = core::to_millis(elapsed);
   for (const auto& r : upstream.records()) {
     ++m.upstream_requests;
-    if (!r.fault.empty()) ++m.faults_injected[r.fault];
     if (r.duplicate_effect && m.duplicate_evidence.size() < run_stats::max_evidence) {
       // The mock knows the request by the ids the client sent, not by the run's numbering.
       const auto& who = r.idempotency_key.empty() ? "X-Request-Id " + r.request_id : "Idempotency-Key " + r.idempotency_key;
@@ -69,6 +69,9 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
     }
   }
   const auto totals = upstream.metrics();
+  // The mock's totals, not its records: a tls fault picks connections, and one whose handshake
+  // still succeeds (no_client_certificate_required) leaves no record of its own.
+  m.faults_injected = totals.by_fault;
   m.side_effects = totals.side_effects;
   m.duplicate_effects = totals.duplicate_effects;
   return m;
@@ -133,7 +136,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
                             const run_options& options, client::dead_letter_queue& dead_letters) {
   failure_mode_result result;
   result.id = mode.id;
-  if (auto why = unsupported_reason(plan, mode, retry); !why.empty()) {
+  if (auto why = unsupported_reason(plan, mode, retry, options.tls != nullptr); !why.empty()) {
     result.outcome = verdict::skipped;
     result.reason = why;
     return result;
@@ -156,7 +159,8 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   const auto requirement = mock_requirement(plan.auth, auth, derive_seed(options.seed, mode.id, 3), calendar);
   mocks::server upstream(upstream_io.get_executor(), clock, origin, scale, mocks::routes_from_plan(plan),
                          requirement, mode.inject,
-                         {.seed = derive_seed(options.seed, mode.id, 1), .single_threaded_executor = true});
+                         {.seed = derive_seed(options.seed, mode.id, 1), .single_threaded_executor = true,
+                          .tls = options.tls ? options.tls->server : nullptr});
   if (auto ec = upstream.listen()) {
     result.outcome = verdict::error;
     result.reason = "could not start the mock upstream on 127.0.0.1: " + ec.message();
@@ -200,6 +204,10 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   copts.mappings = plan.mapping;
   copts.dead_letter_context = {{"plan", plan.integration.name}, {"failure_mode", mode.id},
                                {"seed", options.seed}};
+  if (options.tls) {
+    copts.tls = options.tls->client;  // with DIR/client.pem when the mock requires one (auth mtls)
+    copts.tls_server_name = std::string(run_tls_host);
+  }
   {
     client::http_client client(io.get_executor(), copts, retry, plan.endpoints, clock, scale, events,
                                dead_letters, rng);
@@ -276,10 +284,18 @@ std::vector<const plan::failure_mode*> select_failure_modes(const plan::integrat
 }
 
 std::string unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode,
-                               const plan::retry_config& retry) {
+                               const plan::retry_config& retry, bool https) {
   std::string out;
   for (const auto& feature : plan::unsupported_features(plan, mode, retry)) out += (out.empty() ? "" : ", ") + feature;
-  return out.empty() ? out : "not yet supported by this version: " + out;
+  if (!out.empty()) out = "not yet supported by this version: " + out;
+  if (const auto needs = https ? std::vector<std::string>() : needs_tls(plan, mode); !needs.empty()) {
+    // This version runs them, given the certificates: say how.
+    std::string what;
+    for (const auto& n : needs) what += (what.empty() ? "" : ", ") + n;
+    out += (out.empty() ? "" : "; ") + what + (needs.size() == 1 ? " (needs" : " (need") +
+           " run --tls DIR; tools/gen-certs DIR writes one)";
+  }
+  return out;
 }
 
 run_result run_live(const plan::integration_plan& plan, const run_options& options) {
@@ -316,6 +332,19 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
     // keeps the plan's real secret out of the run. Said out loud, never silently.
     run.notes.push_back("auth: " + auth.unresolved + "; the client and the embedded mocks share a generated " +
                         std::string(plan::to_string(plan.auth.method)) + " credential for this run");
+  }
+  if (options.tls) {
+    const auto& pki = options.tls->pki;
+    run.notes.push_back("tls: the mocks serve HTTPS with " + pki.server_cert() + "; the client trusts " + pki.ca() +
+                        " and checks the name " + std::string(run_tls_host));
+    if (options.tls->mtls && plan.auth.mtls) {
+      // As with a generated credential: the mocks only need both sides to match, so a stand-in
+      // signed by DIR/ca.pem replaces the plan's own certificate. Said out loud, never silently.
+      const auto& m = *plan.auth.mtls;
+      run.notes.push_back("auth: mtls: the client presents " + pki.client_cert() + " with " + pki.client_key() +
+                          " (signed by " + pki.ca() + ", which the mocks require) in place of the plan's " +
+                          m.client_cert.str() + " and " + m.client_key.str() + ", which are for the real upstream");
+    }
   }
   if (options.on_start) options.on_start(run, selected.size());
   client::dead_letter_queue dead_letters(run.retry.dead_letter_path);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 
 namespace planproof::scenario {
 
+struct run_tls;  // scenario/run_tls.hpp
+
 struct run_options {
   std::optional<std::string> phase;
   std::vector<std::string> only;  // failure mode ids; empty = all of the phase (or plan)
@@ -23,6 +26,9 @@ struct run_options {
   std::function<void(const run_result&, std::size_t selected)> on_start;
   std::function<void(const failure_mode_result&)> on_result;
   event_log* log = nullptr;  // `--log FILE`: every client decision, each line naming its failure mode
+  // `--tls DIR`: every mock serves HTTPS and the client speaks it (load_run_tls). Unset = plain
+  // HTTP, and a failure mode that needs TLS (auth mtls, a `tls` fault) is skipped.
+  std::shared_ptr<const run_tls> tls;
 };
 
 // The failure modes the options select, in plan order. Throws core::diagnostic_error for an
@@ -31,9 +37,10 @@ std::vector<const plan::failure_mode*> select_failure_modes(const plan::integrat
                                                             const run_options& options);
 
 // Why this build cannot run a failure mode with these retry settings ("not yet supported by this
-// version: circuit breaker, fault 'reset'"); empty when it can.
+// version: circuit breaker, fault 'reset'"), or cannot without HTTPS mocks (`https` false: "fault
+// 'tls' (needs run --tls DIR; ...)"); empty when it can.
 std::string unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode,
-                               const plan::retry_config& retry);
+                               const plan::retry_config& retry, bool https);
 
 run_result run_live(const plan::integration_plan& plan, const run_options& options);
 

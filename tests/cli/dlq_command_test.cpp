@@ -3,6 +3,7 @@
 // arrived is read from the mock's journal, not taken from replay's word.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -45,10 +46,11 @@ class dlq_command : public ::testing::Test {
     return records;
   }
 
-  // `planproof serve` on the fixture as the upstream; faults off unless `fault` names a failure mode.
+  // `planproof serve` on the fixture (or `plan`) as the upstream; faults off unless `fault` names a
+  // failure mode.
   testing::AssertionResult start_upstream(std::optional<std::string> fault = std::nullopt,
-                                          std::vector<std::string> more = {}) {
-    std::vector<std::string> args{"serve", fixture};
+                                          std::vector<std::string> more = {}, const std::string& plan = fixture) {
+    std::vector<std::string> args{"serve", plan};
     if (fault) args.insert(args.end(), {"--fault", *fault});
     args.insert(args.end(), more.begin(), more.end());
     test::child_process::options opt;
@@ -286,6 +288,124 @@ TEST_F(dlq_command, replays_over_https_to_an_upstream_it_trusts) {
     if (l.at("status").as_int64() == 201) applied.insert(std::string(l.at("idempotency_key").as_string()));
   }
   EXPECT_EQ(applied, keys_of(records));
+}
+
+// The PKI the tls_pki ctest fixture made (PLANPROOF_TEST_PKI), or one made here once per process
+// when the binary is run by hand.
+const std::filesystem::path& shared_pki() {
+  static const std::filesystem::path dir = [] {
+    if (const char* env = std::getenv("PLANPROOF_TEST_PKI"); env != nullptr && *env != '\0') {
+      return std::filesystem::path(env);
+    }
+    static test::temp_dir made;
+    const auto r = test::run_shell(test::source_dir() + "/tools/gen-certs '" + made.path().string() + "'");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return made.path();
+  }();
+  return dir;
+}
+
+// The fixture with auth mtls: the client certificate, key and CA are the plan's own references,
+// as they would be for a real upstream.
+std::string mtls_fixture(const std::filesystem::path& pki) {
+  auto text = test::read_file(fixture);
+  const std::string api_key_auth = "auth: {method: api_key, header: X-Api-Key, key: env:PLANPROOF_DLQ_TEST_KEY}";
+  const auto at = text.find(api_key_auth);
+  EXPECT_NE(at, std::string::npos);
+  text.replace(at, api_key_auth.size(),
+               "auth: {method: mtls, client_cert: file:" + (pki / "client.pem").string() + ", client_key: file:" +
+                   (pki / "client.key").string() + ", ca: file:" + (pki / "ca.pem").string() + "}");
+  return text;
+}
+
+// auth mtls: replay presents the plan's own client certificate to an upstream that requires one
+// (serve --tls --mtls), and trusts the plan's CA. A certificate the upstream's CA did not sign is
+// refused in the handshake, and every record is dead-lettered again, as tls_error.
+TEST_F(dlq_command, replays_over_mtls_with_the_plans_own_certificate) {
+  const auto& pki = shared_pki();
+  std::ofstream(dir_ / "mtls.plan.yaml") << mtls_fixture(pki);
+  const auto run = planproof("run mtls.plan.yaml --only down --time-scale 0.2 --tls " + pki.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto records = test::json_lines(test::read_file(dir_ / "dead-letter/orders.jsonl"));
+  ASSERT_EQ(records.size(), 10u);
+  ASSERT_TRUE(start_upstream(std::nullopt, {"--tls", pki.string(), "--mtls"}, (dir_ / "mtls.plan.yaml").string()));
+  ASSERT_TRUE(mock_url_.starts_with("https://")) << mock_url_;
+
+  // What the upstream answered, and the handshakes it refused and why. (replay's reachability
+  // probe is a bare TCP connection, which the HTTPS mock journals as a failed handshake too.)
+  auto answered = [&] {
+    std::vector<boost::json::object> out;
+    for (const auto& l : journal()) {
+      if (l.at("outcome").as_string() != "tls_failed") out.push_back(l);
+    }
+    return out;
+  };
+  auto refused_as_unknown_ca = [&] {
+    std::size_t n = 0;
+    for (const auto& l : journal()) {
+      if (l.at("outcome").as_string() != "tls_failed") continue;
+      n += std::string(l.at("tls_error").as_string()).find("unknown CA") != std::string::npos ? 1 : 0;
+    }
+    return n;
+  };
+
+  const std::string replay = "dlq replay dead-letter/orders.jsonl mtls.plan.yaml --rate 500/s --upstream " + mock_url_;
+  const auto r = planproof(replay);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("replayed 10: 10 succeeded"), std::string::npos) << r.output;
+  auto seen = answered();
+  ASSERT_EQ(seen.size(), 10u);
+  for (const auto& l : seen) EXPECT_EQ(l.at("status").as_int64(), 201) << l;
+  EXPECT_EQ(keys_of(seen), keys_of(records));
+  EXPECT_EQ(refused_as_unknown_ca(), 0u);
+
+  // The key from the environment instead of a file: the same handshake.
+  const auto from_env = test::run_shell("cd '" + dir_.path().string() + "' && PLANPROOF_DLQ_TEST_MTLS_KEY=\"$(cat '" +
+                                        (pki / "client.key").string() + "')\" " + test::planproof_executable() + " " +
+                                        replay + " --set auth.client_key=env:PLANPROOF_DLQ_TEST_MTLS_KEY");
+  ASSERT_EQ(from_env.exit_code, 0) << from_env.output;
+  EXPECT_NE(from_env.output.find("replayed 10: 10 succeeded"), std::string::npos) << from_env.output;
+  EXPECT_EQ(from_env.output.find("PRIVATE KEY"), std::string::npos) << from_env.output;
+
+  const auto untrusted = planproof(replay + " --set auth.client_cert=file:" + (pki / "client-untrusted.pem").string() +
+                                   " --set auth.client_key=file:" + (pki / "client-untrusted.key").string());
+  ASSERT_EQ(untrusted.exit_code, 1) << untrusted.output;
+  EXPECT_NE(untrusted.output.find("replayed 10: 0 succeeded, 10 dead-lettered again"), std::string::npos)
+      << untrusted.output;
+  const auto again = test::json_lines(test::read_file(dir_ / "dead-letter/orders.replay.jsonl"));
+  ASSERT_EQ(again.size(), 10u);
+  for (const auto& a : again) EXPECT_EQ(a.at("last_error").at("error").as_string(), "tls_error") << a;
+  // Nothing more was answered: each record's one attempt (tls_error is fatal for this plan) was
+  // refused in its handshake.
+  EXPECT_EQ(answered().size(), 20u);
+  EXPECT_EQ(refused_as_unknown_ca(), 10u);
+}
+
+TEST_F(dlq_command, mtls_needs_an_https_upstream_and_the_plans_files) {
+  const auto& pki = shared_pki();
+  std::ofstream(dir_ / "mtls.plan.yaml") << mtls_fixture(pki);
+  {
+    std::ofstream out(dir_ / "one.jsonl");
+    out << R"({"endpoint":"create_order","method":"POST","target":"/v1/orders","idempotency_key":"k-1"})" << '\n';
+  }
+  auto r = planproof("dlq replay one.jsonl mtls.plan.yaml --upstream http://127.0.0.1:9");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("auth mtls authenticates in the TLS handshake, so --upstream must be an https:// upstream, "
+                          "not http://127.0.0.1:9"),
+            std::string::npos)
+      << r.output;
+  r = planproof("dlq replay one.jsonl mtls.plan.yaml --upstream https://127.0.0.1:9 --set auth.client_key=file:missing.key");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("missing.key: cannot open: No such file or directory"), std::string::npos) << r.output;
+  r = test::run_shell("cd '" + dir_.path().string() + "' && env -u PLANPROOF_DLQ_TEST_MTLS_KEY " +
+                      test::planproof_executable() +
+                      " dlq replay one.jsonl mtls.plan.yaml --upstream https://127.0.0.1:9 "
+                      "--set auth.client_key=env:PLANPROOF_DLQ_TEST_MTLS_KEY");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("cannot resolve the plan's auth.client_key (environment variable PLANPROOF_DLQ_TEST_MTLS_KEY "
+                          "is not set)"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST_F(dlq_command, an_upstream_that_cannot_be_reached_is_exit_3_and_writes_nothing) {

@@ -426,12 +426,39 @@ TEST(https_client, a_wrong_host_name_is_refused) {
   EXPECT_EQ(h.resource_requests(), 0u);
 }
 
+// The error classes of a client's attempts, in order.
+std::vector<core::error_class> attempt_errors(const event_log& log) {
+  std::vector<core::error_class> out;
+  for (const auto& e : log.events) {
+    if (e.kind == core::event_kind::attempt_finished) out.push_back(e.error);
+  }
+  return out;
+}
+
+// In TLS 1.3 the client's handshake is over before the server checks the client certificate, so
+// the refusal comes as an alert on the first read: still a tls_error, not a reset.
 TEST(https_client, mtls_presents_the_client_certificate_and_fails_without_one) {
   harness h({}, https(true), false);
   EXPECT_EQ(h.send(tls_client(h, mocks::client_config_for(pki(), "localhost", true)), 1)[0],
             core::request_outcome::succeeded);
+  h.log.events.clear();
   EXPECT_EQ(h.send(tls_client(h, mocks::client_config_for(pki(), "localhost", false)), 1)[0],
             core::request_outcome::dead_lettered);
+  EXPECT_EQ(attempt_errors(h.log), std::vector<core::error_class>{core::error_class::tls_error});
+}
+
+TEST(https_client, a_refused_client_certificate_is_a_tls_error_retried_when_the_plan_says_so) {
+  plan::fault refuse = fault_of("tls");
+  refuse.tls = plan::handshake_fault::reject_client_certificate;
+  refuse.first = 2;  // connections, not requests
+  harness h({refuse}, https(true), false);
+  h.retry.retry_on.push_back(core::error_class::tls_error);
+  EXPECT_EQ(h.send(tls_client(h, mocks::client_config_for(pki(), "localhost", true)), 1)[0],
+            core::request_outcome::succeeded);
+  EXPECT_EQ(attempt_errors(h.log), (std::vector<core::error_class>{core::error_class::tls_error,
+                                                                    core::error_class::tls_error,
+                                                                    core::error_class::none}));
+  EXPECT_EQ(h.upstream->metrics().by_fault.at("tls"), 2u);
 }
 
 }  // namespace

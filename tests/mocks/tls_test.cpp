@@ -388,6 +388,25 @@ TEST_F(tls, mtls_client_with_its_certificate_gets_through) {
   EXPECT_EQ(r.server.peer_name, "planproof-client");
 }
 
+// A plan may keep its client certificate and key in environment variables: the same handshake
+// from PEM text as from the files.
+TEST_F(tls, mtls_client_from_pem_text_gets_through) {
+  auto server = server_context(tls_fault::none, true);
+  auto config = client_config_for(files(), "localhost", false);
+  config.ca_file.clear();
+  config.ca_pem = test::read_file(files().ca());
+  config.cert_pem = test::read_file(files().client_cert());
+  config.key_pem = test::read_file(files().client_key());
+  auto client = client_context(config);
+  const auto r = exchange(server, client);
+  expect_exchange_ok(r);
+  EXPECT_TRUE(r.client.certificate_requested);
+  EXPECT_EQ(r.server.peer_name, "planproof-client");
+  // Only the text's CA is trusted: the untrusted server certificate is refused.
+  auto untrusted = server_context(tls_fault::untrusted_certificate, false);
+  EXPECT_EQ(exchange(untrusted, client).client.failure, tls_failure::unknown_ca);
+}
+
 TEST_F(tls, mtls_client_without_certificate_fails_on_both_sides_tls_1_3) {
   auto server = server_context(tls_fault::none, true);
   auto client = client_context(false);
@@ -599,6 +618,38 @@ TEST_F(tls, garbage_pem_is_named_with_openssls_reason) {
   auto config = server_config_for(tls_fault::none, files(), false);
   config.cert_file = text;
   expect_error(make_server_context(config), {"no start line"});
+}
+
+TEST_F(tls, bad_pem_text_is_named_by_what_it_is_for_and_never_quoted) {
+  const std::string garbage = "-----BEGIN PRIVATE KEY-----\nsecret-looking garbage\n-----END PRIVATE KEY-----\n";
+  auto config = client_config_for(files(), "localhost", false);
+  config.cert_pem = test::read_file(files().client_cert());
+  config.key_pem = garbage;
+  auto r = make_client_context(config);
+  expect_error(r, {"client key (PEM text)", "cannot load the private key"});
+  EXPECT_EQ(r.error.find("garbage"), std::string::npos) << r.error;
+
+  config.key_pem = test::read_file(files().server_key());
+  expect_error(make_client_context(config),
+               {"client key (PEM text)", "does not match the certificate in client certificate (PEM text)"});
+
+  config.key_pem.clear();
+  config.key_file = files().client_key();  // text and file mix: the certificate as text, the key as a file
+  EXPECT_TRUE(make_client_context(config));
+  config.cert_pem = garbage;
+  expect_error(make_client_context(config), {"client certificate (PEM text)", "cannot load the certificate"});
+  config.cert_pem = test::read_file(files().client_cert());
+  config.key_file.clear();
+  expect_error(make_client_context(config), {"cert_file and key_file go together", "client certificate (PEM text)"});
+
+  config = client_config_for(files(), "localhost", false);
+  for (const std::string& bad : {std::string("no certificate here\n"), std::string(), garbage}) {
+    config.ca_pem = bad.empty() ? " " : bad;
+    expect_error(make_client_context(config), {"CA certificates (PEM text)", "cannot load the CA certificates"});
+  }
+  // A good certificate followed by a broken one is refused, not read up to the broken block.
+  config.ca_pem = test::read_file(files().ca()) + "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+  expect_error(make_client_context(config), {"CA certificates (PEM text)"});
 }
 
 TEST_F(tls, key_that_does_not_match_the_certificate_is_named) {
