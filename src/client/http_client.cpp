@@ -208,6 +208,12 @@ asio::awaitable<http_client::exchange> http_client::round_trip(const std::string
       out.failed_in = exchange_phase::connect;
       co_return out;
     }
+    {
+      // Over TLS the request follows the handshake's last flight as a second small write, which
+      // Nagle would hold until that flight is acknowledged: a delayed ACK on every new connection.
+      beast::error_code ignored;
+      conn->tcp().socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
     if (conn->secure) {
       set_sni(conn->secure->native_handle(), options_.tls_server_name);
       auto [hec] = co_await conn->secure->async_handshake(asio::ssl::stream_base::client, nothrow_awaitable);
