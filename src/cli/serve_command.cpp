@@ -168,7 +168,7 @@ void print(const core::diagnostic_error& e) {
 
 // What the app under test must send for the mock to accept it. A throwaway credential generated
 // for this process opens nothing but this mock, so it is shown once; a resolved secret never is.
-void print_auth(const plan::auth_config& plan_auth, const scenario::auth_material& auth) {
+void print_auth(const plan::auth_config& plan_auth, const scenario::auth_material& auth, const serve_args& args) {
   const std::string generated = auth.generated ? "    (" + auth.unresolved +
                                                      "; a test credential generated for this mock, which your app must send)\n"
                                                : std::string();
@@ -232,6 +232,10 @@ void print_auth(const plan::auth_config& plan_auth, const scenario::auth_materia
       }
       return;
     }
+    case plan::auth_method::mtls:
+      if (!args.mtls) break;
+      std::cout << "  every client must present a certificate signed by " << args.tls << "/ca.pem (--mtls)\n";
+      return;
     default:
       break;
   }
@@ -394,7 +398,7 @@ int execute(const serve_args& args) {
               << "  endpoints (their requests get the faults that name them):\n";
     for (const auto& r : routes) std::cout << "    " << r.endpoint_id << ": " << r.method << ' ' << r.path << '\n';
   } else {
-    print_auth(plan.auth, auth);
+    print_auth(plan.auth, auth, args);
     std::cout << "  endpoints:\n";
     for (const auto& r : routes) {
       std::cout << "    " << r.endpoint_id << ": " << r.method << ' ' << r.path << " -> " << r.status << '\n';

@@ -330,6 +330,9 @@ TEST_F(dlq_command, replays_over_mtls_with_the_plans_own_certificate) {
   ASSERT_EQ(records.size(), 10u);
   ASSERT_TRUE(start_upstream(std::nullopt, {"--tls", pki.string(), "--mtls"}, (dir_ / "mtls.plan.yaml").string()));
   ASSERT_TRUE(mock_url_.starts_with("https://")) << mock_url_;
+  EXPECT_NE(upstream_->output().find("every client must present a certificate signed by " + pki.string() + "/ca.pem"),
+            std::string::npos)
+      << upstream_->output();
 
   // What the upstream answered, and the handshakes it refused and why. (replay's reachability
   // probe is a bare TCP connection, which the HTTPS mock journals as a failed handshake too.)
