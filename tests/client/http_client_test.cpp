@@ -2,6 +2,8 @@
 // observed from the upstream's side (its records), not taken from the client's word.
 #include "client/http_client.hpp"
 
+#include <atomic>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -9,6 +11,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 
@@ -362,6 +368,136 @@ TEST(http_client, keeps_connections_alive_across_requests) {
   EXPECT_EQ(f.get(), 5);
   EXPECT_EQ(h.upstream->open_connections(), 1u);
 }
+
+// ---- Malformed answers from a raw upstream -------------------------------------------------------
+
+// An upstream that answers every connection with the same bytes, whatever they are: it reads the
+// request (headers and Content-Length body), writes `reply`, stops sending and waits for the
+// client to close, so nothing it wrote is lost to a reset.
+class raw_upstream {
+ public:
+  explicit raw_upstream(std::string reply) : reply_(std::move(reply)) {
+    acceptor_.open(asio::ip::tcp::v4());
+    acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~raw_upstream() {
+    stopping_ = true;
+    asio::ip::tcp::socket wake(io_);  // unblocks accept()
+    boost::system::error_code ec;
+    wake.connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
+    thread_.join();
+  }
+  unsigned short port() const { return port_; }
+  int connections() const { return connections_; }
+
+ private:
+  void serve() {
+    for (;;) {
+      asio::ip::tcp::socket s(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(s, ec);
+      if (ec || stopping_) return;
+      ++connections_;
+      asio::streambuf in;
+      const auto header_end = asio::read_until(s, in, "\r\n\r\n", ec);
+      if (!ec) {
+        const std::string head(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + static_cast<std::ptrdiff_t>(header_end));
+        std::size_t length = 0;
+        if (const auto at = head.find("Content-Length: "); at != std::string::npos) length = std::stoul(head.substr(at + 16));
+        const auto have = in.size() - header_end;
+        if (length > have) asio::read(s, in, asio::transfer_exactly(length - have), ec);
+        asio::write(s, asio::buffer(reply_), ec);
+        s.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        char sink[4096];
+        while (!ec) s.read_some(asio::buffer(sink), ec);  // until the client closes
+      }
+    }
+  }
+
+  std::string reply_;
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_{io_};
+  unsigned short port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+struct malformed_case {
+  const char* name;
+  std::string reply;
+  std::optional<core::error_class> expected;  // nullopt: any error class but none
+};
+
+class malformed_answer : public testing::TestWithParam<malformed_case> {};
+
+// Whatever the bytes, each attempt ends with an error class (retried as the plan says: here
+// protocol_error and schema_error are retryable, so both attempts are spent) and the request is
+// dead-lettered: never a crash, a hang, or a success.
+TEST_P(malformed_answer, is_a_classified_error_retried_then_dead_lettered) {
+  raw_upstream upstream(GetParam().reply);
+  core::time_scale scale{0.05};
+  core::plan_clock clock{scale};
+  auto endpoint = payment_endpoint();
+  auto retry = retry_settings();
+  retry.max_attempts = 2;
+  retry.backoff = {plan::backoff_strategy::constant, 100ms, 100ms, plan::jitter_kind::none};
+  retry.retry_on = {core::error_class::protocol_error, core::error_class::schema_error, core::error_class::connection_error};
+  test::temp_dir dir;
+  dead_letter_queue dead_letters{dir / "dl.jsonl"};
+  event_log log;
+  resilience::seeded_random rng{1};
+  client_options o;
+  o.upstream = {asio::ip::make_address("127.0.0.1"), upstream.port()};
+  o.host = "127.0.0.1";
+  o.body_limit = 64 * 1024;
+  asio::io_context io(1);
+  core::request_outcome outcome{};
+  {
+    http_client client(io.get_executor(), o, retry, {endpoint}, clock, scale, log, dead_letters, rng);
+    auto f = asio::co_spawn(io, client.execute({1, &endpoint, R"({"amount":1999})"}), asio::use_future);
+    io.run();
+    outcome = f.get();
+  }
+  EXPECT_EQ(outcome, core::request_outcome::dead_lettered);
+  const auto finished = log.of(core::event_kind::attempt_finished);
+  ASSERT_EQ(finished.size(), 2u);
+  for (const auto& e : finished) {
+    EXPECT_NE(e.error, core::error_class::none) << "status " << e.status;
+    if (GetParam().expected) {
+      EXPECT_EQ(e.error, *GetParam().expected) << core::to_string(e.error);
+    }
+  }
+  EXPECT_EQ(upstream.connections(), 2);  // a broken connection is never reused
+  const auto completed = log.of(core::event_kind::request_completed);
+  ASSERT_EQ(completed.size(), 1u);
+  EXPECT_EQ(completed[0].reason, core::end_reason::attempts_exhausted);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    http_client, malformed_answer,
+    testing::Values(
+        malformed_case{"bad_status_line", "HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n", core::error_class::protocol_error},
+        malformed_case{"not_http", "SSH-2.0-OpenSSH_9.2\r\n", core::error_class::protocol_error},
+        malformed_case{"huge_headers", "HTTP/1.1 201 Created\r\nX-Fill: " + std::string(200 * 1024, 'x') + "\r\n\r\n",
+                       core::error_class::protocol_error},
+        malformed_case{"invalid_chunking",
+                       "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+                       core::error_class::protocol_error},
+        malformed_case{"content_length_longer_than_the_body",
+                       "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":\"pay_1\"}",
+                       std::nullopt},
+        malformed_case{"not_json",
+                       "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+                       core::error_class::schema_error},
+        malformed_case{"body_over_the_limit",
+                       "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 200000\r\n\r\n" +
+                           std::string(200000, ' '),
+                       core::error_class::protocol_error}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace planproof::client
