@@ -7,6 +7,7 @@
 #include "plan/loader.hpp"
 #include "report/console.hpp"
 #include "report/json_report.hpp"
+#include "report/markdown_report.hpp"
 #include "scenario/run_tls.hpp"
 #include "scenario/runner.hpp"
 
@@ -20,6 +21,7 @@ struct run_args {
   std::uint64_t seed = 1;
   double time_scale = 1.0;
   std::string json;
+  std::string md;
   std::string log;
   std::vector<std::string> sets;
   std::string tls;  // a tools/gen-certs directory: HTTPS mocks
@@ -73,6 +75,12 @@ int execute(const run_args& args) {
       return exit_harness_error;
     }
   }
+  if (!args.md.empty()) {
+    if (auto ec = report::write_markdown(run, args.md)) {
+      std::cerr << "planproof: cannot write the Markdown report to " << args.md << ": " << ec.message() << '\n';
+      return exit_harness_error;
+    }
+  }
   return run.exit_code();
 }
 
@@ -93,6 +101,9 @@ command add_run_command(CLI::App& app) {
       ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
   cmd->add_option("--json", args->json, "Write the JSON report to FILE");
+  cmd->add_option("--md", args->md,
+                  "Write a Markdown summary to FILE (a verdict table, then each broken failure mode's failed\n"
+                  "expectations with their evidence), e.g. $GITHUB_STEP_SUMMARY");
   cmd->add_option("--log", args->log,
                   "Write every client decision to FILE as JSON lines: request submitted, attempt started and\n"
                   "finished (status or error class), backoff scheduled (delay and why), request completed\n"

@@ -82,7 +82,7 @@ TEST(cli_run, one_attempt_is_reported_broken) {
   // At 0.1: the 503 window is 1 s of real time, so a stall of a loaded machine cannot skip it.
   const auto r = planproof(dir, "run " + example +
                                     " --time-scale 0.1 --only upstream_503_burst --set retry.max_attempts=1"
-                                    " --json report.json");
+                                    " --json report.json --md summary.md");
   ASSERT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("BROKEN"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("success_rate: expected >= 0.99"), std::string::npos) << r.output;
@@ -99,6 +99,29 @@ TEST(cli_run, one_attempt_is_reported_broken) {
   const auto first = boost::json::parse(letters.substr(0, letters.find('\n')));
   EXPECT_EQ(first.at("failure_mode").as_string(), "upstream_503_burst");
   EXPECT_EQ(first.at("reason").as_string(), "attempts_exhausted") << letters.substr(0, 400);
+
+  // --md: the verdict table, and the failed expectation with its evidence.
+  const auto md = test::read_file(dir / "summary.md");
+  EXPECT_TRUE(md.starts_with("## planproof: acme-payments\n\n1 failure mode: 0 held, 1 broken, 0 skipped, 0 error."))
+      << md;
+  EXPECT_NE(md.find("| failure mode | verdict | requests | succeeded | dead-lettered | lost | p99 | failed expectations |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| upstream\\_503\\_burst | **BROKEN** | 1200 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("### upstream\\_503\\_burst: broken"), std::string::npos) << md;
+  EXPECT_NE(md.find("- **success\\_rate**: expected >= 0.99, observed 0.9"), std::string::npos) << md;
+  EXPECT_NE(md.find("  - request "), std::string::npos) << md;  // evidence: which requests, when
+  EXPECT_EQ(md.find("pp_test_"), std::string::npos) << md;
+}
+
+// --md to a path that cannot be written: the run's verdicts stand, the exit code says the report failed.
+TEST(cli_run, an_unwritable_markdown_report_is_exit_3) {
+  test::temp_dir dir;
+  const auto unwritable = planproof(dir, "run " + example + " --time-scale 0.02 --only upstream_503_burst"
+                                         " --md /proc/no-such-dir/summary.md");
+  EXPECT_EQ(unwritable.exit_code, 3) << unwritable.output;
+  EXPECT_NE(unwritable.output.find("cannot write the Markdown report to /proc/no-such-dir/summary.md"), std::string::npos)
+      << unwritable.output;
 }
 
 TEST(cli_run, ignoring_retry_after_is_reported_broken) {
