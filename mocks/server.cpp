@@ -820,22 +820,25 @@ class server_state : public std::enable_shared_from_this<server_state> {
     return false;
   }
 
-  // The static credential a request presents: the api_key/bearer header's value, or the api_key
-  // query parameter's (decoded). Empty when it presents none or the plan has none.
-  std::string presented_credential(const http::request<http::string_body>& req) const {
+  // The static credential a request presents: the api_key/bearer header's value (a view into the
+  // request, no copy on this per-request path), or the api_key query parameter's, decoded into
+  // `decoded`. Empty when it presents none or the plan has none.
+  std::string_view presented_credential(const http::request<http::string_body>& req, std::string& decoded) const {
     if (!auth_.query_param.empty()) {
       const std::string_view target = req.target();
       const auto q = target.find('?');
       if (q == std::string_view::npos) return {};
-      return query_param(target.substr(q + 1), auth_.query_param).value_or(std::string());
+      decoded = query_param(target.substr(q + 1), auth_.query_param).value_or(std::string());
+      return decoded;
     }
     if (auth_.header.empty()) return {};
-    return std::string(req[auth_.header]);
+    return req[auth_.header];
   }
 
   bool credential_ok(const http::request<http::string_body>& req) const {
     if (auth_.header.empty() && auth_.query_param.empty()) return true;
-    const auto value = presented_credential(req);
+    std::string decoded;
+    const auto value = presented_credential(req, decoded);
     if (value.empty()) return false;
     const auto& expected = auth_.expected_value;
     // Only the length may leak through timing; the bytes are compared in constant time.
@@ -891,7 +894,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
     if (stopped_) return decision{.stopped = true};
     const core::duration elapsed = clock_.now() - origin_;
     if (d.outcome == fate::answered) {
-      const std::string credential = presented_credential(req);
+      std::string decoded;
+      const std::string_view credential = presented_credential(req, decoded);
       const auto header = [&](std::string_view name) { return std::string_view(req[name]); };
       if (tokens_) current_request_token_ = bearer_token(req);
       if (auth_.jwt) current_request_token_ = presented_jwt(req);

@@ -309,7 +309,7 @@ void http_client::mint_token(std::uint64_t request) {
   emit({.kind = core::event_kind::token_requested, .at = now, .request = request, .detail = why});
   const auto issued_at = j.calendar.at(now);
   auto token = core::mint_jwt(j.key, j.claims, issued_at, j.lifetime, resilience::make_idempotency_key(rng_));
-  if (token.ends_with('.')) {
+  if (token.empty()) {
     // No signature: OpenSSL failed. Nothing to send; retried after the fetch backoff.
     const auto wait = tokens_->on_fetch_failed(now, rng_);
     emit({.kind = core::event_kind::token_failed, .at = now, .request = request, .delay = wait, .detail = why, .note = "JWT signing failed"});

@@ -282,6 +282,7 @@ std::string mint_jwt(const jws_key& key, const std::map<std::string, std::string
   token += '.';
   token += base64url_encode(json::serialize(payload));
   const auto signature = key.sign(token);
+  if (signature.empty()) return {};
   token += '.';
   token += base64url_encode(signature);
   return token;

@@ -55,7 +55,8 @@ struct jws_key::parsed {
 };
 
 // A signed token: header {"alg", "typ": "JWT"}, then `claims` (as strings), then iat, exp =
-// iat + lifetime and jti, which win over claims of those names.
+// iat + lifetime and jti, which win over claims of those names. Empty when the key cannot sign
+// (a verifier, or OpenSSL failed).
 std::string mint_jwt(const jws_key& key, const std::map<std::string, std::string, std::less<>>& claims,
                      std::chrono::sys_seconds issued_at, std::chrono::seconds lifetime, std::string_view jti);
 

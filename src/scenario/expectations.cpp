@@ -1,5 +1,6 @@
 #include "scenario/expectations.hpp"
 
+#include <charconv>
 #include <cmath>
 
 namespace planproof::scenario {
@@ -136,9 +137,12 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
       }
     }
     numeric(static_cast<double>(peak));
+    const std::string counted = stats.recovery_from
+                                    ? "counted from second " + std::to_string(from) + ", the first after the faults ended"
+                                    : "the faults never end: the whole run";
     r.note = peak_second < 0 ? std::string("no attempt was sent after the faults ended")
                              : std::to_string(peak) + " attempts started in second " + std::to_string(peak_second) +
-                                   " of the run (" + (stats.recovery_from ? "counted from second " + std::to_string(from) + ", the first after the faults ended" : std::string("the faults never end: the whole run")) + "); per second";
+                                   " of the run (" + counted + "); per second";
   } else if (e.name == "detected_as") {
     // The failure the client saw most often: an error class (an umbrella such as `timeout`
     // covers its fine classes) or a status of 400 and up.
@@ -149,7 +153,9 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     std::string breakdown;
     for (const auto& [name, count] : stats.attempt_results) {
       const auto cls = core::parse_error_class(name);
-      const bool failure = cls.has_value() || (!name.empty() && name >= "400" && name.size() == 3);
+      int status = 0;
+      std::from_chars(name.data(), name.data() + name.size(), status);
+      const bool failure = cls.has_value() || status >= 400;
       if (!failure) continue;
       breakdown += (breakdown.empty() ? "" : ", ") + name + "=" + std::to_string(count);
       const bool match = expected_class ? cls && core::covers(*expected_class, *cls) : name == e.word;

@@ -228,6 +228,7 @@ TEST(jwt, a_verifier_cannot_sign) {
     const auto verifier = key_for(a).verifier();
     EXPECT_TRUE(verifier.sign("input").empty());
     EXPECT_TRUE(verifier.private_pem().empty());
+    EXPECT_TRUE(mint_jwt(verifier, {}, t0, 60s, "x").empty());
   }
 }
 
