@@ -1,5 +1,6 @@
 #include "scenario/event_log.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -39,6 +40,27 @@ std::string result_of(int status, core::error_class error) {
   return status != 0 ? std::to_string(status) : std::string("none");
 }
 
+// The line's fields as `key=value`, without the wall-clock time; a string value is written bare
+// when it has no space, quote, `=` or control character, JSON-quoted otherwise.
+std::string logfmt(const boost::json::object& line) {
+  std::string out;
+  for (const auto& [key, value] : line) {
+    if (key == "time") continue;
+    if (!out.empty()) out += ' ';
+    out.append(key.data(), key.size());
+    out += '=';
+    if (const auto* s = value.if_string()) {
+      const bool bare = !s->empty() && std::none_of(s->begin(), s->end(), [](char c) {
+        return c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20;
+      });
+      out += bare ? std::string(*s) : boost::json::serialize(value);
+    } else {
+      out += boost::json::serialize(value);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::unique_ptr<event_log> event_log::open(const std::filesystem::path& path, std::string& error) {
@@ -50,18 +72,27 @@ std::unique_ptr<event_log> event_log::open(const std::filesystem::path& path, st
   }
 }
 
-event_log::event_log(std::shared_ptr<spdlog::sinks::sink> target)
-    : logger_(core::make_redacting_logger("events", std::move(target))) {
+event_log::event_log(std::shared_ptr<spdlog::sinks::sink> target) {
+  if (!target) return;
+  logger_ = core::make_redacting_logger("events", std::move(target));
   logger_->set_pattern("%v");
   logger_->set_level(spdlog::level::info);
+}
+
+void event_log::add_text_output(std::shared_ptr<spdlog::sinks::sink> target) {
+  text_logger_ = core::make_redacting_logger("events-text", std::move(target));
+  text_logger_->set_pattern("%v");
+  text_logger_->set_level(spdlog::level::info);
 }
 
 event_log::~event_log() { close(); }
 
 void event_log::close() {
-  if (!logger_) return;
-  logger_->flush();
-  logger_.reset();  // the last owner of the sink: the file closes here
+  for (auto* logger : {&logger_, &text_logger_}) {
+    if (!*logger) continue;
+    (*logger)->flush();
+    logger->reset();  // the last owner of the sink: the file closes here
+  }
   open_.clear();
 }
 
@@ -71,7 +102,7 @@ void event_log::set_context(boost::json::object context, core::time_point origin
 }
 
 void event_log::on_event(const core::event& e) {
-  if (!logger_) return;
+  if (!logger_ && !text_logger_) return;
   if (e.kind == core::event_kind::request_submitted) {
     open_[e.request] = in_flight{std::string(e.endpoint), std::string(e.correlation_id)};
   }
@@ -158,8 +189,14 @@ void event_log::on_event(const core::event& e) {
       break;
   }
   if (e.kind == core::event_kind::request_completed && it != open_.end()) open_.erase(it);
-  const auto text = boost::json::serialize(line);
-  logger_->log(spdlog::level::info, spdlog::string_view_t(text.data(), text.size()));
+  if (logger_) {
+    const auto text = boost::json::serialize(line);
+    logger_->log(spdlog::level::info, spdlog::string_view_t(text.data(), text.size()));
+  }
+  if (text_logger_) {
+    const auto text = logfmt(line);
+    text_logger_->log(spdlog::level::info, spdlog::string_view_t(text.data(), text.size()));
+  }
 }
 
 }  // namespace planproof::scenario

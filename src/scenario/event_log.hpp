@@ -21,12 +21,17 @@ class event_log final : public core::event_sink {
  public:
   // A log that replaces `path`; nullptr, with why in `error`, when the file cannot be opened.
   static std::unique_ptr<event_log> open(const std::filesystem::path& path, std::string& error);
-  // A log into any spdlog sink (tests); lines go through the redactor as well.
+  // A log into any spdlog sink (tests), or none (nullptr: text lines only, see add_text_output);
+  // lines go through the redactor as well.
   explicit event_log(std::shared_ptr<spdlog::sinks::sink> target);
   ~event_log() override;
   event_log(const event_log&) = delete;
   event_log& operator=(const event_log&) = delete;
 
+  // Also writes every event to `target` as one logfmt line for people (`run --verbose` on standard
+  // error): `event=attempt_finished failure_mode=rate_limited at_ms=10069 request=202 ... status=429`,
+  // the JSON line's fields but the wall-clock time, in the same order.
+  void add_text_output(std::shared_ptr<spdlog::sinks::sink> target);
   // Fields added to every later line (which failure mode is running) and the plan time `at_ms`
   // counts from.
   void set_context(boost::json::object context, core::time_point origin);
@@ -45,7 +50,8 @@ class event_log final : public core::event_sink {
     std::optional<core::duration> retry_after;
   };
 
-  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<spdlog::logger> logger_;       // JSON lines; none when constructed without a target
+  std::shared_ptr<spdlog::logger> text_logger_;  // logfmt lines, when asked for
   boost::json::object context_;
   core::time_point origin_{};
   std::unordered_map<std::uint64_t, in_flight> open_;

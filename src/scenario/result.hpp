@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 
 #include "plan/model.hpp"
 #include "scenario/run_stats.hpp"
+#include "scenario/shard.hpp"
 
 namespace planproof::scenario {
 
@@ -56,6 +58,13 @@ struct failure_mode_result {
   run_metrics metrics;
 };
 
+// A run of one shard (`--shard I/N`): which one, and how many failure modes the whole selection
+// has, every shard's together (what `planproof merge` checks the shards against).
+struct shard_info {
+  shard_spec shard;
+  std::size_t selected = 0;
+};
+
 struct run_result {
   std::string plan_name;
   std::string plan_file;
@@ -67,6 +76,7 @@ struct run_result {
   plan::traffic_config traffic;
   std::string dead_letter_path;
   std::vector<std::string> notes;  // things the user must know about how the run was done
+  std::optional<shard_info> shard;  // `--shard I/N`: failure_modes holds this shard's part only
   std::vector<failure_mode_result> failure_modes;
 
   std::size_t count(verdict v) const noexcept;

@@ -133,7 +133,8 @@ struct traffic_generator {
 
 failure_mode_result run_one(const plan::integration_plan& plan, const plan::failure_mode& mode,
                             const plan::retry_config& retry, const auth_material& auth,
-                            const run_options& options, client::dead_letter_queue& dead_letters) {
+                            const run_options& options, client::dead_letter_queue& dead_letters,
+                            std::size_t position, std::size_t count) {
   failure_mode_result result;
   result.id = mode.id;
   if (auto why = unsupported_reason(plan, mode, retry, options.tls != nullptr); !why.empty()) {
@@ -228,6 +229,17 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
         io.stop();
       }
     });
+    // Progress is read on this thread between events, so the counters agree with each other.
+    asio::steady_timer ticker(io);
+    std::function<void(const boost::system::error_code&)> tick = [&](const boost::system::error_code& ec) {
+      if (ec) return;
+      options.on_progress(run_progress{mode.id, position, count, clock.now() - origin, plan.traffic.duration,
+                                       stats.completed, shape.planned, stats.dead_lettered + stats.failed,
+                                       stats.attempts});
+      ticker.expires_after(options.progress_interval);
+      ticker.async_wait(tick);
+    };
+    if (options.on_progress) tick({});
     if (shape.workers == 0) io.stop();
     io.run();
   }
@@ -314,7 +326,11 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
   run.traffic = plan.traffic;
   run.dead_letter_path = run.retry.dead_letter_path;
 
-  const auto selected = select_failure_modes(plan, options);
+  auto selected = select_failure_modes(plan, options);
+  if (options.shard) {
+    run.shard = shard_info{*options.shard, selected.size()};
+    selected = take_shard(selected, *options.shard);
+  }
   if (const auto findings = plan::lint(plan); !findings.empty()) {
     const auto errors = std::count_if(findings.begin(), findings.end(),
                                       [](const auto& d) { return d.level == core::severity::error; });
@@ -347,6 +363,7 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
     }
   }
   if (options.on_start) options.on_start(run, selected.size());
+  if (selected.empty()) return run;  // a shard with nothing to run: no dead-letter file either
   client::dead_letter_queue dead_letters(run.retry.dead_letter_path);
   if (auto ec = dead_letters.open()) {
     for (const auto* mode : selected) {
@@ -359,10 +376,11 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
     }
     return run;
   }
-  for (const auto* mode : selected) {
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    const auto* mode = selected[k];
     failure_mode_result r;
     try {
-      r = run_one(plan, *mode, run.retry, auth, options, dead_letters);
+      r = run_one(plan, *mode, run.retry, auth, options, dead_letters, k + 1, selected.size());
     } catch (const std::exception& e) {
       r.id = mode->id;
       r.outcome = verdict::error;

@@ -2,6 +2,7 @@
 // traffic through the real client, the event stream folded, and the expectations judged.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,10 +13,24 @@
 #include "plan/model.hpp"
 #include "scenario/event_log.hpp"
 #include "scenario/result.hpp"
+#include "scenario/shard.hpp"
 
 namespace planproof::scenario {
 
 struct run_tls;  // scenario/run_tls.hpp
+
+// Where a running failure mode stands, for a live progress line. Plan time; counters from run_stats.
+struct run_progress {
+  std::string_view id;    // the failure mode
+  std::size_t position = 0;  // 1-based, among the failure modes this run executes
+  std::size_t count = 0;
+  core::duration elapsed{};  // since its traffic started
+  core::duration planned{};  // the traffic duration
+  std::uint64_t completed = 0;  // logical requests ended, however they ended
+  std::uint64_t requests = 0;   // logical requests planned
+  std::uint64_t failed = 0;     // ended without success so far (dead-lettered or failed)
+  std::uint64_t attempts = 0;   // attempts the client started
+};
 
 struct run_options {
   std::optional<std::string> phase;
@@ -25,6 +40,12 @@ struct run_options {
   // Progress output: once the run's settings and notes are known, then as each failure mode ends.
   std::function<void(const run_result&, std::size_t selected)> on_start;
   std::function<void(const failure_mode_result&)> on_result;
+  // Called about every `progress_interval` (real time) while a failure mode runs, on the client's
+  // thread, between its events: keep it short, it delays them.
+  std::function<void(const run_progress&)> on_progress;
+  std::chrono::milliseconds progress_interval{100};
+  // `--shard I/N`: run only this shard's part of the selection (scenario/shard.hpp).
+  std::optional<shard_spec> shard;
   event_log* log = nullptr;  // `--log FILE`: every client decision, each line naming its failure mode
   // `--tls DIR`: every mock serves HTTPS and the client speaks it (load_run_tls). Unset = plain
   // HTTP, and a failure mode that needs TLS (auth mtls, a `tls` fault) is skipped.

@@ -128,6 +128,44 @@ TEST(event_log, lines_go_through_the_redactor) {
   EXPECT_NE(out.str().find("[redacted]"), std::string::npos) << out.str();
 }
 
+// `run --verbose`: the same decisions as logfmt lines for people, with or without the JSON lines.
+TEST(event_log, text_output_writes_each_decision_as_a_logfmt_line) {
+  std::ostringstream json, text;
+  event_log both(std::make_shared<spdlog::sinks::ostream_sink_mt>(json));
+  both.add_text_output(std::make_shared<spdlog::sinks::ostream_sink_mt>(text));
+  event_log text_only(nullptr);
+  std::ostringstream only;
+  text_only.add_text_output(std::make_shared<spdlog::sinks::ostream_sink_mt>(only));
+  const core::time_point origin{10s};
+  using core::event_kind;
+  core::redactor::instance().add("sekrit-token-42");
+  for (auto* log : {&both, &text_only}) {
+    log->set_context({{"failure_mode", "rate_limited"}}, origin);
+    log->on_event({.kind = event_kind::request_submitted, .at = origin + 5ms, .request = 7,
+                   .endpoint = "create_payment", .correlation_id = "c0ffee"});
+    log->on_event({.kind = event_kind::attempt_finished, .at = origin + 20ms, .request = 7, .attempt = 1,
+                   .status = 200, .error = core::error_class::schema_error, .latency = 15ms,
+                   .note = "field \"id\" = sekrit-token-42"});
+    log->close();
+  }
+  core::redactor::instance().clear();
+
+  EXPECT_EQ(test::json_lines(json.str()).size(), 2u) << json.str();
+  EXPECT_EQ(text.str(), only.str());
+  std::istringstream lines(text.str());
+  std::string first, second, extra;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_FALSE(std::getline(lines, extra));
+  EXPECT_EQ(first,
+            "event=request_submitted failure_mode=rate_limited at_ms=5 request=7 correlation_id=c0ffee "
+            "endpoint=create_payment");
+  EXPECT_EQ(second,
+            "event=attempt_finished failure_mode=rate_limited at_ms=20 request=7 correlation_id=c0ffee "
+            "endpoint=create_payment attempt=1 status=200 error=schema_error latency_ms=15 "
+            "note=\"field \\\"id\\\" = [redacted]\"");
+}
+
 TEST(event_tee, forwards_to_both_in_order) {
   struct recorder final : core::event_sink {
     std::vector<std::string>& seen;
