@@ -1,9 +1,11 @@
 #include "report/console.hpp"
 #include "report/text.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "core/logging.hpp"
 #include "core/units.hpp"
@@ -24,12 +26,22 @@ std::string label(scenario::verdict v) {
 
 }  // namespace
 
-void print_header(std::ostream& out, const scenario::run_result& run, std::size_t selected) {
-  out << "planproof run " << run.plan_name;
+void print_header(std::ostream& out, const scenario::run_result& run, std::size_t selected, std::string_view command) {
+  out << "planproof " << command << ' ' << run.plan_name;
   if (!run.phase.empty()) out << " (phase " << run.phase << ")";
-  out << ": " << selected << " failure mode" << (selected == 1 ? "" : "s") << ", " << run.mode << ", seed "
-      << run.seed << ", time scale " << number(run.time_scale) << " (times below are plan time)\n";
+  if (run.shard) {
+    out << ", shard " << run.shard->shard.index << '/' << run.shard->shard.count << ": " << selected << " of the "
+        << run.shard->selected << " selected failure modes";
+  } else {
+    out << ": " << selected << " failure mode" << (selected == 1 ? "" : "s");
+  }
+  out << ", " << run.mode << ", seed " << run.seed << ", time scale " << number(run.time_scale)
+      << " (times below are plan time)\n";
   for (const auto& note : run.notes) out << "  note: " << core::redact(note) << '\n';
+  if (run.shard && selected == 0) {
+    out << "  note: this shard has no failure mode to run (" << run.shard->selected << " selected, "
+        << run.shard->shard.count << " shards): an empty run that holds\n";
+  }
   out.flush();
 }
 
@@ -48,18 +60,12 @@ void print_failure_mode(std::ostream& out, const scenario::failure_mode_result& 
   out << ", p99 " << millis(m.p99_latency_ms) << ")\n";
   for (const auto& e : r.expectations) {
     if (e.held && !options.verbose) continue;
-    out << "      " << (e.held ? "ok  " : "FAIL") << " " << e.name << ": expected " << e.expected << ", "
-        << (e.observed.is_null() ? "nothing observed" : "observed " + observed_text(e.observed));
+    out << "      " << (e.held ? "ok  " : "FAIL") << " " << expectation_text(e);
     if (e.implicit) out << " (implicit: every request must end in a recorded state)";
     out << '\n';
     if (!e.note.empty()) out << "           " << e.note << '\n';
     if (!e.held) {
-      for (const auto& ev : e.evidence) {
-        // Request 0: evidence the upstream saw, named by the ids the client sent instead.
-        out << "           " << (ev.request > 0 ? "request " + std::to_string(ev.request) + " " : std::string());
-        if (ev.at_ms > 0) out << "at " << millis(ev.at_ms);
-        out << ": " << core::redact(ev.what) << '\n';
-      }
+      for (const auto& ev : e.evidence) out << "           " << evidence_text(ev) << '\n';
     }
   }
   if (options.verbose) {
@@ -87,6 +93,91 @@ void print_summary(std::ostream& out, const scenario::run_result& run) {
   for (const auto& f : run.failure_modes) dead += f.metrics.dead_lettered;
   if (dead > 0) out << dead << (dead == 1 ? " dead letter" : " dead letters") << " appended to " << run.dead_letter_path << '\n';
   out.flush();
+}
+
+}  // namespace planproof::report
+
+namespace planproof::report {
+namespace {
+
+// What the table says of a failure mode that did not hold: its first failed expectation, or why
+// it was skipped or not run.
+std::string first_failure(const scenario::failure_mode_result& f) {
+  if (f.outcome == scenario::verdict::skipped || f.outcome == scenario::verdict::error) return core::redact(f.reason);
+  for (const auto& e : f.expectations) {
+    if (!e.held) return expectation_text(e);
+  }
+  return {};
+}
+
+// `text` cut to at most `width` bytes without splitting a UTF-8 sequence.
+std::string cut(std::string text, std::size_t width) {
+  if (text.size() <= width) return text;
+  auto end = width;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  text.resize(end);
+  return text;
+}
+
+}  // namespace
+
+void print_table(std::ostream& out, const scenario::run_result& run) {
+  if (run.failure_modes.empty()) return;
+  // Columns after the first are right-aligned numbers but the verdict and the last, left-aligned.
+  std::vector<std::array<std::string, 8>> rows{
+      {"failure mode", "verdict", "requests", "succeeded", "dead-lettered", "lost", "p99", "first failed expectation"}};
+  for (const auto& f : run.failure_modes) {
+    const auto& m = f.metrics;
+    const bool ran = f.outcome == scenario::verdict::held || f.outcome == scenario::verdict::broken;
+    auto count = [&](std::uint64_t n) { return ran ? std::to_string(n) : std::string("-"); };
+    rows.push_back({core::redact(f.id), std::string(scenario::to_string(f.outcome)), count(m.submitted),
+                    count(m.succeeded), count(m.dead_lettered), count(m.lost),
+                    ran ? millis(m.p99_latency_ms) : std::string("-"), first_failure(f)});
+  }
+  std::array<std::size_t, 8> width{};
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    std::string line = "  ";
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const auto pad = std::string(width[c] - row[c].size(), ' ');
+      if (c == row.size() - 1) line += row[c];
+      else if (c <= 1) line += row[c] + pad + "  ";
+      else line += pad + row[c] + "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  }
+  out.flush();
+}
+
+std::string progress_line(const scenario::run_progress& p, std::size_t id_width, std::size_t max_width) {
+  char elapsed[32];
+  std::snprintf(elapsed, sizeof elapsed, "%.1fs", core::to_seconds(p.elapsed));
+  std::string id(p.id);
+  if (id.size() < id_width) id += std::string(id_width - id.size(), ' ');
+  std::string line = "  [" + std::to_string(p.position) + "/" + std::to_string(p.count) + "] " + id + "  " + elapsed +
+                     " of " + core::format_duration(p.planned) + "  " + std::to_string(p.completed) + "/" +
+                     std::to_string(p.requests) + " requests  " + std::to_string(p.failed) + " failed  " +
+                     std::to_string(p.attempts) + " attempts";
+  return cut(core::redact(line), max_width);
+}
+
+void progress_display::update(const scenario::run_progress& p) {
+  if (!enabled_) return;
+  const auto line = progress_line(p, id_width_, max_width_);
+  out_ << '\r' << line;
+  if (line.size() < shown_) out_ << std::string(shown_ - line.size(), ' ');
+  shown_ = line.size();
+  out_.flush();
+}
+
+void progress_display::clear() {
+  if (shown_ == 0) return;
+  out_ << '\r' << std::string(shown_, ' ') << '\r';
+  out_.flush();
+  shown_ = 0;
 }
 
 }  // namespace planproof::report

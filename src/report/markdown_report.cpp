@@ -70,10 +70,7 @@ std::string to_markdown(const scenario::run_result& run) {
       md += "- **" + cell(e.name) + "**: expected " + cell(e.expected) + ", " +
             (e.observed.is_null() ? std::string("nothing observed") : "observed " + cell(observed_text(e.observed))) +
             (e.note.empty() ? "" : ". " + cell(e.note)) + "\n";
-      for (const auto& ev : e.evidence) {
-        md += "  - " + (ev.request > 0 ? "request " + std::to_string(ev.request) + " " : std::string()) +
-              (ev.at_ms > 0 ? "at " + millis(ev.at_ms) : std::string()) + ": " + cell(ev.what) + "\n";
-      }
+      for (const auto& ev : e.evidence) md += "  - " + cell(evidence_text(ev)) + "\n";
     }
   }
   return md;

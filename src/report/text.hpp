@@ -5,6 +5,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "scenario/result.hpp"
+
 namespace planproof::report {
 
 // At most 4 significant digits: 0.9875, 12.35.
@@ -13,5 +15,10 @@ std::string number(double v);
 std::string observed_text(const boost::json::value& v);
 // Milliseconds of plan time as a duration: 250ms, 1.5s.
 std::string millis(double ms);
+// "success_rate: expected >= 0.99, observed 0.9483" ("nothing observed" when nothing was).
+std::string expectation_text(const scenario::expectation_result& e);
+// "request 401 at 20.02s: dead_lettered (...)", redacted; request 0 (what the upstream saw, named by
+// the ids the client sent) and time 0 are left out, and so is the colon when both are.
+std::string evidence_text(const scenario::evidence_item& ev);
 
 }  // namespace planproof::report
