@@ -11,6 +11,7 @@
 
 #include "plan/loader.hpp"
 #include "scenario/event_log.hpp"
+#include "scenario/result.hpp"
 
 namespace planproof::cli {
 
@@ -34,7 +35,23 @@ std::optional<plan::load_options> load_options_from(const std::vector<std::strin
 // saying why on standard error, when the file cannot be written.
 bool open_decision_log(const std::string& path, std::unique_ptr<scenario::event_log>& log);
 
+// The report files `run` and `merge` write; an empty path is a report not asked for.
+struct report_files {
+  std::string json;
+  std::string junit;
+  std::string md;
+  // A new format: a member here, its option in add_report_options, its row in report_files.cpp.
+};
+void add_report_options(CLI::App* cmd, report_files& files);
+// Before anything runs: whether each report can be written, i.e. its path is not a directory and
+// its directory exists and takes a new file. False, after naming the flag, the path and why on
+// standard error, when one cannot (a usage error: exit 2).
+bool check_report_files(const report_files& files);
+// Writes each report asked for: exit_harness_error, after saying which could not be written, or 0.
+int write_report_files(const scenario::run_result& run, const report_files& files);
+
 command add_run_command(CLI::App& app);
+command add_merge_command(CLI::App& app);
 command add_render_command(CLI::App& app);
 command add_lint_command(CLI::App& app);
 command add_new_command(CLI::App& app);

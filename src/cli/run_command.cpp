@@ -1,13 +1,17 @@
 // `planproof run PLAN`: the failure modes of the plan against embedded mock upstreams.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <iostream>
+#include <optional>
+
+#include <spdlog/sinks/stdout_sinks.h>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "core/logging.hpp"
 #include "plan/loader.hpp"
 #include "report/console.hpp"
-#include "report/json_report.hpp"
-#include "report/markdown_report.hpp"
 #include "scenario/run_tls.hpp"
 #include "scenario/runner.hpp"
 
@@ -20,8 +24,9 @@ struct run_args {
   std::vector<std::string> only;
   std::uint64_t seed = 1;
   double time_scale = 1.0;
-  std::string json;
-  std::string md;
+  report_files reports;
+  std::string shard;     // I/N, checked by the option's validator
+  std::string progress = "auto";
   std::string log;
   std::vector<std::string> sets;
   std::string tls;  // a tools/gen-certs directory: HTTPS mocks
@@ -33,28 +38,53 @@ void print(const core::diagnostic_error& e) {
   for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
 }
 
+// Whether to draw the live progress line, and how wide it may be: a terminal's width, or 100.
+bool live_progress(const run_args& args) {
+  if (args.progress != "auto") return args.progress == "always";
+  // --verbose writes a line per decision to standard error: a line redrawn in place would fight it.
+  return ::isatty(STDOUT_FILENO) == 1 && !args.quiet && !args.verbose;
+}
+std::size_t terminal_width() {
+  winsize w{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col >= 20) return w.ws_col;
+  return 100;
+}
+
 int execute(const run_args& args) {
   core::setup_logging(args.quiet ? core::verbosity::quiet
                                  : (args.verbose ? core::verbosity::verbose : core::verbosity::normal));
   const auto load = load_options_from(args.sets);
   if (!load) return exit_usage;
+  if (!check_report_files(args.reports)) return exit_usage;
 
   scenario::run_options options;
   if (!args.phase.empty()) options.phase = args.phase;
   options.only = args.only;
   options.seed = args.seed;
   options.time_scale = args.time_scale;
+  if (!args.shard.empty()) {
+    std::string why;
+    options.shard = scenario::parse_shard(args.shard, why);  // the option's validator has checked it
+  }
   report::console_options console{.verbose = args.verbose};
+  // Drawn on the client's thread, which is this one: run_live runs the client here.
+  std::optional<report::progress_display> progress;
   std::ostream& out = std::cout;
   options.on_start = [&](const scenario::run_result& run, std::size_t selected) {
     if (!args.quiet) report::print_header(out, run, selected);
   };
   options.on_result = [&](const scenario::failure_mode_result& r) {
+    if (progress) progress->clear();
     if (!args.quiet || r.outcome != scenario::verdict::held) report::print_failure_mode(out, r, console);
   };
 
   std::unique_ptr<scenario::event_log> log;
   if (!open_decision_log(args.log, log)) return exit_usage;
+  if (args.verbose) {
+    // Every decision of the client, one logfmt line each, on standard error (and in --log FILE).
+    if (!log) log = std::make_unique<scenario::event_log>(nullptr);
+    log->add_text_output(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  }
   options.log = log.get();
 
   scenario::run_result run;
@@ -62,25 +92,19 @@ int execute(const run_args& args) {
     const auto plan = plan::load_file(args.plan, *load);
     if (!args.tls.empty()) options.tls = std::make_shared<const scenario::run_tls>(scenario::load_run_tls(plan, args.tls));
     for (const auto& f : plan.failure_modes) console.id_width = std::max(console.id_width, f.id.size());
+    if (live_progress(args)) {
+      progress.emplace(out, true, console.id_width, terminal_width() - 1);
+      options.on_progress = [&](const scenario::run_progress& p) { progress->update(p); };
+    }
     run = scenario::run_live(plan, options);
   } catch (const core::diagnostic_error& e) {
     print(e);
     return exit_usage;
   }
   if (log) log->close();  // flushed and closed before the run is reported done
+  if (!args.quiet) report::print_table(out, run);
   report::print_summary(out, run);
-  if (!args.json.empty()) {
-    if (auto ec = report::write_json(run, args.json)) {
-      std::cerr << "planproof: cannot write the JSON report to " << args.json << ": " << ec.message() << '\n';
-      return exit_harness_error;
-    }
-  }
-  if (!args.md.empty()) {
-    if (auto ec = report::write_markdown(run, args.md)) {
-      std::cerr << "planproof: cannot write the Markdown report to " << args.md << ": " << ec.message() << '\n';
-      return exit_harness_error;
-    }
-  }
+  if (const int status = write_report_files(run, args.reports); status != exit_held) return status;
   return run.exit_code();
 }
 
@@ -100,10 +124,24 @@ command add_run_command(CLI::App& app) {
                   "Multiply every plan duration by F to shorten the run (reports keep plan time)")
       ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
-  cmd->add_option("--json", args->json, "Write the JSON report to FILE");
-  cmd->add_option("--md", args->md,
-                  "Write a Markdown summary to FILE (a verdict table, then each broken failure mode's failed\n"
-                  "expectations with their evidence), e.g. $GITHUB_STEP_SUMMARY");
+  add_report_options(cmd, args->reports);
+  cmd->add_option("--shard", args->shard,
+                  "Run shard I of N: the selected failure modes are dealt round robin in plan order (the k-th\n"
+                  "to shard k mod N + 1), so N runs with the same selection split it; a shard with none is an\n"
+                  "empty run that holds. `planproof merge` combines the shards' --json reports")
+      ->type_name("I/N")
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            std::string why;
+            return scenario::parse_shard(value, why) ? std::string() : why;
+          },
+          ""));
+  cmd->add_option("--progress", args->progress,
+                  "A live line per running failure mode (elapsed plan time, requests ended, failed, attempts),\n"
+                  "redrawn in place: auto (when standard output is a terminal, without --quiet or --verbose),\n"
+                  "always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   cmd->add_option("--log", args->log,
                   "Write every client decision to FILE as JSON lines: request submitted, attempt started and\n"
                   "finished (status or error class), backoff scheduled (delay and why), request completed\n"
@@ -116,7 +154,10 @@ command add_run_command(CLI::App& app) {
                   "client certificate and the client presents DIR/client.pem in place of the plan's own")
       ->type_name("DIR");
   auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");
-  cmd->add_flag("--verbose,-v", args->verbose, "Print every expectation and metric")->excludes(quiet);
+  cmd->add_flag("--verbose,-v", args->verbose,
+                "Print every expectation and metric, and every client decision (each attempt, its result, each\n"
+                "backoff) as a logfmt line on standard error")
+      ->excludes(quiet);
   return {cmd, [args] { return execute(*args); }};
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 namespace planproof::core {
 namespace {
@@ -29,6 +30,21 @@ std::error_code sync_directory(const std::filesystem::path& dir) {
   if (::fsync(fd) != 0) ec = last_error();
   ::close(fd);
   return ec;
+}
+
+std::error_code check_writable_directory(const std::filesystem::path& dir) {
+  const auto where = dir.empty() ? std::filesystem::path(".") : dir;
+  std::error_code ec;
+  const auto status = std::filesystem::status(where, ec);
+  if (ec) return ec;
+  if (!std::filesystem::is_directory(status)) return std::make_error_code(std::errc::not_a_directory);
+  // Permission bits do not tell (root, read-only mounts, ACLs): only creating a file does.
+  auto probe = (where / ".planproof-probe-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) return last_error();
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return {};
 }
 
 std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view data) {

@@ -11,6 +11,9 @@ namespace planproof::core {
 std::error_code write_all(int fd, std::string_view data);
 // fsyncs a directory, so that a file created or renamed in it survives a crash.
 std::error_code sync_directory(const std::filesystem::path& dir);
+// Whether a new file can be created in `dir` ("" is the working directory): it exists, is a
+// directory, and takes a file (a probe file is created there and removed again).
+std::error_code check_writable_directory(const std::filesystem::path& dir);
 // Replaces `path` atomically: a temporary file beside it, written, fsynced, renamed, directory synced.
 std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view data);
 

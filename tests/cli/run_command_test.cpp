@@ -114,13 +114,15 @@ TEST(cli_run, one_attempt_is_reported_broken) {
   EXPECT_EQ(md.find("pp_test_"), std::string::npos) << md;
 }
 
-// --md to a path that cannot be written: the run's verdicts stand, the exit code says the report failed.
-TEST(cli_run, an_unwritable_markdown_report_is_exit_3) {
+// --md to a path that cannot be written: refused before the run starts (run_reports_test has more).
+TEST(cli_run, an_unwritable_markdown_report_is_refused_before_the_run) {
   test::temp_dir dir;
   const auto unwritable = planproof(dir, "run " + example + " --time-scale 0.02 --only upstream_503_burst"
                                          " --md /proc/no-such-dir/summary.md");
-  EXPECT_EQ(unwritable.exit_code, 3) << unwritable.output;
-  EXPECT_NE(unwritable.output.find("cannot write the Markdown report to /proc/no-such-dir/summary.md"), std::string::npos)
+  EXPECT_EQ(unwritable.exit_code, 2) << unwritable.output;
+  EXPECT_NE(unwritable.output.find("--md: error: cannot write the Markdown report to /proc/no-such-dir/summary.md: "
+                                   "the directory /proc/no-such-dir does not exist"),
+            std::string::npos)
       << unwritable.output;
 }
 
