@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@ struct failure_mode_result {
   std::string reason;  // skipped / error: why
   std::vector<expectation_result> expectations;
   run_metrics metrics;
+  std::optional<plan::traffic_config> traffic;  // the failure mode's own traffic, when it has one
 };
 
 struct run_result {
