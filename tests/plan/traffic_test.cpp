@@ -264,5 +264,27 @@ failure_modes:
                                  "to e, above its documented limit of 50/s [traffic-exceeds-rate-limit]"));
 }
 
+// The fixture with every profile (the schema check validates it too).
+TEST(traffic, the_fixture_with_every_profile_loads_lints_and_renders) {
+  const auto plan = load_string(test_support::read_fixture("traffic_profiles.plan.yaml"), "traffic_profiles.plan.yaml");
+  EXPECT_EQ(plan.traffic.profile, traffic_profile::ramp);
+  EXPECT_EQ(plan.traffic.from, 2);
+  ASSERT_EQ(plan.failure_modes.size(), 4u);
+  EXPECT_FALSE(plan.failure_modes[0].traffic);
+  EXPECT_EQ(plan.failure_modes[1].traffic->profile, traffic_profile::burst);
+  EXPECT_EQ(plan.failure_modes[1].traffic->endpoint, "create_order");
+  EXPECT_EQ(plan.failure_modes[2].traffic->endpoint, "get_order");
+  EXPECT_EQ(plan.failure_modes[2].traffic->duration, 30s);
+  EXPECT_EQ(plan.failure_modes[3].traffic->profile, traffic_profile::closed_loop);
+  EXPECT_EQ(plan.failure_modes[3].traffic->concurrency, 4);
+  EXPECT_EQ(plan.failure_modes[3].traffic->duration, 60s);
+  for (const auto& d : lint(plan)) {
+    EXPECT_TRUE(d.rule.find("traffic") == std::string::npos && d.rule != "fault-inert") << d.str();
+  }
+  const auto md = render_markdown(plan);
+  EXPECT_THAT(md, HasSubstr("Planned traffic: ramp from 2/s to 20/s over 1m to `create_order`, at most 8 in flight."));
+  EXPECT_THAT(md, HasSubstr("**Traffic in this failure mode:** closed loop to `create_order`: 4 workers"));
+}
+
 }  // namespace
 }  // namespace planproof::plan
