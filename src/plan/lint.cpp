@@ -13,6 +13,7 @@
 #include <boost/json/value.hpp>
 
 #include "core/units.hpp"
+#include "plan/traffic_profile.hpp"
 
 namespace planproof::plan {
 namespace {
@@ -63,6 +64,7 @@ constexpr std::array rules{
     // Traffic.
     lint_rule{"traffic-exceeds-rate-limit", E, "the planned traffic is above the endpoint's documented rate limit"},
     lint_rule{"retry-amplification-exceeds-rate-limit", W, "traffic times max_attempts is above the rate limit and nothing budgets retries"},
+    lint_rule{"traffic-rate-ignored", W, "a closed_loop traffic writes a rate, which it ignores"},
     // Failure modes.
     lint_rule{"failure-mode-prose-missing", W, "a failure mode lacks description, detection, response, recovery, alerting or user impact"},
     lint_rule{"failure-mode-no-expect", W, "a failure mode states no expectation of its own"},
@@ -393,9 +395,9 @@ class linter {
     return e != nullptr && e->timeout ? *e->timeout : r.timeouts.read;
   }
 
-  // What the client sees when `f` fires: statuses and error classes.
-  std::vector<retry_condition> effects(const fault& f, const retry_config& r) const {
-    const endpoint* e = p_.find_endpoint(f.endpoint.value_or(p_.traffic.endpoint));
+  // What the client sees when `f` of `mode` fires: statuses and error classes.
+  std::vector<retry_condition> effects(const fault& f, const failure_mode& mode, const retry_config& r) const {
+    const endpoint* e = p_.find_endpoint(f.endpoint.value_or(p_.traffic_for(mode).endpoint));
     if (const auto* status = f.params.if_contains("status"); status != nullptr && status->is_int64())
       return {static_cast<int>(status->get_int64())};
     using core::error_class;
@@ -679,7 +681,7 @@ class linter {
     std::vector<retry_condition> exercised;
     for (const auto& f : p_.failure_modes) {
       for (const auto& x : f.inject) {
-        for (const auto& c : effects(x, p_.retry)) exercised.push_back(c);
+        for (const auto& c : effects(x, f, p_.retry)) exercised.push_back(c);
       }
     }
     // Each condition once, where it is first written (the plan's retry, then the phases').
@@ -705,8 +707,8 @@ class linter {
       const auto& f = p_.failure_modes[i];
       for (std::size_t j = 0; j < f.inject.size(); ++j) {
         const auto& x = f.inject[j];
-        const endpoint* e = p_.find_endpoint(x.endpoint.value_or(p_.traffic.endpoint));
-        for (const auto& c : effects(x, r)) {
+        const endpoint* e = p_.find_endpoint(x.endpoint.value_or(p_.traffic_for(f).endpoint));
+        for (const auto& c : effects(x, f, r)) {
           if (any_covers(r.retry_on, c) || any_covers(r.fatal_on, c)) continue;
           if (const int* status = std::get_if<int>(&c); status != nullptr && e != nullptr &&
                                                          (contains(e->statuses.success, *status) ||
@@ -746,25 +748,55 @@ class linter {
     return f.inject.size() == 1 && !p_.has(base + "[0]") ? base : base + "[" + std::to_string(j) + "]";
   }
 
+  // The plan's traffic, then each failure mode's own where it sends faster or elsewhere.
   void traffic(const std::vector<retry_scope>& scopes) {
-    const auto& t = p_.traffic;
+    closed_loop_rate(p_.traffic, "traffic", "");
+    traffic_section(p_.traffic, "traffic", "", scopes);
+    const auto plan_peak = peak_rate(p_.traffic);
+    for (std::size_t i = 0; i < p_.failure_modes.size(); ++i) {
+      const auto& f = p_.failure_modes[i];
+      if (!f.traffic) continue;
+      const auto at = "failure_modes[" + std::to_string(i) + "].traffic";
+      closed_loop_rate(*f.traffic, at, "failure mode " + f.id + ": ");
+      if (f.traffic->endpoint == p_.traffic.endpoint && peak_rate(*f.traffic) == plan_peak) continue;
+      traffic_section(*f.traffic, at, "failure mode " + f.id + ": ", scopes);
+    }
+  }
+
+  // `at`: where the section is written; `label` says whose it is in the message.
+  void traffic_section(const traffic_config& t, const std::string& at, const std::string& label,
+                       const std::vector<retry_scope>& scopes) {
     const endpoint* e = p_.find_endpoint(t.endpoint);
-    if (e == nullptr || !e->rate_limit) return;
-    if (t.rate > *e->rate_limit) {
-      report("traffic-exceeds-rate-limit", "traffic.rate",
-             "traffic sends " + num(t.rate) + "/s to " + e->id + ", above its documented limit of " +
+    const auto peak = peak_rate(t);
+    if (e == nullptr || !e->rate_limit || !peak) return;
+    // The key the peak comes from, and how the message names it.
+    std::string key = at + ".rate", what = num(*peak) + "/s";
+    if (t.profile == traffic_profile::ramp && t.from > t.rate) key = at + ".from";
+    if (t.profile == traffic_profile::burst && *peak > t.rate) key = at + ".burst.rate";
+    if (t.profile != traffic_profile::constant) what += " at its peak (" + str(to_string(t.profile)) + ")";
+    if (*peak > *e->rate_limit) {
+      report("traffic-exceeds-rate-limit", key,
+             label + "traffic sends " + what + " to " + e->id + ", above its documented limit of " +
                  num(*e->rate_limit) + "/s");
       return;
     }
     if (final_retry().retry_budget) return;
     for (const auto& s : scopes) {
-      const double worst = t.rate * s.retry.max_attempts;
+      const double worst = *peak * s.retry.max_attempts;
       if (worst > *e->rate_limit)
         report_scoped(s, "retry-amplification-exceeds-rate-limit", "max_attempts",
-                      num(t.rate) + "/s with up to " + std::to_string(s.retry.max_attempts) + " attempts each is " +
+                      label + what + " with up to " + std::to_string(s.retry.max_attempts) + " attempts each is " +
                           num(worst) + "/s to " + e->id + " during an outage, above its limit of " +
                           num(*e->rate_limit) + "/s; a retry_budget keeps retries inside it");
     }
+  }
+
+  // closed_loop reads a written rate without using it, so that switching a plan to it with --set works.
+  void closed_loop_rate(const traffic_config& t, const std::string& at, const std::string& label) {
+    if (t.profile != traffic_profile::closed_loop || !p_.has(at + ".rate")) return;
+    report("traffic-rate-ignored", at + ".rate",
+           label + "the closed_loop profile ignores rate: each of its " + std::to_string(t.concurrency) +
+               " workers sends its next request when its last has ended, as fast as the upstream answers");
   }
 
   // --- failure modes and phases ----------------------------------------------------------------------
@@ -798,18 +830,19 @@ class linter {
   void inert_fault(const failure_mode& f, std::size_t mode, std::size_t j) {
     const auto& x = f.inject[j];
     const auto at = fault_path(mode, j, f);
+    const auto& t = p_.traffic_for(f);
     if (x.probability <= 0) {
       report("fault-inert", at, "the " + x.kind + " fault of " + f.id + " has probability 0: it never fires");
-    } else if (x.starts_at() >= p_.traffic.duration) {
+    } else if (x.starts_at() >= t.duration) {
       report("fault-inert", at,
              "the " + x.kind + " fault of " + f.id + " starts at " + dur(x.starts_at()) + ", after the traffic ends (" +
-                 dur(p_.traffic.duration) + "): it never fires and the failure mode would hold untested");
-    } else if (x.endpoint && *x.endpoint != p_.traffic.endpoint) {
+                 dur(t.duration) + "): it never fires and the failure mode would hold untested");
+    } else if (x.endpoint && *x.endpoint != t.endpoint) {
       const endpoint* e = p_.find_endpoint(*x.endpoint);
       if (e != nullptr && e->direction == endpoint_direction::outbound)
         report("fault-inert", at,
                "the " + x.kind + " fault of " + f.id + " targets " + *x.endpoint + ", but the planned traffic calls " +
-                   p_.traffic.endpoint + ": it never fires and the failure mode would hold untested");
+                   t.endpoint + ": it never fires and the failure mode would hold untested");
     }
   }
 

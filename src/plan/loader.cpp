@@ -28,6 +28,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "plan/catalog.hpp"
+#include "plan/traffic_profile.hpp"
 
 namespace planproof::plan {
 namespace {
@@ -804,6 +805,33 @@ const std::vector<fault_kind_keys>& fault_specific_keys() {
   return keys;
 }
 
+constexpr std::array all_traffic_profiles{traffic_profile::constant, traffic_profile::ramp,
+                                          traffic_profile::burst, traffic_profile::closed_loop};
+
+// The traffic keys only one profile takes.
+constexpr std::array<std::pair<std::string_view, traffic_profile>, 3> traffic_profile_keys{{
+    {"from", traffic_profile::ramp},
+    {"burst", traffic_profile::burst},
+    {"think_time", traffic_profile::closed_loop},
+}};
+
+// A failure mode's traffic that names a profile (`profile: burst`) leaves the plan's keys of other
+// profiles out of the merge, where they would only be errors about the plan-wide section; a
+// closed loop also drops the plan's rate, which it would ignore.
+ynode with_mode_traffic_profile(const ynode& base, const ynode& overlay) {
+  const ynode* named = overlay.is_map() ? context::find(overlay, "profile") : nullptr;
+  if (named == nullptr || !named->is_scalar() || !base.is_map()) return base;
+  const std::string_view profile = named->text;
+  ynode out = base;
+  std::erase_if(out.entries, [&](const yentry& e) {
+    if (!e.key.is_scalar()) return false;
+    if (e.key.text == "rate") return profile == to_string(traffic_profile::closed_loop);
+    return std::any_of(traffic_profile_keys.begin(), traffic_profile_keys.end(),
+                       [&](const auto& k) { return k.first == e.key.text && to_string(k.second) != profile; });
+  });
+  return out;
+}
+
 const std::vector<std::string_view> fault_common_keys{"fault", "probability", "during", "first",
                                                       "every", "after", "endpoint"};
 
@@ -841,7 +869,11 @@ class plan_reader {
       plan_.retry = read_retry(v);
       if (c_.error_count() == before) retry_node_ = &v;
     });
-    c_.with_required(root, "traffic", [&](const ynode& v) { read_traffic(v); });
+    c_.with_required(root, "traffic", [&](const ynode& v) {
+      const auto before = c_.error_count();
+      read_traffic(v, plan_.traffic);
+      if (c_.error_count() == before) traffic_node_ = &v;
+    });
     c_.with_required(root, "failure_modes", [&](const ynode& v) { read_failure_modes(v); });
     c_.with(root, "phases", [&](const ynode& v) { read_phases(v); });
   }
@@ -2285,18 +2317,111 @@ class plan_reader {
     return b;
   }
 
-  void read_traffic(const ynode& n) {
-    auto& t = plan_.traffic;
+  // The plan's traffic, and (merged over it) a failure mode's own.
+  void read_traffic(const ynode& n, traffic_config& t) {
     t.where = c_.where(n);
     if (!c_.expect_map(n)) return;
-    c_.check_keys(n, {"endpoint", "rate", "concurrency", "duration"});
+    const auto before = c_.error_count();
+    c_.check_keys(n, {"endpoint", "profile", "rate", "from", "burst", "think_time", "concurrency", "duration"});
     c_.with_required(n, "endpoint", [&](const ynode& v) {
       if (auto id = c_.get_string(v); id && check_ref(v, *id, endpoint_ids_, "endpoint")) t.endpoint = *id;
     });
-    c_.with_required(n, "rate", [&](const ynode& v) { assign(t.rate, c_.get_rate(v)); });
     c_.with(n, "concurrency",
             [&](const ynode& v) { assign(t.concurrency, c_.get_int(v, 1, INT_MAX, "an integer >= 1")); });
     c_.with_required(n, "duration", [&](const ynode& v) { assign(t.duration, c_.get_duration(v, true)); });
+    read_traffic_profile(n, t, before);
+    if (c_.error_count() == before) check_planned_requests(n, t);
+  }
+
+  // `profile` and the keys that go with it. A key of another profile is an error naming this one:
+  // `from` under a constant profile is a ramp that forgot to say so.
+  // Rules across keys are checked only while `errors_before` says the rest of the section decoded.
+  void read_traffic_profile(const ynode& n, traffic_config& t, std::size_t errors_before) {
+    bool known = true;
+    c_.with(n, "profile", [&](const ynode& v) {
+      const auto p = c_.get_enum(v, all_traffic_profiles, "traffic profile");
+      if (p) t.profile = *p;
+      known = p.has_value();
+    });
+    if (!known) return;
+    const bool written = c_.find(n, "profile") != nullptr;
+    const std::string name(to_string(t.profile));
+    for (const auto& [key, owner] : traffic_profile_keys) {
+      if (owner == t.profile) continue;
+      c_.error_at_key(n, key, "key '" + std::string(key) + "' does not belong to profile " + name +
+                                  (written ? "" : " (the default)") + "; only " + std::string(to_string(owner)) +
+                                  " takes it");
+    }
+    // closed_loop reads a rate it ignores (lint says so), so that `--set traffic.profile=closed_loop`
+    // works on a plan that writes one.
+    if (t.profile == traffic_profile::closed_loop) {
+      c_.with(n, "rate", [&](const ynode& v) { assign(t.rate, c_.get_rate(v)); });
+    } else {
+      c_.with_required(n, "rate", [&](const ynode& v) { assign(t.rate, c_.get_rate(v)); });
+    }
+    switch (t.profile) {
+      case traffic_profile::constant: break;
+      case traffic_profile::ramp:
+        c_.with_required(n, "from", [&](const ynode& v) { assign(t.from, c_.get_rate(v)); });
+        break;
+      case traffic_profile::burst: {
+        const bool rest_ok = c_.error_count() == errors_before;
+        c_.with_required(n, "burst", [&](const ynode& v) { read_burst(v, t, rest_ok); });
+        break;
+      }
+      case traffic_profile::closed_loop:
+        c_.with(n, "think_time", [&](const ynode& v) { assign(t.think_time, c_.get_duration(v)); });
+        break;
+    }
+  }
+
+  // `rest_ok`: the section's rate and duration decoded, so the burst can be checked against them.
+  void read_burst(const ynode& n, traffic_config& t, bool rest_ok) {
+    if (!c_.expect_map(n)) return;
+    auto& b = t.burst;
+    c_.check_keys(n, {"rate", "every", "length", "at"});
+    const bool rate_ok = c_.with_required(n, "rate", [&](const ynode& v) { assign(b.rate, c_.get_rate(v)); });
+    const bool every_ok =
+        c_.with_required(n, "every", [&](const ynode& v) { assign(b.every, c_.get_duration(v, true)); });
+    const bool length_ok =
+        c_.with_required(n, "length", [&](const ynode& v) { assign(b.length, c_.get_duration(v, true)); });
+    c_.with(n, "at", [&](const ynode& v) { assign(b.at, c_.get_duration(v)); });
+    auto scoped_error = [&](std::string_view key, const std::string& message) {
+      auto s = c_.enter(key);
+      c_.error(*c_.find(n, key), message);
+    };
+    if (rest_ok && rate_ok && b.rate > 0 && b.rate <= t.rate) {
+      scoped_error("rate", "a burst of " + core::format_number(b.rate) + "/s is not above the base rate of " +
+                               core::format_number(t.rate) + "/s (traffic.rate): it would be no burst");
+    }
+    if (every_ok && length_ok && b.every > duration::zero() && b.length > duration::zero() && b.length >= b.every) {
+      scoped_error("length", "a burst of " + core::format_duration(b.length) + " every " +
+                                 core::format_duration(b.every) + " never ends: length must be shorter than every");
+    }
+    if (rest_ok && c_.find(n, "at") != nullptr && b.at >= t.duration) {
+      scoped_error("at", "the first burst at " + core::format_duration(b.at) + " starts after the traffic ends (" +
+                             core::format_duration(t.duration) + "): there would be no burst");
+    }
+  }
+
+  // A run keeps every request it plans; a traffic section that plans millions more is a typo.
+  void check_planned_requests(const ynode& n, const traffic_config& t) {
+    const double due = requests_due(t, t.duration);
+    if (due <= static_cast<double>(max_planned_requests)) return;
+    c_.error(n, "plans " + core::format_number(std::ceil(due)) + " requests over " +
+                    core::format_duration(t.duration) + ", more than the " +
+                    std::to_string(max_planned_requests) +
+                    " a run may send: lower the rate or shorten the duration");
+  }
+
+  // A failure mode's `traffic`: its keys merged over the plan's traffic, read like it. When it
+  // names another profile, the plan's keys of the plan's profile are left out of the merge.
+  void read_mode_traffic(const ynode& overlay, failure_mode& f) {
+    if (!c_.expect_map(overlay)) return;
+    // With the plan's own traffic broken, a merge would only repeat its errors.
+    if (traffic_node_ == nullptr) return;
+    read_traffic(merged_.emplace_back(merge(with_mode_traffic_profile(*traffic_node_, overlay), overlay)),
+                 f.traffic.emplace());
   }
 
   bool check_ref(const ynode& at, const std::string& id, const id_set& ids, std::string_view what) {
@@ -2324,7 +2449,8 @@ class plan_reader {
       }
       c_.check_keys(item,
                     {"id", "description", "detection", "response", "recovery", "alerting", "user_impact",
-                     "degradation", "observability", "consistency", "compensation", "inject", "expect"});
+                     "degradation", "observability", "consistency", "compensation", "inject", "expect",
+                     "traffic"});
       bool has_id = false;
       c_.with_required(item, "id", [&](const ynode& v) {
         auto id = c_.get_id(v);
@@ -2368,6 +2494,7 @@ class plan_reader {
         }
       });
       c_.with(item, "expect", [&](const ynode& v) { read_expectations(v, f.expect); });
+      c_.with(item, "traffic", [&](const ynode& v) { read_mode_traffic(v, f); });
       const bool has_lost = std::any_of(f.expect.begin(), f.expect.end(),
                                         [](const expectation& x) { return x.name == "lost"; });
       if (!has_lost) f.expect.push_back({"lost", comparison::eq, 0, false, {}, "0", true, f.where});
@@ -2877,7 +3004,8 @@ class plan_reader {
   id_set endpoint_ids_;
   id_set failure_mode_ids_;
   const ynode* retry_node_ = nullptr;  // the plan's retry, when it decoded cleanly
-  std::deque<ynode> merged_;           // phase retries: the context keeps pointers to their maps
+  const ynode* traffic_node_ = nullptr;  // the plan's traffic, when it decoded cleanly
+  std::deque<ynode> merged_;           // phase retries, failure mode traffic: the context keeps pointers to their maps
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -55,6 +55,16 @@ std::string_view to_string(backoff_strategy s) noexcept {
   return "exponential";
 }
 
+std::string_view to_string(traffic_profile p) noexcept {
+  switch (p) {
+    case traffic_profile::constant: return "constant";
+    case traffic_profile::ramp: return "ramp";
+    case traffic_profile::burst: return "burst";
+    case traffic_profile::closed_loop: return "closed_loop";
+  }
+  return "constant";
+}
+
 std::string_view to_string(jitter_kind j) noexcept {
   switch (j) {
     case jitter_kind::none: return "none";
@@ -697,7 +707,7 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
   };
   const auto& auth = plan.auth;
   if (!is_supported(auth.method)) add("auth method " + std::string(to_string(auth.method)));
-  if (const auto* e = plan.find_endpoint(plan.traffic.endpoint)) {
+  if (const auto* e = plan.find_endpoint(plan.traffic_for(mode).endpoint)) {
     if (e->direction == endpoint_direction::inbound) add("traffic to an inbound endpoint");
     if (e->timeout) add("per-endpoint timeout on " + e->id);
   }

@@ -399,10 +399,30 @@ struct retry_config {
   source_location where;
 };
 
+// How the traffic's requests arrive. Open loop (constant, ramp, burst): on a schedule the plan
+// sets, whatever the upstream does (traffic_profile.hpp computes it). Closed loop: `concurrency`
+// workers, each sending its next request once its last has ended, so the upstream sets the pace.
+enum class traffic_profile { constant, ramp, burst, closed_loop };
+std::string_view to_string(traffic_profile p) noexcept;
+
+// `length` of `rate` every `every`, the first starting `at` after traffic start.
+struct traffic_burst {
+  double rate = 0;  // requests per second inside a burst, above the base rate
+  core::duration every = 0s;
+  core::duration length = 0s;  // < every
+  core::duration at = 0s;
+};
+
 struct traffic_config {
   std::string endpoint;  // endpoint id; required
-  double rate = 10.0;    // logical requests per second
-  int concurrency = 8;   // logical requests in flight at most
+  traffic_profile profile = traffic_profile::constant;
+  // Logical requests per second: constant's rate, ramp's at the end, burst's base rate between
+  // bursts; closed_loop ignores it.
+  double rate = 10.0;
+  double from = 0;               // ramp: the rate at the start
+  traffic_burst burst;           // burst
+  core::duration think_time = 0s;  // closed_loop: a worker's pause between one request's end and the next
+  int concurrency = 8;   // logical requests in flight at most (closed_loop: the workers)
   core::duration duration = 30s;
   source_location where;
 };
@@ -550,6 +570,8 @@ struct failure_mode {
   std::string compensation;  // how a half-done operation is undone or completed
   std::vector<fault> inject;
   std::vector<expectation> expect;
+  // This failure mode's own traffic: its `traffic` keys merged over the plan's; none = the plan's.
+  std::optional<traffic_config> traffic;
   source_location where;
 };
 
@@ -595,6 +617,8 @@ struct integration_plan {
   source_location locate(std::string_view path) const;
 
   const endpoint* find_endpoint(std::string_view id) const noexcept;
+  // The traffic a failure mode runs: its own, else the plan's.
+  const traffic_config& traffic_for(const failure_mode& f) const noexcept { return f.traffic ? *f.traffic : traffic; }
   const failure_mode* find_failure_mode(std::string_view id) const noexcept;
   const phase* find_phase(std::string_view name) const noexcept;
 };

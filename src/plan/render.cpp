@@ -446,12 +446,33 @@ std::vector<std::pair<std::string, std::string>> retry_rows(const retry_config& 
   return kv;
 }
 
+// The traffic in words: "ramp from 2/s to 20/s over 60s to `create_payment`, at most 8 in flight".
+std::string traffic_text(const traffic_config& t) {
+  const auto to = " to " + code_span(t.endpoint);
+  const auto in_flight = ", at most " + std::to_string(t.concurrency) + " in flight";
+  const auto lasting = ", for " + format_duration(t.duration);
+  switch (t.profile) {
+    case traffic_profile::constant: return rate(t.rate) + to + in_flight + lasting;
+    case traffic_profile::ramp:
+      return "ramp from " + rate(t.from) + " to " + rate(t.rate) + " over " + format_duration(t.duration) + to +
+             in_flight;
+    case traffic_profile::burst: {
+      const auto& b = t.burst;
+      return rate(t.rate) + to + " with bursts of " + rate(b.rate) + " for " + format_duration(b.length) + " every " +
+             format_duration(b.every) + " from " + format_duration(b.at) + in_flight + lasting;
+    }
+    case traffic_profile::closed_loop:
+      return "closed loop" + to + ": " + std::to_string(t.concurrency) + " workers, each sending its next request " +
+             (t.think_time > duration::zero() ? format_duration(t.think_time) + " after" : "as soon as") +
+             " its last has ended" + lasting;
+  }
+  return {};
+}
+
 void render_retry(document& d, const integration_plan& p) {
   d.heading(2, "4. Retry Logic");
   d.settings(retry_rows(p.retry));
-  const auto& t = p.traffic;
-  d.paragraph("Planned traffic: " + rate(t.rate) + " to " + code_span(t.endpoint) + ", at most " +
-              std::to_string(t.concurrency) + " in flight, for " + format_duration(t.duration) + ".");
+  d.paragraph("Planned traffic: " + traffic_text(p.traffic) + ".");
 }
 
 std::string latency_text(const latency_spec& l) {
@@ -562,6 +583,7 @@ void render_failure_modes(document& d, const integration_plan& p) {
     std::vector<std::string> faults;
     for (const auto& x : f.inject) faults.push_back(fault_text(x));
     d.labelled("Injected by planproof", join(faults, "; "));
+    if (f.traffic) d.labelled("Traffic in this failure mode", traffic_text(*f.traffic));
     std::vector<std::string> expects;
     for (const auto& e : f.expect) expects.push_back(expectation_text(e));
     d.labelled("Must hold", join(expects));

@@ -19,6 +19,24 @@ namespace planproof::report {
 namespace json = boost::json;
 namespace {
 
+// The keys of its profile only: a closed loop has no rate, a constant rate no burst.
+json::object traffic_json(const plan::traffic_config& t) {
+  using plan::traffic_profile;
+  json::object o{{"endpoint", t.endpoint}, {"profile", std::string(plan::to_string(t.profile))}};
+  if (t.profile != traffic_profile::closed_loop) o["rate_per_s"] = t.rate;
+  if (t.profile == traffic_profile::ramp) o["from_per_s"] = t.from;
+  if (t.profile == traffic_profile::burst) {
+    o["burst"] = {{"rate_per_s", t.burst.rate},
+                  {"every_ms", core::to_millis(t.burst.every)},
+                  {"length_ms", core::to_millis(t.burst.length)},
+                  {"at_ms", core::to_millis(t.burst.at)}};
+  }
+  if (t.profile == traffic_profile::closed_loop) o["think_time_ms"] = core::to_millis(t.think_time);
+  o["concurrency"] = t.concurrency;
+  o["duration_ms"] = core::to_millis(t.duration);
+  return o;
+}
+
 json::object settings_json(const scenario::run_result& run) {
   const auto& r = run.retry;
   auto conditions = [](const std::vector<plan::retry_condition>& list) {
@@ -46,11 +64,7 @@ json::object settings_json(const scenario::run_result& run) {
           {"read_ms", core::to_millis(r.timeouts.read)},
           {"total_ms", core::to_millis(r.timeouts.total)}}},
         {"dead_letter", {{"path", r.dead_letter_path}}}}},
-      {"traffic",
-       {{"endpoint", run.traffic.endpoint},
-        {"rate_per_s", run.traffic.rate},
-        {"concurrency", run.traffic.concurrency},
-        {"duration_ms", core::to_millis(run.traffic.duration)}}},
+      {"traffic", traffic_json(run.traffic)},
   };
 }
 
@@ -63,6 +77,8 @@ json::object counts(const std::map<std::string, std::uint64_t>& m) {
 json::object failure_mode_json(const scenario::failure_mode_result& f) {
   json::object o{{"id", f.id}, {"verdict", std::string(scenario::to_string(f.outcome))}};
   if (!f.reason.empty()) o["reason"] = core::redact(f.reason);
+  // Where the failure mode writes its own traffic, the settings' plan-wide traffic is not what it ran.
+  if (f.traffic) o["traffic"] = traffic_json(*f.traffic);
   json::array expectations;
   for (const auto& e : f.expectations) {
     json::array evidence;

@@ -56,6 +56,7 @@ struct failure_mode_result {
   std::string reason;  // skipped / error: why
   std::vector<expectation_result> expectations;
   run_metrics metrics;
+  std::optional<plan::traffic_config> traffic;  // the failure mode's own traffic, when it has one
 };
 
 // A run of one shard (`--shard I/N`): which one, and how many failure modes the whole selection

@@ -21,6 +21,7 @@
 #include "mocks/server.hpp"
 #include "plan/catalog.hpp"
 #include "plan/lint.hpp"
+#include "plan/traffic_profile.hpp"
 #include "scenario/auth_material.hpp"
 #include "scenario/expectations.hpp"
 #include "scenario/run_tls.hpp"
@@ -77,44 +78,50 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
   return m;
 }
 
-struct traffic_shape {
-  std::uint64_t planned = 0;
-  core::duration interval{};  // plan time between arrivals
-  int workers = 0;
-};
-
-traffic_shape shape_of(const plan::traffic_config& t) {
-  traffic_shape s;
-  s.planned = static_cast<std::uint64_t>(std::llround(t.rate * core::to_seconds(t.duration)));
-  s.interval = core::duration{static_cast<core::duration::rep>(1e9 / t.rate)};
-  s.workers = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(t.concurrency), s.planned));
-  return s;
-}
-
-// Open-loop arrivals at the planned rate with at most `concurrency` in flight: request i is due at
-// origin + i * interval and starts then, or as soon as a worker is free. On a paginated endpoint
-// the requests read the mock's collection page after page, request i page i (mod the page count),
-// with the cursor, page number or offset the mock hands out, so faults on continuation pages
-// (an invalid cursor) are met as a client walking the pages meets them. The workers are member
-// coroutines of this object, which outlives them; a capturing lambda coroutine would not be safe.
+// The failure mode's traffic. Open loop (constant, ramp, burst): request i is due at origin plus
+// the arrival schedule's offset i and starts then, or as soon as one of the `concurrency` workers is
+// free. Closed loop: each of the `concurrency` workers sends its next request when its last has
+// ended (and think_time has passed), until the traffic's duration is over; every request it starts
+// is planned. On a paginated endpoint the requests read the mock's collection page after page,
+// request i page i (mod the page count), with the cursor, page number or offset the mock hands out,
+// so faults on continuation pages (an invalid cursor) are met as a client walking the pages meets
+// them. The workers are member coroutines of this object, which outlives them; a capturing lambda
+// coroutine would not be safe.
 struct traffic_generator {
   asio::io_context& io;
   client::http_client& client;
   const core::clock& clock;
   core::time_scale scale;
   core::time_point origin;
-  traffic_shape shape;
+  const plan::traffic_config& traffic;
+  plan::arrival_schedule schedule;
   const plan::endpoint* endpoint;
   std::string body;
   std::shared_ptr<const mocks::paged_collection> pages;  // none when the endpoint is not paginated
-  int running;
-  std::uint64_t next = 0;
+  int running = workers();
+  std::uint64_t next = 0;  // requests started
+
+  bool closed_loop() const noexcept { return traffic.profile == plan::traffic_profile::closed_loop; }
+
+  int workers() const noexcept {
+    const auto most = closed_loop() ? plan::max_planned_requests : schedule.size();
+    return static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(traffic.concurrency), most));
+  }
+
+  // What `lost` is counted against: the schedule, or what the closed loop started.
+  std::uint64_t planned() const noexcept { return closed_loop() ? next : schedule.size(); }
+
+  // Whether the traffic has another request to send.
+  bool more() const noexcept {
+    if (!closed_loop()) return next < schedule.size();
+    return clock.now() - origin < traffic.duration && next < plan::max_planned_requests;
+  }
 
   asio::awaitable<void> worker() {
     asio::steady_timer timer(io);
-    while (next < shape.planned) {
+    while (more()) {
       const auto i = next++;
-      const auto wait = origin + shape.interval * static_cast<std::int64_t>(i) - clock.now();
+      const auto wait = closed_loop() ? core::duration::zero() : origin + schedule.at(i) - clock.now();
       if (wait > core::duration::zero()) {
         timer.expires_after(scale.to_real(wait));
         co_await timer.async_wait(asio::use_awaitable);
@@ -126,6 +133,10 @@ struct traffic_generator {
         request.restart_target = pages->target_for_page(0);
       }
       co_await client.execute(std::move(request));
+      if (closed_loop() && traffic.think_time > core::duration::zero()) {
+        timer.expires_after(scale.to_real(traffic.think_time));
+        co_await timer.async_wait(asio::use_awaitable);
+      }
     }
     if (--running == 0) io.stop();
   }
@@ -137,6 +148,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
                             std::size_t position, std::size_t count) {
   failure_mode_result result;
   result.id = mode.id;
+  result.traffic = mode.traffic;
   if (auto why = unsupported_reason(plan, mode, retry, options.tls != nullptr); !why.empty()) {
     result.outcome = verdict::skipped;
     result.reason = why;
@@ -144,8 +156,8 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   }
 
   const core::time_scale scale{options.time_scale};
-  const auto* endpoint = plan.find_endpoint(plan.traffic.endpoint);
-  const auto shape = shape_of(plan.traffic);
+  const auto& traffic = plan.traffic_for(mode);
+  const auto* endpoint = plan.find_endpoint(traffic.endpoint);
   const std::string body =
       endpoint->request_example ? plan::json_text(*endpoint->request_example) : std::string();
 
@@ -177,6 +189,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
 
   asio::io_context io(1);
   run_stats stats(origin);
+  std::uint64_t planned = 0;
   {
     // Recovery is measured from the end of the last fault window; a fault without an end has none.
     core::duration end = core::duration::zero();
@@ -201,7 +214,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   if (requirement.hmac) copts.signer = request_signer(*requirement.hmac, requirement.hmac_key, copts.host);
   if (requirement.oauth2) copts.oauth2 = oauth2_client_options(plan.auth, auth, retry);
   if (requirement.jwt) copts.jwt = jwt_client_options(plan.auth, auth, retry, calendar);
-  copts.max_idle_connections = static_cast<std::size_t>(plan.traffic.concurrency);
+  copts.max_idle_connections = static_cast<std::size_t>(traffic.concurrency);
   copts.mappings = plan.mapping;
   copts.dead_letter_context = {{"plan", plan.integration.name}, {"failure_mode", mode.id},
                                {"seed", options.seed}};
@@ -213,13 +226,13 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     client::http_client client(io.get_executor(), copts, retry, plan.endpoints, clock, scale, events,
                                dead_letters, rng);
 
-    traffic_generator traffic{io,   client, clock, scale, origin, shape, endpoint, body,
-                              mocks::make_collection(plan, *endpoint), shape.workers};
-    for (int w = 0; w < shape.workers; ++w) asio::co_spawn(io, traffic.worker(), asio::detached);
+    traffic_generator generator{io,      client,   clock, scale, origin, traffic, plan::arrival_schedule(traffic),
+                                endpoint, body,     mocks::make_collection(plan, *endpoint)};
+    for (int w = 0; w < generator.running; ++w) asio::co_spawn(io, generator.worker(), asio::detached);
 
     // A bound on the whole run: the traffic, then time for the last requests to use their whole
     // deadline, then as long again for a backlog. Whatever has not ended by then counts as lost.
-    const auto bound = plan.traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
+    const auto bound = traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
     asio::steady_timer watchdog(io);
     watchdog.expires_after(scale.to_real(bound));
     watchdog.async_wait([&](const boost::system::error_code& ec) {
@@ -233,21 +246,22 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     asio::steady_timer ticker(io);
     std::function<void(const boost::system::error_code&)> tick = [&](const boost::system::error_code& ec) {
       if (ec) return;
-      options.on_progress(run_progress{mode.id, position, count, clock.now() - origin, plan.traffic.duration,
-                                       stats.completed, shape.planned, stats.dead_lettered + stats.failed,
+      options.on_progress(run_progress{mode.id, position, count, clock.now() - origin, traffic.duration,
+                                       stats.completed, generator.planned(), stats.dead_lettered + stats.failed,
                                        stats.attempts});
       ticker.expires_after(options.progress_interval);
       ticker.async_wait(tick);
     };
     if (options.on_progress) tick({});
-    if (shape.workers == 0) io.stop();
+    if (generator.running == 0) io.stop();
     io.run();
+    planned = generator.planned();
   }
   upstream.stop();
   upstream_work.reset();
   upstream_thread.join();
 
-  result.metrics = collect_metrics(stats, shape.planned, upstream, clock.now() - origin);
+  result.metrics = collect_metrics(stats, planned, upstream, clock.now() - origin);
   result.outcome = verdict::held;
   for (const auto& e : mode.expect) {
     result.expectations.push_back(evaluate(e, stats, result.metrics));
