@@ -6,6 +6,7 @@
 #include "core/logging.hpp"
 #include "plan/loader.hpp"
 #include "report/console.hpp"
+#include "report/html_report.hpp"
 #include "report/json_report.hpp"
 #include "report/markdown_report.hpp"
 #include "scenario/run_tls.hpp"
@@ -22,6 +23,7 @@ struct run_args {
   double time_scale = 1.0;
   std::string json;
   std::string md;
+  std::string html;
   std::string log;
   std::vector<std::string> sets;
   std::string tls;  // a tools/gen-certs directory: HTTPS mocks
@@ -81,6 +83,12 @@ int execute(const run_args& args) {
       return exit_harness_error;
     }
   }
+  if (!args.html.empty()) {
+    if (auto ec = report::write_html(run, args.html)) {
+      std::cerr << "planproof: cannot write the HTML report to " << args.html << ": " << ec.message() << '\n';
+      return exit_harness_error;
+    }
+  }
   return run.exit_code();
 }
 
@@ -104,6 +112,11 @@ command add_run_command(CLI::App& app) {
   cmd->add_option("--md", args->md,
                   "Write a Markdown summary to FILE (a verdict table, then each broken failure mode's failed\n"
                   "expectations with their evidence), e.g. $GITHUB_STEP_SUMMARY");
+  cmd->add_option("--html", args->html,
+                  "Write a self-contained HTML report to FILE (no script, loads nothing): the settings, a verdict\n"
+                  "table, and per failure mode its expectations with evidence and SVG charts over plan time\n"
+                  "(attempts by result with the fault windows, request rate, breaker state, token renewals,\n"
+                  "latency histogram)");
   cmd->add_option("--log", args->log,
                   "Write every client decision to FILE as JSON lines: request submitted, attempt started and\n"
                   "finished (status or error class), backoff scheduled (delay and why), request completed\n"
