@@ -53,10 +53,11 @@ struct time_frame {
   double total_height() const { return top + height + bottom; }
 };
 
-// How far the time axis of a failure mode reaches: the run, or its last bucket if that ends later.
+// How far the time axis of a failure mode reaches: the run, or its last bucket if that ends later;
+// at least a second, so a run that took no time still gets a readable axis.
 double end_of(const scenario::run_metrics& m) {
   const double buckets = core::to_millis(m.over_time.bucket_width()) * static_cast<double>(m.over_time.size());
-  return std::max({m.duration_ms, buckets, 1.0});
+  return std::max({m.duration_ms, buckets, 1000.0});
 }
 
 std::string open_svg(std::string_view id, double height, std::string_view title, std::string_view desc) {
