@@ -40,6 +40,7 @@ struct report_files {
   std::string json;
   std::string junit;
   std::string md;
+  std::string html;
   // A new format: a member here, its option in add_report_options, its row in report_files.cpp.
 };
 void add_report_options(CLI::App* cmd, report_files& files);

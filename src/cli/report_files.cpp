@@ -1,4 +1,4 @@
-// `--json`, `--junit` and `--md`: the report files `run` and `merge` write, checked before a run
+// `--json`, `--junit`, `--md` and `--html`: the report files `run` and `merge` write, checked before a run
 // starts (a typo in a path must not cost a whole run) and written atomically after it.
 #include <filesystem>
 #include <functional>
@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "core/file_io.hpp"
+#include "report/html_report.hpp"
 #include "report/json_report.hpp"
 #include "report/junit_report.hpp"
 #include "report/markdown_report.hpp"
@@ -26,6 +27,7 @@ std::vector<report_file> asked_for(const report_files& files) {
       {"--json", "JSON report", &files.json, report::write_json},
       {"--junit", "JUnit XML report", &files.junit, report::write_junit},
       {"--md", "Markdown report", &files.md, report::write_markdown},
+      {"--html", "HTML report", &files.html, report::write_html},
   };
   std::erase_if(all, [](const report_file& f) { return f.path->empty(); });
   return all;
@@ -42,6 +44,12 @@ void add_report_options(CLI::App* cmd, report_files& files) {
   cmd->add_option("--md", files.md,
                   "Write a Markdown summary to FILE (a verdict table, then each broken failure mode's failed\n"
                   "expectations with their evidence), e.g. $GITHUB_STEP_SUMMARY")
+      ->type_name("FILE");
+  cmd->add_option("--html", files.html,
+                  "Write a self-contained HTML report to FILE (no script, loads nothing): the settings, a verdict\n"
+                  "table, and per failure mode its expectations with evidence and SVG charts over plan time\n"
+                  "(attempts by result with the fault windows, request rate, breaker state, token renewals,\n"
+                  "latency histogram)")
       ->type_name("FILE");
 }
 

@@ -507,13 +507,15 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
     if (options_.signer || tokens_) wire_request = serialize();
     last = co_await attempt(endpoint, wire_request, *budget, state);
     const auto finished = clock_.now();
+    const auto classified = policy.classifier().classify(last, state.auth_refreshed());
     emit({.kind = core::event_kind::attempt_finished, .at = finished, .request = request.id,
           .attempt = static_cast<std::uint32_t>(budget->attempt), .status = last.status, .error = last.error,
           .retry_after = last.retry_after, .latency = finished - started,
+          .detail = static_cast<std::uint8_t>(classified),
           .rejected_records = static_cast<std::uint32_t>(last.records_rejected), .note = last.detail});
 
     if (breaker != nullptr) {
-      switch (resilience::breaker_outcome_for(last, policy.classifier().classify(last, state.auth_refreshed()))) {
+      switch (resilience::breaker_outcome_for(last, classified)) {
         case resilience::breaker_outcome::success: breaker->on_success(permit, finished, finished - started); break;
         case resilience::breaker_outcome::failure: breaker->on_failure(permit, finished, finished - started); break;
         case resilience::breaker_outcome::ignored: breaker->on_ignored(permit, finished); break;

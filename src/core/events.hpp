@@ -67,7 +67,7 @@ std::string_view to_string(end_reason r) noexcept;
 enum class event_kind : std::uint8_t {
   request_submitted,
   attempt_started,
-  attempt_finished,
+  attempt_finished,     // detail: how the client classified it (resilience::attempt_class)
   backoff_scheduled,
   request_completed,
   token_requested,      // a token fetch started; detail: resilience::refresh_reason

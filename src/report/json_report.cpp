@@ -74,6 +74,52 @@ json::object counts(const std::map<std::string, std::uint64_t>& m) {
   return o;
 }
 
+// The series the charts draw: counts per bucket of plan time, the faults' windows, breaker and
+// token marks (bounded), and the latency distribution.
+json::object timeline_json(const scenario::run_metrics& m) {
+  using scenario::series;
+  const auto& t = m.over_time;
+  json::object counts;
+  for (std::size_t s = 0; s < scenario::series_count; ++s) {
+    json::array values;
+    for (std::size_t b = 0; b < t.size(); ++b) values.emplace_back(t.at(b, static_cast<series>(s)));
+    counts[scenario::to_string(static_cast<series>(s))] = std::move(values);
+  }
+  json::array windows;
+  for (const auto& w : m.fault_windows) {
+    windows.push_back({{"fault", w.fault}, {"from_ms", w.from_ms},
+                       {"to_ms", w.to_ms ? json::value(*w.to_ms) : json::value(nullptr)}});
+  }
+  json::array breaker;
+  for (const auto& b : m.breaker_marks) {
+    breaker.push_back({{"at_ms", b.at_ms}, {"state", std::string(resilience::to_string(b.state))}});
+  }
+  json::array tokens;
+  for (const auto& k : m.token_marks) {
+    tokens.push_back({{"at_ms", k.at_ms},
+                      {"event", k.failed ? "fetch_failed" : "renewed"},
+                      {"reason", std::string(resilience::to_string(k.reason))}});
+  }
+  return {
+      {"bucket_ms", core::to_millis(t.bucket_width())},
+      {"buckets", t.size()},
+      {"series", std::move(counts)},
+      {"fault_windows", std::move(windows)},
+      {"breaker", {{"transitions", m.breaker_transitions}, {"marks", std::move(breaker)}}},
+      {"tokens",
+       {{"issued", m.tokens_issued},
+        {"renewed", m.token_refreshes},
+        {"fetch_failures", m.token_failures},
+        {"marks", std::move(tokens)}}},
+  };
+}
+
+json::array latency_histogram_json(const scenario::run_metrics& m) {
+  json::array bins;
+  for (const auto& b : m.latency_bins) bins.push_back({{"from_ms", b.lower}, {"to_ms", b.upper}, {"count", b.count}});
+  return bins;
+}
+
 json::object failure_mode_json(const scenario::failure_mode_result& f) {
   json::object o{{"id", f.id}, {"verdict", std::string(scenario::to_string(f.outcome))}};
   if (!f.reason.empty()) o["reason"] = core::redact(f.reason);
@@ -113,6 +159,10 @@ json::object failure_mode_json(const scenario::failure_mode_result& f) {
       {"max_latency_ms", m.max_latency_ms},
       {"duration_ms", m.duration_ms},
   };
+  if (f.outcome == scenario::verdict::held || f.outcome == scenario::verdict::broken) {
+    o["timeline"] = timeline_json(m);
+    o["latency_histogram"] = latency_histogram_json(m);
+  }
   return o;
 }
 

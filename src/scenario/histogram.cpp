@@ -33,4 +33,22 @@ double histogram::quantile(double q) const noexcept {
   return max_;
 }
 
+std::vector<histogram::bin> histogram::bins(int per_octave) const {
+  int step = sub;  // fine buckets per bin
+  while (step > 1 && sub / step < per_octave) step /= 2;
+  std::vector<bin> out;
+  if (count_ == 0) return out;
+  out.push_back({0, min_value, buckets_[0]});
+  const std::size_t overflow = buckets_.size() - 1;
+  for (std::size_t i = 1; i < overflow; i += static_cast<std::size_t>(step)) {
+    bin b{min_value * std::exp2(static_cast<double>(i - 1) / sub), min_value * std::exp2(static_cast<double>(i - 1 + step) / sub), 0};
+    for (std::size_t k = i; k < i + static_cast<std::size_t>(step) && k < overflow; ++k) b.count += buckets_[k];
+    out.push_back(b);
+  }
+  if (buckets_[overflow] != 0) out.push_back({out.back().upper, max_, buckets_[overflow]});
+  const auto first = std::find_if(out.begin(), out.end(), [](const bin& b) { return b.count != 0; });
+  const auto last = std::find_if(out.rbegin(), out.rend(), [](const bin& b) { return b.count != 0; }).base();
+  return {first, last};
+}
+
 }  // namespace planproof::scenario

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace planproof::scenario {
 
@@ -14,6 +15,17 @@ class histogram {
   double quantile(double q) const noexcept;
   std::uint64_t count() const noexcept { return count_; }
   double max() const noexcept { return max_; }
+
+  // Values from lower to upper; the first bin of all starts at 0.
+  struct bin {
+    double lower = 0;
+    double upper = 0;
+    std::uint64_t count = 0;
+  };
+  // The counts merged into `per_octave` bins per doubling (a divisor of 64; other values are taken
+  // as the next divisor up), from the first non-empty bin to the last: what a chart of the
+  // distribution draws. At most 42 * per_octave + 2 bins; empty when nothing was added.
+  std::vector<bin> bins(int per_octave) const;
 
  private:
   // Bucket 0 holds values up to 1e-3; then 64 buckets per doubling, up to about 4e9.

@@ -48,6 +48,17 @@ struct run_metrics {
   double p99_latency_ms = 0;
   double max_latency_ms = 0;
   double duration_ms = 0;  // plan time the failure mode took
+  // For the charts (timeline.hpp): counts over plan time, the faults' windows, the moments the
+  // breaker changed state or a token was renewed, and the latency distribution; all bounded.
+  timeline over_time;
+  std::vector<fault_window> fault_windows;
+  std::uint64_t breaker_transitions = 0;
+  std::vector<breaker_mark> breaker_marks;
+  std::uint64_t tokens_issued = 0;
+  std::uint64_t token_refreshes = 0;
+  std::uint64_t token_failures = 0;
+  std::vector<token_mark> token_marks;
+  std::vector<histogram::bin> latency_bins;  // logical requests, ms, four bins per doubling
 };
 
 struct failure_mode_result {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "resilience/circuit_breaker.hpp"
+#include "resilience/retry_classifier.hpp"
 #include "resilience/token_lifecycle.hpp"
 
 namespace planproof::scenario {
@@ -15,6 +16,23 @@ constexpr core::duration retry_after_tolerance = std::chrono::microseconds(1);
 
 void keep(std::vector<evidence_item>& v, evidence_item e) {
   if (v.size() < run_stats::max_evidence) v.push_back(std::move(e));
+}
+
+template <typename Mark>
+void mark(std::vector<Mark>& v, Mark m) {
+  if (v.size() < max_marks) v.push_back(m);
+}
+
+// What came of an attempt, as the client classified it (attempt_finished's detail).
+series series_of(const core::event& e) {
+  if (e.error != core::error_class::none) return series::errors;
+  switch (static_cast<resilience::attempt_class>(e.detail)) {
+    case resilience::attempt_class::success: return series::succeeded;
+    case resilience::attempt_class::retryable:
+    case resilience::attempt_class::refresh_auth: return series::retryable;
+    case resilience::attempt_class::fatal: return series::fatal;
+  }
+  return series::fatal;
 }
 
 std::string attempt_result_name(const core::event& e) {
@@ -32,6 +50,7 @@ void run_stats::on_event(const core::event& e) {
       break;
     case core::event_kind::attempt_started: {
       ++attempts;
+      over_time.add(e.at - origin_, series::attempts);
       ++attempts_by_second[std::chrono::floor<std::chrono::seconds>(e.at - origin_).count()];
       if (static_cast<resilience::breaker_state>(breaker_state_) == resilience::breaker_state::open) ++attempts_while_open;
       auto& r = open_[e.request];
@@ -49,6 +68,7 @@ void run_stats::on_event(const core::event& e) {
     }
     case core::event_kind::attempt_finished: {
       ++attempt_results[attempt_result_name(e)];
+      over_time.add(e.at - origin_, series_of(e));
       if (e.error == core::error_class::schema_error) {
         ++unusable_responses;
         keep(mapping_evidence, {e.request, ms_since_origin(e.at),
@@ -74,6 +94,7 @@ void run_stats::on_event(const core::event& e) {
       ++tokens_issued;
       if (e.detail != 0) {  // not the first token
         ++token_refreshes;
+        mark(token_marks, {ms_since_origin(e.at), false, static_cast<resilience::refresh_reason>(e.detail)});
         keep(token_evidence, {e.request, ms_since_origin(e.at),
                               "token refreshed (" + std::string(resilience::to_string(static_cast<resilience::refresh_reason>(e.detail))) + "), valid for " +
                                   core::format_duration(e.delay)});
@@ -81,6 +102,7 @@ void run_stats::on_event(const core::event& e) {
       break;
     case core::event_kind::token_failed:
       ++token_failures;
+      mark(token_marks, {ms_since_origin(e.at), true, static_cast<resilience::refresh_reason>(e.detail)});
       keep(token_evidence, {e.request, ms_since_origin(e.at),
                             "token fetch failed (" + attempt_result_name(e) + "), next try in " +
                                 core::format_duration(e.delay)});
@@ -89,11 +111,16 @@ void run_stats::on_event(const core::event& e) {
     case core::event_kind::breaker_transition: {
       const auto to = static_cast<resilience::breaker_state>(e.detail);
       breaker_state_ = e.detail;
+      ++breaker_transitions;
+      mark(breaker_marks, {ms_since_origin(e.at), to});
       if (to == resilience::breaker_state::open) ++breaker_opens;
       keep(breaker_evidence, {0, ms_since_origin(e.at), "breaker " + std::string(resilience::to_string(to))});
       break;
     }
-    case core::event_kind::call_rejected: ++calls_rejected; break;
+    case core::event_kind::call_rejected:
+      ++calls_rejected;
+      over_time.add(e.at - origin_, series::rejected);
+      break;
     case core::event_kind::retry_refused: ++retries_refused; break;
     case core::event_kind::read_restarted: ++reads_restarted; break;
     case core::event_kind::request_completed: {

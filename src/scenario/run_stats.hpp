@@ -12,6 +12,7 @@
 
 #include "core/events.hpp"
 #include "scenario/histogram.hpp"
+#include "scenario/timeline.hpp"
 
 namespace planproof::scenario {
 
@@ -26,8 +27,16 @@ class run_stats final : public core::event_sink {
  public:
   static constexpr std::size_t max_evidence = 5;
 
-  explicit run_stats(core::time_point origin) : origin_(origin) {}
+  // `planned`: how long the traffic is planned to last, which sets the timeline's bucket width.
+  explicit run_stats(core::time_point origin, core::duration planned = {}) : over_time(planned), origin_(origin) {}
   void on_event(const core::event& e) override;
+
+  // For the charts: attempts, what came of them and refused calls over plan time; breaker
+  // transitions and token renewals as they happened (the first max_marks of each).
+  timeline over_time;
+  std::uint64_t breaker_transitions = 0;
+  std::vector<breaker_mark> breaker_marks;
+  std::vector<token_mark> token_marks;
 
   std::uint64_t submitted = 0;
   std::uint64_t completed = 0;

@@ -61,8 +61,17 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
   m.p99_latency_ms = stats.latency_ms.quantile(0.99);
   m.max_latency_ms = stats.latency_ms.max();
   m.duration_ms = core::to_millis(elapsed);
+  m.over_time = stats.over_time;
+  m.breaker_transitions = stats.breaker_transitions;
+  m.breaker_marks = stats.breaker_marks;
+  m.tokens_issued = stats.tokens_issued;
+  m.token_refreshes = stats.token_refreshes;
+  m.token_failures = stats.token_failures;
+  m.token_marks = stats.token_marks;
+  m.latency_bins = stats.latency_ms.bins(4);
   for (const auto& r : upstream.records()) {
     ++m.upstream_requests;
+    if (!r.fault.empty()) m.over_time.add(r.at, series::faults);
     if (r.duplicate_effect && m.duplicate_evidence.size() < run_stats::max_evidence) {
       // The mock knows the request by the ids the client sent, not by the run's numbering.
       const auto& who = r.idempotency_key.empty() ? "X-Request-Id " + r.request_id : "Idempotency-Key " + r.idempotency_key;
@@ -188,7 +197,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   std::thread upstream_thread([&] { upstream_io.run(); });
 
   asio::io_context io(1);
-  run_stats stats(origin);
+  run_stats stats(origin, traffic.duration);
   std::uint64_t planned = 0;
   {
     // Recovery is measured from the end of the last fault window; a fault without an end has none.
@@ -262,6 +271,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   upstream_thread.join();
 
   result.metrics = collect_metrics(stats, planned, upstream, clock.now() - origin);
+  result.metrics.fault_windows = fault_windows(mode.inject);
   result.outcome = verdict::held;
   for (const auto& e : mode.expect) {
     result.expectations.push_back(evaluate(e, stats, result.metrics));

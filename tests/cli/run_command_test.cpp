@@ -126,6 +126,77 @@ TEST(cli_run, an_unwritable_markdown_report_is_refused_before_the_run) {
       << unwritable.output;
 }
 
+// --html: one page with the verdict table, the failure mode's expectations and its charts; the JSON
+// report carries the same series. Phase 2 runs with a circuit breaker, so its state is charted too.
+TEST(cli_run, html_report_and_the_timeline_in_the_json_report) {
+  test::temp_dir dir;
+  const auto r = planproof(dir, "run " + example + " --phase phase2 --time-scale 0.1 --only upstream_503_burst"
+                                " --html report.html --json report.json");
+  ASSERT_LE(r.exit_code, 1) << r.output;
+
+  const auto report = boost::json::parse(test::read_file(dir / "report.json"));
+  const auto mode = failure_mode(report, "upstream_503_burst");
+  const auto& metrics = mode.at("metrics").as_object();
+  ASSERT_EQ(metrics.at("lost").as_int64(), 0) << metrics;
+  const auto& timeline = mode.at("timeline").as_object();
+  EXPECT_EQ(timeline.at("bucket_ms").as_double(), 1000);  // 60 s of traffic: 1 s buckets
+  const auto buckets = timeline.at("buckets").as_int64();
+  EXPECT_GE(buckets, 60);
+  EXPECT_LE(buckets, 120);
+  auto sum = [&](std::string_view name) {
+    const auto& values = timeline.at("series").at(name).as_array();
+    EXPECT_EQ(static_cast<std::int64_t>(values.size()), buckets) << name;
+    std::int64_t n = 0;
+    for (const auto& v : values) n += v.to_number<std::int64_t>();
+    return n;
+  };
+  // Every attempt the client sent is in the timeline, under what came of it.
+  const auto attempts = metrics.at("client_attempts").as_int64();
+  EXPECT_EQ(sum("attempts"), attempts);
+  EXPECT_EQ(sum("succeeded") + sum("retryable") + sum("fatal") + sum("errors"), attempts);
+  EXPECT_EQ(sum("retryable"), metrics.at("attempt_results").at("503").as_int64());
+  EXPECT_EQ(sum("succeeded"), metrics.at("attempt_results").at("201").as_int64());
+  // The faults the mock injected, all inside the plan's window of 20 s to 30 s.
+  EXPECT_EQ(sum("faults"), metrics.at("faults_injected").at("status").as_int64());
+  EXPECT_GT(sum("faults"), 0);
+  const auto& faults = timeline.at("series").at("faults").as_array();
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    if (faults[i].to_number<std::int64_t>() != 0) {
+      EXPECT_TRUE(i >= 20 && i < 30) << "faults in bucket " << i;
+    }
+  }
+  EXPECT_EQ(timeline.at("fault_windows"),
+            boost::json::parse(R"([{"fault": "status 503", "from_ms": 20000.0, "to_ms": 30000.0}])"));
+  EXPECT_TRUE(timeline.at("breaker").at("transitions").is_number());
+  std::int64_t histogram = 0;
+  for (const auto& bin : mode.at("latency_histogram").as_array()) histogram += bin.at("count").as_int64();
+  EXPECT_EQ(histogram, metrics.at("requests").as_int64());
+
+  const auto html = test::read_file(dir / "report.html");
+  EXPECT_TRUE(html.starts_with("<!DOCTYPE html>")) << html.substr(0, 200);
+  EXPECT_NE(html.find("<table class=\"verdicts\">"), std::string::npos);
+  EXPECT_NE(html.find("<a href=\"#fm-1\">upstream_503_burst</a>"), std::string::npos);
+  EXPECT_NE(html.find("<dt>phase</dt><dd>phase2</dd>"), std::string::npos);
+  EXPECT_NE(html.find("<td>success_rate</td><td>&gt;= 0.99</td>"), std::string::npos);
+  // Attempts, request rate, breaker state and latency: no token chart for an API key.
+  std::size_t charts = 0;
+  for (auto at = html.find("<svg "); at != std::string::npos; at = html.find("<svg ", at + 1)) ++charts;
+  EXPECT_EQ(charts, 4u);
+  EXPECT_NE(html.find("<title>fault window: status 503, 20 s to 30 s</title>"), std::string::npos);
+  EXPECT_NE(html.find(">Circuit breaker state over plan time</title>"), std::string::npos);
+  EXPECT_EQ(html.find("pp_test_"), std::string::npos);  // the generated API key
+}
+
+TEST(cli_run, an_unwritable_html_report_is_refused_before_the_run) {
+  test::temp_dir dir;
+  const auto unwritable = planproof(dir, "run " + example + " --time-scale 0.02 --only upstream_503_burst"
+                                         " --html /proc/no-such-dir/report.html");
+  EXPECT_EQ(unwritable.exit_code, 2) << unwritable.output;
+  EXPECT_NE(unwritable.output.find("--html: error: cannot write the HTML report to /proc/no-such-dir/report.html"),
+            std::string::npos)
+      << unwritable.output;
+}
+
 TEST(cli_run, ignoring_retry_after_is_reported_broken) {
   test::temp_dir dir;
   const auto r = planproof(dir, "run " + example +
