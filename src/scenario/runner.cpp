@@ -10,6 +10,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
@@ -118,6 +119,11 @@ struct traffic_generator {
       if (wait > core::duration::zero()) {
         timer.expires_after(scale.to_real(wait));
         co_await timer.async_wait(asio::use_awaitable);
+      } else {
+        // Behind schedule: yield before the next request all the same. A request can end without
+        // suspending (refused by an open breaker, then dead-lettered), and a worker working off a
+        // backlog of those would otherwise hold the thread while the answers of the others wait.
+        co_await asio::post(io, asio::use_awaitable);
       }
       // Named, not a braced temporary: g++ 12 destroys temporaries inside co_await twice.
       client::logical_request request{i + 1, endpoint, body,
