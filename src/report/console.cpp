@@ -27,7 +27,8 @@ std::string label(scenario::verdict v) {
 void print_header(std::ostream& out, const scenario::run_result& run, std::size_t selected) {
   out << "planproof run " << run.plan_name;
   if (!run.phase.empty()) out << " (phase " << run.phase << ")";
-  out << ": " << selected << " failure mode" << (selected == 1 ? "" : "s") << ", " << run.mode << ", seed "
+  out << ": " << selected << " failure mode" << (selected == 1 ? "" : "s") << ", " << run.mode
+      << (run.upstream.empty() ? "" : " against " + run.upstream) << ", seed "
       << run.seed << ", time scale " << number(run.time_scale) << " (times below are plan time)\n";
   for (const auto& note : run.notes) out << "  note: " << core::redact(note) << '\n';
   out.flush();
@@ -82,6 +83,7 @@ void print_summary(std::ostream& out, const scenario::run_result& run) {
       << run.count(verdict::held) << " held, " << run.count(verdict::broken) << " broken";
   if (auto n = run.count(verdict::skipped)) out << ", " << n << " skipped (not verified)";
   if (auto n = run.count(verdict::error)) out << ", " << n << " harness error" << (n == 1 ? "" : "s");
+  if (run.interrupted) out << " (INTERRUPTED before the end)";
   out << '\n';
   std::size_t dead = 0;
   for (const auto& f : run.failure_modes) dead += f.metrics.dead_lettered;
