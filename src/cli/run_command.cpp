@@ -184,7 +184,8 @@ command add_run_command(CLI::App& app) {
                   "the plan's real credentials (an unresolvable one is exit 2) and its answers are relayed")
       ->type_name("URL");
   cmd->add_option("--upstream-ca", args->upstream_ca,
-                  "PEM file of the CAs an https upstream's certificate must chain to (default: the system store)")
+                  "PEM file of the CAs an https upstream's certificate must chain to (default: the plan's mtls ca,\n"
+                  "else the system store)")
       ->type_name("FILE");
   auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");
   cmd->add_flag("--verbose,-v", args->verbose,

@@ -15,6 +15,7 @@
 #include "mocks/test_client.hpp"
 #include "payment_endpoint.hpp"
 #include "support/child_process.hpp"
+#include "support/output.hpp"
 #include "support/paths.hpp"
 #include "support/process.hpp"
 
@@ -226,6 +227,47 @@ TEST(cli_run_upstream, faults_in_front_of_a_real_server_hold_and_the_weakened_tw
   const auto port = nginx.port();
   ASSERT_TRUE(nginx.stop()) << "nginx did not exit within 10s of SIGTERM";
   EXPECT_FALSE(listening(port));
+}
+
+// OAuth2 through the proxy: `planproof serve` stands in for the real system (its token endpoint
+// issues tokens only for the client secret it was started with, and its API takes only those
+// tokens), and run's client, with the plan's own secret, fetches its tokens from it through the
+// mock; auth_expiry's 401 in front of it makes the client fetch a new one.
+TEST(cli_run_upstream, oauth2_tokens_come_from_the_upstream_for_the_plans_own_secret) {
+  test::temp_dir dir;
+  const auto plan = test::source_dir() + "/scenarios/salesforce-sync.plan.yaml";
+  const std::vector<std::pair<std::string, std::string>> secrets{{"SF_CLIENT_ID", "cid_upstream_test"},
+                                                                 {"SF_CLIENT_SECRET", "csec_upstream_test"}};
+  test::child_process real(test::planproof_executable(),
+                           {"serve", plan, "--listen", "127.0.0.1:0", "--journal", (dir / "journal.jsonl").string()},
+                           {.set_env = secrets});
+  ASSERT_TRUE(real.started()) << real.error();
+  const auto line = real.read_line(20s);
+  ASSERT_TRUE(line.has_value()) << real.output();
+  const auto port = test::port_of(*line, "mock: ");
+  ASSERT_TRUE(port.has_value()) << *line;
+  const auto url = "http://127.0.0.1:" + std::to_string(*port);
+  const auto held = test::run_shell("cd '" + dir.path().string() +
+                                    "' && env SF_CLIENT_ID=cid_upstream_test SF_CLIENT_SECRET=csec_upstream_test " +
+                                    test::planproof_executable() + " run " + plan +
+                                    " --only token_expired_mid_sync --time-scale 0.02 --upstream " + url);
+  EXPECT_EQ(held.exit_code, 0) << held.output;
+  EXPECT_NE(held.output.find("note: auth: OAuth2 tokens are fetched from " + url + "/services/oauth2/token"),
+            std::string::npos)
+      << held.output;
+  EXPECT_NE(held.output.find("held     token_expired_mid_sync"), std::string::npos) << held.output;
+  EXPECT_EQ(held.output.find("csec_"), std::string::npos) << held.output;
+
+  ASSERT_TRUE(real.signal(SIGINT));
+  ASSERT_TRUE(real.wait(20s).has_value()) << real.output();
+  int issued = 0, api = 0;
+  for (const auto& r : test::json_lines(test::read_file(dir / "journal.jsonl"))) {
+    const bool token = r.at("endpoint").as_string() == "(token)";
+    EXPECT_EQ(r.at("status").as_int64(), 200) << r;  // every credential it was sent was good
+    (token ? issued : api) += 1;
+  }
+  EXPECT_GE(issued, 2) << "the first token and the one after the 401";
+  EXPECT_GE(api, 200);
 }
 
 TEST(cli_run_upstream, an_unresolvable_credential_is_exit_2_naming_it_and_nothing_is_sent) {
