@@ -3,10 +3,12 @@
 #include <charconv>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -46,13 +48,6 @@ void strip_hop_by_hop(http::fields& h) {
                        http::field::trailer, http::field::transfer_encoding, http::field::upgrade}) {
     h.erase(f);
   }
-}
-
-std::string host_header(const upstream_target& t) {
-  const bool v6 = t.host.find(':') != std::string::npos;
-  std::string h = v6 ? "[" + t.host + "]" : t.host;
-  if (t.port != (t.tls ? 443 : 80)) h += ":" + std::to_string(t.port);
-  return h;
 }
 
 std::string describe(std::string_view step, const boost::system::error_code& ec) {
@@ -138,6 +133,13 @@ std::variant<upstream_target, std::string> parse_upstream_url(std::string_view u
   return t;
 }
 
+std::string host_header(const upstream_target& t) {
+  const bool v6 = t.host.find(':') != std::string::npos;
+  std::string h = v6 ? "[" + t.host + "]" : t.host;
+  if (t.port != (t.tls ? 443 : 80)) h += ":" + std::to_string(t.port);
+  return h;
+}
+
 std::string to_string(const upstream_target& t) {
   std::string url = t.tls ? "https://" : "http://";
   url += host_header(t);
@@ -150,14 +152,16 @@ upstream_proxy::upstream_proxy(upstream_options options, std::shared_ptr<void> t
 std::variant<std::shared_ptr<upstream_proxy>, std::string> upstream_proxy::make(upstream_options options) {
   std::shared_ptr<void> tls;
   if (options.target.tls) {
-    client_tls_config config;
-    config.ca_file = options.ca_file;
+    client_tls_config config = options.tls;
+    if (config.ca_file.empty()) config.ca_file = options.ca_file;
     config.host = options.target.host;
     auto built = make_client_context(config);
     if (!built) return built.error;
     tls = std::make_shared<asio::ssl::context>(std::move(*built.context));
-  } else if (!options.ca_file.empty()) {
+  } else if (!options.ca_file.empty() || !options.tls.ca_file.empty() || !options.tls.ca_pem.empty()) {
     return std::string("a CA file only applies to an https upstream");
+  } else if (!options.tls.cert_file.empty() || !options.tls.cert_pem.empty()) {
+    return std::string("a client certificate only applies to an https upstream");
   }
   return std::make_shared<upstream_proxy>(std::move(options), std::move(tls));
 }
@@ -204,6 +208,41 @@ asio::awaitable<forward_result> upstream_proxy::forward(const upstream_request& 
   }
   r = co_await exchange(secure, std::move(req), options_);
   co_return r;
+}
+
+std::string probe_upstream(const upstream_target& target, core::duration deadline, tcp::endpoint* reached) {
+  const auto url = to_string(target);
+  asio::io_context io(1);
+  asio::steady_timer timer(io);
+  tcp::resolver resolver(io);
+  tcp::socket socket(io);
+  std::string error = "no address for " + target.host;
+  bool timed_out = false;
+  timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline));
+  timer.async_wait([&](const boost::system::error_code& ec) {
+    if (ec) return;
+    timed_out = true;
+    resolver.cancel();
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  });
+  resolver.async_resolve(target.host, std::to_string(target.port), asio::ip::resolver_base::numeric_service,
+                         [&](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+                           if (ec || results.empty()) {
+                             if (ec) error = "cannot resolve " + target.host + ": " + ec.message();
+                             timer.cancel();
+                             return;
+                           }
+                           const auto address = results.begin()->endpoint();
+                           if (reached != nullptr) *reached = address;
+                           socket.async_connect(address, [&](const boost::system::error_code& cec) {
+                             error = cec ? "cannot connect to " + url + ": " + cec.message() : std::string();
+                             timer.cancel();
+                           });
+                         });
+  io.run();
+  if (timed_out) return "no connection to " + url + " within " + core::format_duration(deadline);
+  return error;
 }
 
 }  // namespace planproof::mocks

@@ -11,10 +11,12 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include "core/clock.hpp"
+#include "mocks/tls.hpp"
 
 namespace planproof::mocks {
 
@@ -28,10 +30,14 @@ struct upstream_target {
 // `http://HOST[:PORT][/PREFIX]` or `https://...`; an error message saying what is wrong otherwise.
 std::variant<upstream_target, std::string> parse_upstream_url(std::string_view url);
 std::string to_string(const upstream_target& t);  // back to a URL
+std::string host_header(const upstream_target& t);  // what goes in Host: the host, and the port unless the scheme's
 
 struct upstream_options {
   upstream_target target;
   std::string ca_file;  // https: CAs the upstream's certificate must chain to; empty = the system store
+  // https: more of what the proxy's handshakes use: a client certificate to present (the plan's own
+  // under auth mtls) and CAs as PEM text. Its `host` is ignored (the target's is checked).
+  client_tls_config tls;
   core::duration timeout = std::chrono::seconds(30);  // real time for one forward: connect, send, answer
   std::uint64_t body_limit = 16 * 1024 * 1024;         // an upstream answer larger than this is a failure
 };
@@ -63,5 +69,11 @@ class upstream_proxy {
   upstream_options options_;
   std::shared_ptr<void> tls_;  // boost::asio::ssl::context when the upstream is https
 };
+
+// Resolves the target's host and opens one TCP connection within `deadline` (real time): whether
+// there is anything to send to at all. Empty when there is, why not otherwise ("cannot connect to
+// http://127.0.0.1:9: Connection refused"); `reached` gets the address connected to.
+std::string probe_upstream(const upstream_target& target, core::duration deadline,
+                           boost::asio::ip::tcp::endpoint* reached = nullptr);
 
 }  // namespace planproof::mocks

@@ -919,11 +919,20 @@ class server_state : public std::enable_shared_from_this<server_state> {
   }
 
   // Proxy mode: every request goes to the real upstream unless a fault answers in its place. Faults
-  // without an endpoint apply to every request, those with one to its route's requests.
+  // without an endpoint apply to every request, those with one to its route's requests. A request to
+  // the token path (auth.token_path, POST) is decided as the embedded token endpoint decides them:
+  // only token_endpoint_down faults apply to it.
   decision decide_proxied(const http::request<http::string_body>& req, const compiled_route* r, stored_record rec) {
     decision d;
     d.forward = true;
     d.outcome = fate::proxied;
+    const std::string_view target(req.target());
+    const bool token_request = !auth_.token_path.empty() && req.method() == http::verb::post &&
+                               target.substr(0, target.find('?')) == auth_.token_path;
+    if (token_request) {
+      r = nullptr;
+      rec.route = token_route;
+    }
     if (r) rec.route = static_cast<std::int32_t>(r - routes_.data());
     if (const auto it = req.find("X-Request-Id"); it != req.end() && it->value().size() <= 128) {
       rec.request_id = it->value();
@@ -938,12 +947,26 @@ class server_state : public std::enable_shared_from_this<server_state> {
     const std::string_view credential =
         auth_.header.empty() ? std::string_view() : std::string_view(req[auth_.header]);
     const auto header = [&](std::string_view name) { return std::string_view(req[name]); };
-    const std::string_view endpoint = r ? std::string_view(r->spec.endpoint_id) : std::string_view();
+    const std::string_view endpoint = token_request ? fault_injector::token_endpoint
+                                      : r               ? std::string_view(r->spec.endpoint_id)
+                                                        : std::string_view();
     if (const auto chosen = injector_.decide(endpoint, elapsed, credential, header)) {
       const auto i = chosen->index;
+      const auto& f = injector_.faults()[i];
       rec.fault = kinds_[i];
       ++injected_[i];
       switch (kinds_[i]) {
+        case fault_kind::token_endpoint_down:
+          // Late, or an error status in the token endpoint's place; a late one is then forwarded.
+          if (f.delay) d.delay = std::min(scale_.to_real(*f.delay), options_.hang_limit);
+          d.outcome = fate::delayed;
+          if (f.status != 0) {
+            d.forward = false;
+            d.outcome = fate::fault_status;
+            d.response = &fault_responses_[i];
+            if (f.retry_after && f.retry_after_as == plan::retry_after_format::http_date) d.owned = dated_error(f);
+          }
+          break;
         case fault_kind::latency:
           d.delay = std::min(scale_.to_real(chosen->delay), options_.hang_limit);
           d.outcome = fate::delayed;

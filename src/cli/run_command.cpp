@@ -1,10 +1,18 @@
-// `planproof run PLAN`: the failure modes of the plan against embedded mock upstreams.
+// `planproof run PLAN`: the failure modes of the plan against embedded mock upstreams (or a real
+// upstream behind them, `--upstream`), stoppable by a signal.
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <stop_token>
+#include <thread>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "cli/commands.hpp"
@@ -30,6 +38,8 @@ struct run_args {
   std::string log;
   std::vector<std::string> sets;
   std::string tls;  // a tools/gen-certs directory: HTTPS mocks
+  std::string upstream;
+  std::string upstream_ca;
   bool quiet = false;
   bool verbose = false;
 };
@@ -50,12 +60,58 @@ std::size_t terminal_width() {
   return 100;
 }
 
+// SIGINT and SIGTERM while the run is on: the first asks the runner to stop (it then reports what
+// it has, interrupted); a second ends the process at once. Handled on a thread of its own, since
+// the runner blocks this one.
+class stop_on_signals {
+ public:
+  stop_on_signals() : signals_(io_, SIGINT, SIGTERM) {
+    wait();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~stop_on_signals() {
+    io_.stop();
+    thread_.join();
+  }
+  stop_on_signals(const stop_on_signals&) = delete;
+  stop_on_signals& operator=(const stop_on_signals&) = delete;
+
+  std::stop_token token() const { return source_.get_token(); }
+
+ private:
+  void wait() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (signal_ != 0) {
+        std::cerr << "planproof run: a second signal (" << name(signal) << "): quitting at once, no report written\n";
+        std::_Exit(128 + signal);
+      }
+      signal_ = signal;
+      std::cerr << "planproof run: " << name(signal)
+                << ": stopping the failure mode in progress, then writing the reports (again to quit at once)\n";
+      source_.request_stop();
+      wait();
+    });
+  }
+  static const char* name(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+  boost::asio::io_context io_{1};
+  boost::asio::signal_set signals_;
+  std::stop_source source_;
+  std::atomic<int> signal_{0};
+  std::thread thread_;
+};
+
 int execute(const run_args& args) {
   core::setup_logging(args.quiet ? core::verbosity::quiet
                                  : (args.verbose ? core::verbosity::verbose : core::verbosity::normal));
   const auto load = load_options_from(args.sets);
   if (!load) return exit_usage;
   if (!check_report_files(args.reports)) return exit_usage;
+  if (!args.upstream_ca.empty() && args.upstream.empty()) {
+    std::cerr << "--upstream-ca: error: applies only with --upstream\n";
+    return exit_usage;
+  }
 
   scenario::run_options options;
   if (!args.phase.empty()) options.phase = args.phase;
@@ -66,6 +122,8 @@ int execute(const run_args& args) {
     std::string why;
     options.shard = scenario::parse_shard(args.shard, why);  // the option's validator has checked it
   }
+  options.upstream = args.upstream;
+  options.upstream_ca = args.upstream_ca;
   report::console_options console{.verbose = args.verbose};
   // Drawn on the client's thread, which is this one: run_live runs the client here.
   std::optional<report::progress_display> progress;
@@ -92,6 +150,8 @@ int execute(const run_args& args) {
     const auto plan = plan::load_file(args.plan, *load);
     if (!args.tls.empty()) options.tls = std::make_shared<const scenario::run_tls>(scenario::load_run_tls(plan, args.tls));
     for (const auto& f : plan.failure_modes) console.id_width = std::max(console.id_width, f.id.size());
+    const stop_on_signals signals;
+    options.stop = signals.token();
     if (live_progress(args)) {
       progress.emplace(out, true, console.id_width, terminal_width() - 1);
       options.on_progress = [&](const scenario::run_progress& p) { progress->update(p); };
@@ -114,7 +174,9 @@ command add_run_command(CLI::App& app) {
   auto args = std::make_shared<run_args>();
   auto* cmd = app.add_subcommand(
       "run", "Run the plan's failure modes: mock upstreams inject each fault, a real client configured\n"
-             "from the plan sends the plan's traffic, and each expectation is judged from what happened.");
+             "from the plan sends the plan's traffic, and each expectation is judged from what happened.\n"
+             "SIGINT or SIGTERM stops the run: the failure mode in progress is reported interrupted, the\n"
+             "reports are written, and the exit code is 3 (a second signal quits at once).");
   cmd->add_option("PLAN", args->plan, "The plan file (YAML or JSON)")->required();
   cmd->add_option("--phase", args->phase, "Run this phase: its failure modes and its settings overrides");
   repeatable(cmd->add_option("--only", args->only, "Run only this failure mode (repeatable)"));
@@ -153,10 +215,19 @@ command add_run_command(CLI::App& app) {
                   "DIR/ca.pem and checks the name 127.0.0.1; tls faults run, and with auth mtls the mocks require a\n"
                   "client certificate and the client presents DIR/client.pem in place of the plan's own")
       ->type_name("DIR");
+  cmd->add_option("--upstream", args->upstream,
+                  "Run against this real upstream (http:// or https://, with an optional path prefix) through the\n"
+                  "mock's proxy: faults answer in its place or break its answers, everything else is forwarded with\n"
+                  "the plan's real credentials (an unresolvable one is exit 2) and its answers are relayed")
+      ->type_name("URL");
+  cmd->add_option("--upstream-ca", args->upstream_ca,
+                  "PEM file of the CAs an https upstream's certificate must chain to (default: the plan's mtls ca,\n"
+                  "else the system store)")
+      ->type_name("FILE");
   auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");
   cmd->add_flag("--verbose,-v", args->verbose,
-                "Print every expectation and metric, and every client decision (each attempt, its result, each\n"
-                "backoff) as a logfmt line on standard error")
+                "Print every expectation and metric, every client decision (each attempt, its result, each\n"
+                "backoff) as a logfmt line, and where each failure mode's mock listens (standard error)")
       ->excludes(quiet);
   return {cmd, [args] { return execute(*args); }};
 }

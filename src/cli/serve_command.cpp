@@ -339,8 +339,13 @@ int execute(const serve_args& args) {
   options.upstream = upstream;
   // In proxy mode the real upstream checks credentials; the mock passes them through untouched.
   options.tls = tls;
+  // In proxy mode only the token path is known to the mock: token_endpoint_down faults apply there.
+  mocks::auth_requirement proxied;
+  if (upstream && plan.auth.method == plan::auth_method::oauth2_client_credentials && plan.auth.oauth2) {
+    proxied.token_path = scenario::token_path_of(plan.auth.oauth2->token_url);
+  }
   mocks::server mock(io.get_executor(), clock, clock.origin(), scale, routes,
-                     upstream ? mocks::auth_requirement{}
+                     upstream ? proxied
                               : scenario::mock_requirement(plan.auth, auth, args.seed,
                                                            {std::chrono::system_clock::now(), clock.origin()}),
                      table.faults, options);

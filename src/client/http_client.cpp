@@ -5,7 +5,9 @@
 #include <sstream>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -535,7 +537,7 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
     }
     const auto decision = state.on_result(last);
     if (decision.what == resilience::retry_decision::action::succeed) {
-      if (last.records_rejected != 0) set_aside_records(request, last.detail, last.records_rejected, last.records);
+      if (last.records_rejected != 0) co_await set_aside_records(request, last.detail, last.records_rejected, last.records);
       emit({.kind = core::event_kind::request_completed, .at = finished, .request = request.id,
             .attempt = static_cast<std::uint32_t>(state.attempts()), .status = last.status,
             .latency = finished - submitted, .outcome = core::request_outcome::succeeded,
@@ -564,11 +566,18 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
     backoff_timer.expires_after(scale_.to_real(decision.delay));
     co_await backoff_timer.async_wait(nothrow_awaitable);
   }
-  co_return dead_letter(request, request_id, state.attempts(), reason, last, submitted);
+  co_return co_await dead_letter(request, request_id, state.attempts(), reason, last, submitted);
 }
 
-void http_client::set_aside_records(const logical_request& request, const std::string& summary,
-                                    std::size_t rejected, std::size_t records) {
+asio::awaitable<std::error_code> http_client::append_dead_letter(const boost::json::object& record) {
+  co_await asio::post(asio::bind_executor(writer_.get_executor(), asio::use_awaitable));
+  const auto ec = dead_letters_.append(record);
+  co_await asio::post(asio::bind_executor(ex_, asio::use_awaitable));
+  co_return ec;
+}
+
+asio::awaitable<void> http_client::set_aside_records(const logical_request& request, const std::string& summary,
+                                                     std::size_t rejected, std::size_t records) {
   boost::json::object record = options_.dead_letter_context;
   record["kind"] = "rejected_records";
   record["request_id"] = request.id;
@@ -578,15 +587,17 @@ void http_client::set_aside_records(const logical_request& request, const std::s
   record["records"] = records;
   record["issues"] = summary;
   record["dead_lettered_at"] = utc_timestamp(std::chrono::system_clock::now());
-  if (auto ec = dead_letters_.append(record)) {
+  if (auto ec = co_await append_dead_letter(record)) {
     spdlog::error("request {}: could not set aside {} rejected records in {}: {}", request.id, rejected,
                   dead_letters_.path().string(), ec.message());
   }
 }
 
-core::request_outcome http_client::dead_letter(const logical_request& request, const std::string& request_key,
-                                               int attempts, core::end_reason reason,
-                                               const resilience::attempt_result& last, core::time_point started) {
+asio::awaitable<core::request_outcome> http_client::dead_letter(const logical_request& request,
+                                                                const std::string& request_key, int attempts,
+                                                                core::end_reason reason,
+                                                                const resilience::attempt_result& last,
+                                                                core::time_point started) {
   const auto& endpoint = *request.endpoint;
   boost::json::object record = options_.dead_letter_context;
   record["request_id"] = request.id;
@@ -622,7 +633,7 @@ core::request_outcome http_client::dead_letter(const logical_request& request, c
 
   auto outcome = core::request_outcome::dead_lettered;
   auto final_reason = reason;
-  if (auto ec = dead_letters_.append(record)) {
+  if (auto ec = co_await append_dead_letter(record)) {
     spdlog::error("request {}: could not write dead letter to {}: {}", request.id,
                   dead_letters_.path().string(), ec.message());
     outcome = core::request_outcome::failed;
@@ -632,7 +643,7 @@ core::request_outcome http_client::dead_letter(const logical_request& request, c
   emit({.kind = core::event_kind::request_completed, .at = now, .request = request.id,
         .attempt = static_cast<std::uint32_t>(attempts), .status = last.status, .error = last.error,
         .latency = now - started, .outcome = outcome, .reason = final_reason});
-  return outcome;
+  co_return outcome;
 }
 
 }  // namespace planproof::client

@@ -18,6 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
 
 #include "client/dead_letter.hpp"
@@ -144,11 +145,16 @@ class http_client {
   std::unique_ptr<connection> take_idle();
   void give_back(std::unique_ptr<connection> c);
   // Records of a list response the mapping rejected: one durable line, the request still succeeds.
-  void set_aside_records(const logical_request& request, const std::string& summary, std::size_t rejected,
-                         std::size_t records);
-  core::request_outcome dead_letter(const logical_request& request, const std::string& request_key,
-                                    int attempts, core::end_reason reason,
-                                    const resilience::attempt_result& last, core::time_point started);
+  boost::asio::awaitable<void> set_aside_records(const logical_request& request, const std::string& summary,
+                                                 std::size_t rejected, std::size_t records);
+  boost::asio::awaitable<core::request_outcome> dead_letter(const logical_request& request,
+                                                            const std::string& request_key, int attempts,
+                                                            core::end_reason reason,
+                                                            const resilience::attempt_result& last,
+                                                            core::time_point started);
+  // Appends on writer_ and comes back to ex_: durable before the caller goes on, without holding
+  // the client's thread (and every other request on it) for the milliseconds an fdatasync takes.
+  boost::asio::awaitable<std::error_code> append_dead_letter(const boost::json::object& record);
   void emit(core::event e);
 
   boost::asio::any_io_executor ex_;
@@ -171,6 +177,9 @@ class http_client {
   std::string access_token_;  // of tokens_->generation()
   std::string token_header_ = "Authorization";  // where access_token_ goes
   std::vector<boost::asio::steady_timer*> token_waiters_;
+  // The dead-letter file's writes and fdatasyncs, one at a time in order. Last: destroyed (joined)
+  // first, while everything a write touches is still there.
+  boost::asio::thread_pool writer_{1};
 };
 
 }  // namespace planproof::client

@@ -48,16 +48,20 @@ class plan_clock final : public clock {
 struct plan_calendar {
   std::chrono::system_clock::time_point wall_at_origin{};
   time_point origin{};
+  // Calendar seconds per plan second. 1: plan speed, as above. The time scale's factor: the wall
+  // clock itself, for a real upstream that checks iat and exp against its own clock.
+  double pace = 1.0;
 
   std::chrono::system_clock::time_point exact(time_point t) const noexcept {
-    return wall_at_origin + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - origin);
+    return wall_at_origin + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                std::chrono::duration<double, std::nano>(t - origin) * pace);
   }
   std::chrono::sys_seconds at(time_point t) const noexcept {
     return std::chrono::floor<std::chrono::seconds>(exact(t));
   }
   // Plan time at the moment the calendar reads `wall`.
   time_point plan_time(std::chrono::system_clock::time_point wall) const noexcept {
-    return origin + std::chrono::duration_cast<duration>(wall - wall_at_origin);
+    return origin + std::chrono::duration_cast<duration>(std::chrono::duration<double, std::nano>(wall - wall_at_origin) / pace);
   }
 };
 

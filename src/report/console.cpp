@@ -35,8 +35,8 @@ void print_header(std::ostream& out, const scenario::run_result& run, std::size_
   } else {
     out << ": " << selected << " failure mode" << (selected == 1 ? "" : "s");
   }
-  out << ", " << run.mode << ", seed " << run.seed << ", time scale " << number(run.time_scale)
-      << " (times below are plan time)\n";
+  out << ", " << run.mode << (run.upstream.empty() ? "" : " against " + run.upstream) << ", seed " << run.seed
+      << ", time scale " << number(run.time_scale) << " (times below are plan time)\n";
   for (const auto& note : run.notes) out << "  note: " << core::redact(note) << '\n';
   if (run.shard && selected == 0) {
     out << "  note: this shard has no failure mode to run (" << run.shard->selected << " selected, "
@@ -88,6 +88,7 @@ void print_summary(std::ostream& out, const scenario::run_result& run) {
       << run.count(verdict::held) << " held, " << run.count(verdict::broken) << " broken";
   if (auto n = run.count(verdict::skipped)) out << ", " << n << " skipped (not verified)";
   if (auto n = run.count(verdict::error)) out << ", " << n << " harness error" << (n == 1 ? "" : "s");
+  if (run.interrupted) out << " (INTERRUPTED before the end)";
   out << '\n';
   std::size_t dead = 0;
   for (const auto& f : run.failure_modes) dead += f.metrics.dead_lettered;

@@ -188,6 +188,8 @@ json::value to_json(const scenario::run_result& run) {
       {"plan_file", run.plan_file},
       {"phase", run.phase.empty() ? json::value(nullptr) : json::value(run.phase)},
       {"mode", run.mode},
+      {"upstream", run.upstream.empty() ? json::value(nullptr) : json::value(run.upstream)},
+      {"interrupted", run.interrupted},
       {"seed", run.seed},
       {"time_scale", run.time_scale},
   };

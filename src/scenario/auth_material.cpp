@@ -188,6 +188,26 @@ client::jwt_options jwt_client_options(const plan::auth_config& auth, const auth
   return o;
 }
 
+std::string use_plan_certificate(const plan::mtls_config& m, mocks::client_tls_config& config, std::string_view real) {
+  auto take = [real](const core::secret_ref& ref, std::string_view key, std::string& file, std::string& text) {
+    if (ref.from == core::secret_ref::source::file) {
+      file = ref.name;
+      return std::string();
+    }
+    auto resolved = core::resolve_secret(ref);
+    if (!resolved.value) {
+      return "cannot resolve the plan's auth." + std::string(key) + " (" + resolved.error + "): " + std::string(real) +
+             " and needs the real one";
+    }
+    text = *resolved.value + '\n';  // resolving strips the PEM's last newline
+    return std::string();
+  };
+  if (auto why = take(m.client_cert, "client_cert", config.cert_file, config.cert_pem); !why.empty()) return why;
+  if (auto why = take(m.client_key, "client_key", config.key_file, config.key_pem); !why.empty()) return why;
+  if (m.ca && config.ca_file.empty()) return take(*m.ca, "ca", config.ca_file, config.ca_pem);
+  return {};
+}
+
 std::string token_path_of(std::string_view token_url) {
   std::string_view rest = token_url;
   if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) {

@@ -12,6 +12,7 @@
 #include "core/jwt.hpp"
 #include "core/request_signature.hpp"
 #include "mocks/server.hpp"
+#include "mocks/tls.hpp"
 #include "plan/model.hpp"
 
 namespace planproof::scenario {
@@ -65,6 +66,13 @@ client::oauth2_options oauth2_client_options(const plan::auth_config& auth, cons
 // 30s) is left.
 client::jwt_options jwt_client_options(const plan::auth_config& auth, const auth_material& material,
                                        const plan::retry_config& retry, const core::plan_calendar& calendar);
+
+// auth: mtls against a real upstream: the plan's client certificate and key, and its CA unless
+// config.ca_file is already set. A file: reference is the PEM file itself (OpenSSL reads it and names
+// it in errors), an env: one holds the PEM text (registered for redaction as it is resolved). Empty
+// when all were found; otherwise which reference cannot be resolved, then ": <real> and needs the
+// real one" (`real` says why a stand-in will not do, e.g. "a replay goes to a real upstream").
+std::string use_plan_certificate(const plan::mtls_config& m, mocks::client_tls_config& config, std::string_view real);
 
 // The path a token URL names: itself when it is a path, the path part of an absolute URL.
 std::string token_path_of(std::string_view token_url);

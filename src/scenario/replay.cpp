@@ -47,11 +47,9 @@ class no_events final : public core::event_sink {
   void on_event(const core::event&) override {}
 };
 
-// The upstream as the client needs it: where to connect, what Host to send, what to prepend.
+// The upstream as the client needs it: what Host to send, what to prepend.
 struct upstream {
   std::string url;
-  std::string host;
-  std::uint16_t port = 0;
   std::string host_header;
   std::string path_prefix;
 };
@@ -93,64 +91,6 @@ struct replay_traffic {
     }
   }
 };
-
-// Resolves the host and opens one connection within `deadline`: whether there is anything to
-// replay to at all. Empty when there is; why not otherwise.
-std::string probe(const upstream& u, core::duration deadline, asio::ip::tcp::endpoint& out) {
-  asio::io_context io(1);
-  asio::steady_timer timer(io);
-  asio::ip::tcp::resolver resolver(io);
-  asio::ip::tcp::socket socket(io);
-  std::string error = "no address";
-  bool timed_out = false;
-  timer.expires_after(deadline);
-  timer.async_wait([&](const boost::system::error_code& ec) {
-    if (ec) return;
-    timed_out = true;
-    resolver.cancel();
-    boost::system::error_code ignored;
-    socket.close(ignored);
-  });
-  resolver.async_resolve(u.host, std::to_string(u.port), asio::ip::resolver_base::numeric_service,
-                         [&](const boost::system::error_code& ec, asio::ip::tcp::resolver::results_type results) {
-                           if (ec) {
-                             error = "cannot resolve " + u.host + ": " + ec.message();
-                             timer.cancel();
-                             return;
-                           }
-                           out = *results.begin();
-                           socket.async_connect(out, [&](const boost::system::error_code& cec) {
-                             error = cec ? "cannot connect to " + u.url + ": " + cec.message() : std::string();
-                             timer.cancel();
-                           });
-                         });
-  io.run();
-  if (timed_out) return "no connection to " + u.url + " within " + core::format_duration(deadline);
-  return error;
-}
-
-// auth: mtls. The plan's client certificate and key, and its CA unless --upstream-ca named one: a
-// file: reference is the PEM file itself (OpenSSL reads it and names it in errors), an env: one
-// holds the PEM text (registered for redaction as it is resolved). Empty when all were found.
-std::string use_plan_certificate(const plan::mtls_config& m, mocks::client_tls_config& config) {
-  auto take = [](const core::secret_ref& ref, std::string_view key, std::string& file, std::string& text) {
-    if (ref.from == core::secret_ref::source::file) {
-      file = ref.name;
-      return std::string();
-    }
-    auto resolved = core::resolve_secret(ref);
-    if (!resolved.value) {
-      return "cannot resolve the plan's auth." + std::string(key) + " (" + resolved.error +
-             "): a replay goes to a real upstream and needs the real one";
-    }
-    text = *resolved.value + '\n';  // resolving strips the PEM's last newline
-    return std::string();
-  };
-  if (auto why = take(m.client_cert, "client_cert", config.cert_file, config.cert_pem); !why.empty()) return why;
-  if (auto why = take(m.client_key, "client_key", config.key_file, config.key_pem); !why.empty()) return why;
-  if (m.ca && config.ca_file.empty()) return take(*m.ca, "ca", config.ca_file, config.ca_pem);
-  return {};
-}
 
 }  // namespace
 
@@ -256,7 +196,9 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
     // The server's certificate must chain to a trusted CA and name the host replay connects to.
     mocks::client_tls_config config{.ca_file = options.upstream_ca, .host = target.host};
     if (mtls != nullptr) {
-      if (auto why = use_plan_certificate(*mtls, config); !why.empty()) return fail(replay_status::usage_error, why);
+      if (auto why = use_plan_certificate(*mtls, config, "a replay goes to a real upstream"); !why.empty()) {
+        return fail(replay_status::usage_error, why);
+      }
     }
     auto built = mocks::make_client_context(config);
     if (!built) return fail(replay_status::usage_error, "cannot set up TLS for " + url + ": " + built.error);
@@ -269,11 +211,7 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
   }
   upstream u;
   u.url = mocks::to_string(target);
-  u.host = target.host;
-  u.port = target.port;
-  const bool v6 = target.host.find(':') != std::string::npos;
-  const bool default_port = target.port == (target.tls ? 443 : 80);
-  u.host_header = (v6 ? "[" + target.host + "]" : target.host) + (default_port ? "" : ":" + std::to_string(target.port));
+  u.host_header = mocks::host_header(target);
   u.path_prefix = target.path_prefix;
   result.upstream_url = u.url;
 
@@ -305,7 +243,7 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
   }
 
   asio::ip::tcp::endpoint address;
-  if (auto why = probe(u, retry.timeouts.connect, address); !why.empty()) {
+  if (auto why = mocks::probe_upstream(target, retry.timeouts.connect, &address); !why.empty()) {
     return fail(replay_status::unreachable, why);
   }
 

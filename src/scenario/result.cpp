@@ -20,7 +20,7 @@ std::size_t run_result::count(verdict v) const noexcept {
 }
 
 int run_result::exit_code() const noexcept {
-  if (count(verdict::error) > 0) return 3;
+  if (interrupted || count(verdict::error) > 0) return 3;
   if (count(verdict::broken) > 0 || count(verdict::skipped) > 0) return 1;
   return 0;
 }

@@ -89,10 +89,14 @@ struct run_result {
   std::string dead_letter_path;
   std::vector<std::string> notes;  // things the user must know about how the run was done
   std::optional<shard_info> shard;  // `--shard I/N`: failure_modes holds this shard's part only
+  std::string upstream;  // `run --upstream URL`: the real upstream behind the mocks' proxy; empty = none
+  // Stopped before its end (SIGINT, SIGTERM): the failure mode it was in is an error, those after
+  // it are skipped, each with a reason starting "interrupted".
+  bool interrupted = false;
   std::vector<failure_mode_result> failure_modes;
 
   std::size_t count(verdict v) const noexcept;
-  // 0 every failure mode held, 1 some broken or skipped, 3 harness error (error wins).
+  // 0 every failure mode held, 1 some broken or skipped, 3 harness error or interrupted (error wins).
   int exit_code() const noexcept;
 };
 

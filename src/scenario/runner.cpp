@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
@@ -18,6 +20,7 @@
 #include "client/http_client.hpp"
 #include "core/logging.hpp"
 #include "mocks/pagination.hpp"
+#include "mocks/proxy.hpp"
 #include "mocks/server.hpp"
 #include "plan/catalog.hpp"
 #include "plan/lint.hpp"
@@ -109,6 +112,8 @@ struct traffic_generator {
   std::shared_ptr<const mocks::paged_collection> pages;  // none when the endpoint is not paginated
   int running = workers();
   std::uint64_t next = 0;  // requests started
+  std::uint64_t in_flight = 0;
+  bool stopping = false;  // interrupted: no request starts any more
 
   bool closed_loop() const noexcept { return traffic.profile == plan::traffic_profile::closed_loop; }
 
@@ -122,6 +127,7 @@ struct traffic_generator {
 
   // Whether the traffic has another request to send.
   bool more() const noexcept {
+    if (stopping) return false;
     if (!closed_loop()) return next < schedule.size();
     return clock.now() - origin < traffic.duration && next < plan::max_planned_requests;
   }
@@ -134,31 +140,155 @@ struct traffic_generator {
       if (wait > core::duration::zero()) {
         timer.expires_after(scale.to_real(wait));
         co_await timer.async_wait(asio::use_awaitable);
+      } else {
+        // Behind schedule: yield before the next request all the same. A request can end without
+        // suspending (refused by an open breaker, then dead-lettered), and a worker working off a
+        // backlog of those would otherwise hold the thread while the answers of the others wait.
+        co_await asio::post(io, asio::use_awaitable);
       }
+      if (stopping) break;
       // Named, not a braced temporary: g++ 12 destroys temporaries inside co_await twice.
       client::logical_request request{i + 1, endpoint, body,
                                       pages ? pages->target_for_page(i % pages->page_count()) : std::string()};
       if (pages && i % pages->page_count() != 0 && endpoint->pagination->restart_on_invalid_cursor) {
         request.restart_target = pages->target_for_page(0);
       }
+      ++in_flight;
       co_await client.execute(std::move(request));
-      if (closed_loop() && traffic.think_time > core::duration::zero()) {
+      if (--in_flight == 0 && stopping) io.stop();
+      if (closed_loop() && traffic.think_time > core::duration::zero() && !stopping) {
         timer.expires_after(scale.to_real(traffic.think_time));
         co_await timer.async_wait(asio::use_awaitable);
       }
     }
     if (--running == 0) io.stop();
   }
+
+  // Starts no request any more; the run ends when those in flight have (or sooner, by the caller).
+  void stop() {
+    stopping = true;
+    if (in_flight == 0) io.stop();
+  }
 };
 
+// `--upstream`: the proxy every failure mode's mock forwards through, and what the client needs to
+// reach the real upstream behind it.
+struct upstream_setup {
+  std::shared_ptr<const mocks::upstream_proxy> proxy;
+  mocks::upstream_target target;
+  std::string url;           // as reports show it
+  std::string token_target;  // oauth2: the token request's target as the client sends it to the mock
+};
+
+core::diagnostic_error usage_error(core::source_location where, std::string message) {
+  return core::diagnostic_error(core::diagnostic{std::move(where), core::severity::error, std::move(message)});
+}
+
+// Throws core::diagnostic_error (a usage error) for a bad URL or CA file, credentials that cannot be
+// resolved (a generated stand-in would only be refused by a real system), an mtls certificate that
+// cannot be loaded, or a token_url the client could not reach through the proxy.
+upstream_setup open_upstream(const plan::integration_plan& plan, const plan::retry_config& retry,
+                             const run_options& options, const auth_material& auth) {
+  upstream_setup u;
+  auto parsed = mocks::parse_upstream_url(options.upstream);
+  if (const auto* why = std::get_if<std::string>(&parsed)) {
+    throw usage_error({"--upstream"}, "'" + options.upstream + "' " + *why +
+                                          " (e.g. https://api.sandbox.example or http://127.0.0.1:9000/v2)");
+  }
+  u.target = std::get<mocks::upstream_target>(parsed);
+  u.url = mocks::to_string(u.target);
+  constexpr std::string_view real = "--upstream sends to a real system";
+  if (auth.generated) {
+    throw usage_error(plan.auth.where, "cannot resolve the plan's credentials (" + auth.unresolved + "): " +
+                                           std::string(real) + " and needs the real ones, never a generated stand-in");
+  }
+  mocks::upstream_options o;
+  o.target = u.target;
+  o.tls.ca_file = options.upstream_ca;  // before the plan's mtls `ca`, which only stands in for it
+  // Longer than any attempt of the client may wait, so a slow upstream is the client's timeout to
+  // observe, never a proxy failure of its own.
+  o.timeout = std::max<core::duration>(std::chrono::seconds(30),
+                                       core::time_scale{options.time_scale}.to_real(retry.timeouts.total) +
+                                           std::chrono::seconds(1));
+  if (plan.auth.method == plan::auth_method::mtls && plan.auth.mtls) {
+    if (!u.target.tls) {
+      throw usage_error({"--upstream"}, "auth mtls authenticates in the TLS handshake, so the upstream must be "
+                                        "https://, not " + u.url);
+    }
+    if (auto why = use_plan_certificate(*plan.auth.mtls, o.tls, real); !why.empty()) {
+      throw usage_error(plan.auth.where, why);
+    }
+  }
+  if (plan.auth.method == plan::auth_method::oauth2_client_credentials && plan.auth.oauth2) {
+    // Tokens come through the mock's proxy, which sends everything to --upstream: a token_url that
+    // is a path is on it (after its path prefix, as every endpoint path is); an absolute one must be
+    // under it.
+    const auto& token_url = plan.auth.oauth2->token_url;
+    u.token_target = token_path_of(token_url);
+    if (token_url.find("://") != std::string::npos) {
+      const auto token_host = mocks::parse_upstream_url(token_url.substr(0, token_url.find_first_of("?#")));
+      const auto* t = std::get_if<mocks::upstream_target>(&token_host);
+      const auto& prefix = u.target.path_prefix;
+      if (t == nullptr || t->host != u.target.host || t->port != u.target.port || t->tls != u.target.tls ||
+          !u.token_target.starts_with(prefix + "/")) {
+        throw usage_error(plan.auth.where, "the plan's token_url " + token_url + " is not under --upstream " + u.url +
+                                               ", and the client fetches its tokens through the mock, which forwards "
+                                               "to --upstream only");
+      }
+      u.token_target.erase(0, prefix.size());
+    }
+  }
+  auto made = mocks::upstream_proxy::make(std::move(o));
+  if (const auto* why = std::get_if<std::string>(&made)) {
+    throw usage_error({options.upstream_ca.empty() ? "--upstream" : "--upstream-ca"},
+                      "cannot set up TLS for " + u.url + ": " + *why);
+  }
+  u.proxy = std::get<std::shared_ptr<mocks::upstream_proxy>>(made);
+  return u;
+}
+
+// What the mock in front of a real upstream needs to know of the auth: where the token requests go
+// (only token_endpoint_down faults apply to them) and which header is a request's credential (a
+// rate_limit fault with `key: credential` keys its buckets by it). It checks nothing.
+mocks::auth_requirement proxy_requirement(const plan::auth_config& plan_auth, const auth_material& auth,
+                                          const upstream_setup& upstream) {
+  mocks::auth_requirement r;
+  r.header = auth.header.name;
+  if (plan_auth.method == plan::auth_method::oauth2_client_credentials) r.header = "Authorization";
+  if (plan_auth.method == plan::auth_method::jwt) r.header = plan_auth.header;
+  r.token_path = upstream.token_target;
+  return r;
+}
+
+std::string interrupted_reason(const run_stats& stats, std::uint64_t planned, core::duration elapsed) {
+  std::string ids;
+  for (const auto id : stats.in_flight_ids(run_stats::max_evidence)) {
+    ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  }
+  const auto cut = stats.in_flight();
+  std::string out = "interrupted: stopped " + core::format_duration(elapsed) + " into the failure mode (plan time); " +
+                    std::to_string(stats.submitted) + " of " + std::to_string(planned) + " planned requests sent: " +
+                    std::to_string(stats.succeeded) + " succeeded, " + std::to_string(stats.dead_lettered) +
+                    " dead-lettered, " + std::to_string(stats.failed) + " failed, " + std::to_string(cut) +
+                    " cut in flight";
+  if (cut > 0) {
+    out += " (request" + std::string(cut == 1 ? " " : "s ") + ids + (cut > run_stats::max_evidence ? ", ...)" : ")");
+  }
+  return out + "; " + std::to_string(planned - stats.submitted) + " not sent";
+}
+
+// `upstream`: set = against --upstream, through the mock's proxy. `interrupted` is set when
+// options.stop cut the failure mode short.
 failure_mode_result run_one(const plan::integration_plan& plan, const plan::failure_mode& mode,
                             const plan::retry_config& retry, const auth_material& auth,
                             const run_options& options, client::dead_letter_queue& dead_letters,
-                            std::size_t position, std::size_t count) {
+                            std::size_t position, std::size_t count, const upstream_setup* upstream_setup,
+                            bool& interrupted) {
   failure_mode_result result;
   result.id = mode.id;
   result.traffic = mode.traffic;
-  if (auto why = unsupported_reason(plan, mode, retry, options.tls != nullptr); !why.empty()) {
+  const bool proxied = upstream_setup != nullptr;
+  if (auto why = unsupported_reason(plan, mode, retry, options.tls != nullptr, proxied); !why.empty()) {
     result.outcome = verdict::skipped;
     result.reason = why;
     return result;
@@ -176,12 +306,15 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   // The mock upstream runs on its own thread, as a real upstream would run in its own process.
   asio::io_context upstream_io(1);
   auto upstream_work = asio::make_work_guard(upstream_io);
-  // JWT iat and exp: stamped by the client and checked by the mock on one calendar at plan speed.
-  const core::plan_calendar calendar{std::chrono::system_clock::now(), origin};
-  const auto requirement = mock_requirement(plan.auth, auth, derive_seed(options.seed, mode.id, 3), calendar);
+  // JWT iat and exp: stamped by the client and checked by the mock on one calendar at plan speed;
+  // a real upstream checks them against the wall clock.
+  const core::plan_calendar calendar{std::chrono::system_clock::now(), origin, proxied ? scale.factor : 1.0};
+  const auto requirement = proxied ? proxy_requirement(plan.auth, auth, *upstream_setup)
+                                   : mock_requirement(plan.auth, auth, derive_seed(options.seed, mode.id, 3), calendar);
   mocks::server upstream(upstream_io.get_executor(), clock, origin, scale, mocks::routes_from_plan(plan),
                          requirement, mode.inject,
                          {.seed = derive_seed(options.seed, mode.id, 1), .single_threaded_executor = true,
+                          .upstream = proxied ? upstream_setup->proxy : nullptr,
                           .tls = options.tls ? options.tls->server : nullptr});
   if (auto ec = upstream.listen()) {
     result.outcome = verdict::error;
@@ -194,7 +327,14 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     result.reason = std::to_string(upstream.ignored_faults()) + " fault(s) of this failure mode cannot be injected";
     return result;
   }
-  std::thread upstream_thread([&] { upstream_io.run(); });
+  spdlog::debug("{}: mock upstream on {}://127.0.0.1:{}{}", mode.id, options.tls ? "https" : "http", upstream.port(),
+                proxied ? " in front of " + upstream_setup->url : std::string());
+  std::promise<void> upstream_ran;
+  auto upstream_done = upstream_ran.get_future();
+  std::thread upstream_thread([&] {
+    upstream_io.run();
+    upstream_ran.set_value();
+  });
 
   asio::io_context io(1);
   run_stats stats(origin, traffic.duration);
@@ -220,9 +360,28 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   copts.host = "127.0.0.1:" + std::to_string(upstream.port());
   if (!auth.header.name.empty()) copts.extra_headers.push_back(auth.header);
   if (!auth.query.name.empty()) copts.query_credential = auth.query;
-  if (requirement.hmac) copts.signer = request_signer(*requirement.hmac, requirement.hmac_key, copts.host);
-  if (requirement.oauth2) copts.oauth2 = oauth2_client_options(plan.auth, auth, retry);
-  if (requirement.jwt) copts.jwt = jwt_client_options(plan.auth, auth, retry, calendar);
+  if (proxied) {
+    // The credentials go through the mock to the real upstream, which checks them: a signature
+    // covers the Host and target it will see, tokens are fetched through the mock.
+    if (!auth.signing_key.empty()) {
+      if (const auto scheme = mocks::signature_scheme_from_plan(plan.auth)) {
+        auto sign = request_signer(*scheme, auth.signing_key, mocks::host_header(upstream_setup->target));
+        copts.signer = [sign = std::move(sign), prefix = upstream_setup->target.path_prefix](
+                           std::string_view method, std::string_view target, std::string_view body) {
+          return sign(method, prefix + std::string(target), body);
+        };
+      }
+    }
+    if (!auth.client_secret.empty()) {
+      copts.oauth2 = oauth2_client_options(plan.auth, auth, retry);
+      copts.oauth2->token_target = upstream_setup->token_target;
+    }
+    if (auth.jwt_key) copts.jwt = jwt_client_options(plan.auth, auth, retry, calendar);
+  } else {
+    if (requirement.hmac) copts.signer = request_signer(*requirement.hmac, requirement.hmac_key, copts.host);
+    if (requirement.oauth2) copts.oauth2 = oauth2_client_options(plan.auth, auth, retry);
+    if (requirement.jwt) copts.jwt = jwt_client_options(plan.auth, auth, retry, calendar);
+  }
   copts.max_idle_connections = static_cast<std::size_t>(traffic.concurrency);
   copts.mappings = plan.mapping;
   copts.dead_letter_context = {{"plan", plan.integration.name}, {"failure_mode", mode.id},
@@ -235,8 +394,9 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     client::http_client client(io.get_executor(), copts, retry, plan.endpoints, clock, scale, events,
                                dead_letters, rng);
 
-    traffic_generator generator{io,      client,   clock, scale, origin, traffic, plan::arrival_schedule(traffic),
-                                endpoint, body,     mocks::make_collection(plan, *endpoint)};
+    // Against a real upstream every request reads the endpoint's path: its pages are its own.
+    traffic_generator generator{io,       client, clock, scale, origin, traffic, plan::arrival_schedule(traffic),
+                                endpoint, body,   proxied ? nullptr : mocks::make_collection(plan, *endpoint)};
     for (int w = 0; w < generator.running; ++w) asio::co_spawn(io, generator.worker(), asio::detached);
 
     // A bound on the whole run: the traffic, then time for the last requests to use their whole
@@ -262,16 +422,53 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
       ticker.async_wait(tick);
     };
     if (options.on_progress) tick({});
+    // Interrupted: nothing new is sent, and the requests in flight get a second (real time) to
+    // end before the run is cut; the ones cut are counted and named in the reason.
+    asio::steady_timer grace(io);
+    const auto interrupt = [&] {
+      if (interrupted) return;
+      interrupted = true;
+      generator.stop();
+      grace.expires_after(std::chrono::seconds(1));
+      grace.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) io.stop();
+      });
+    };
+    const std::stop_callback on_stop(options.stop, [&] { asio::post(io, interrupt); });
     if (generator.running == 0) io.stop();
     io.run();
     planned = generator.planned();
   }
   upstream.stop();
   upstream_work.reset();
+  // A forward to a real upstream that does not answer would hold the mock's thread until the
+  // proxy's timeout: an interrupted run does not wait for it.
+  if (interrupted && upstream_done.wait_for(std::chrono::seconds(1)) != std::future_status::ready) upstream_io.stop();
   upstream_thread.join();
 
   result.metrics = collect_metrics(stats, planned, upstream, clock.now() - origin);
   result.metrics.fault_windows = fault_windows(mode.inject);
+  if (interrupted) {
+    result.outcome = verdict::error;
+    result.reason = interrupted_reason(stats, planned, clock.now() - origin);
+    result.metrics.lost = stats.in_flight();  // cut: counted here and named in the reason
+    return result;
+  }
+  if (proxied) {
+    const auto totals = upstream.metrics();
+    const auto failed = totals.by_fate.find(std::string(mocks::to_string(mocks::fate::upstream_failed)));
+    if (failed != totals.by_fate.end() && failed->second > 0) {
+      // The client then saw the mock's 502 instead of an answer of the upstream's: a verdict would
+      // judge the connection to it, not the plan.
+      result.outcome = verdict::error;
+      result.reason = std::to_string(failed->second) + " of " + std::to_string(totals.requests) +
+                      " requests to the mock could not be forwarded to " + upstream_setup->url +
+                      " (no connection or no answer within " +
+                      core::format_duration(upstream_setup->proxy->options().timeout) +
+                      "; the mock answered 502 upstream_unreachable in its place)";
+      return result;
+    }
+  }
   result.outcome = verdict::held;
   for (const auto& e : mode.expect) {
     result.expectations.push_back(evaluate(e, stats, result.metrics));
@@ -320,11 +517,38 @@ std::vector<const plan::failure_mode*> select_failure_modes(const plan::integrat
 }
 
 std::string unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode,
-                               const plan::retry_config& retry, bool https) {
+                               const plan::retry_config& retry, bool https, bool proxied) {
   std::string out;
   for (const auto& feature : plan::unsupported_features(plan, mode, retry)) out += (out.empty() ? "" : ", ") + feature;
   if (!out.empty()) out = "not yet supported by this version: " + out;
-  if (const auto needs = https ? std::vector<std::string>() : needs_tls(plan, mode); !needs.empty()) {
+  if (proxied) {
+    std::vector<std::string> mock_only;
+    auto add = [&](std::string what) {
+      if (std::find(mock_only.begin(), mock_only.end(), what) == mock_only.end()) mock_only.push_back(std::move(what));
+    };
+    for (const auto& f : mode.inject) {
+      if (f.kind == "pagination") add("fault 'pagination' (it breaks the mock's own pages)");
+      if (f.kind == "auth_expiry" && f.expire_after) {
+        add("fault 'auth_expiry' with expire_after (it shortens the mock's own tokens)");
+      }
+    }
+    for (const auto& e : mode.expect) {
+      if (e.name == "no_duplicate_effects") {
+        add("expectation 'no_duplicate_effects' (only the mock counts side effects)");
+      }
+    }
+    if (!mock_only.empty()) {
+      std::string what;
+      for (const auto& m : mock_only) what += (what.empty() ? "" : ", ") + m;
+      out += (out.empty() ? "" : "; ") + std::string("needs the embedded mock, not --upstream: ") + what;
+    }
+  }
+  std::vector<std::string> needs = https ? std::vector<std::string>() : needs_tls(plan, mode);
+  if (proxied) {
+    // The mock in front of a real upstream checks no credential; the proxy presents the plan's certificate.
+    std::erase(needs, std::string("auth method mtls"));
+  }
+  if (!needs.empty()) {
     // This version runs them, given the certificates: say how.
     std::string what;
     for (const auto& n : needs) what += (what.empty() ? "" : ", ") + n;
@@ -367,7 +591,22 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
   }
   const auto auth = resolve_auth(plan.auth);
   if (!auth.error.empty()) throw core::diagnostic_error(core::diagnostic{plan.auth.where, core::severity::error, auth.error});
-  if (auth.generated) {
+  std::optional<upstream_setup> upstream;
+  if (!options.upstream.empty()) {
+    upstream = open_upstream(plan, run.retry, options, auth);
+    run.upstream = upstream->url;
+    run.notes.push_back("upstream: the failure modes run against " + upstream->url +
+                        " through the mock's proxy: faults answer in its place or break its answers, everything else "
+                        "is forwarded, and what it answers is relayed; the client sends the plan's own credentials and "
+                        "the upstream checks them");
+    if (!upstream->token_target.empty()) {
+      run.notes.push_back("auth: OAuth2 tokens are fetched from " + upstream->url + upstream->token_target +
+                          " through the mock (only token_endpoint_down faults apply to them)");
+    }
+    if (const auto* e = plan.find_endpoint(plan.traffic.endpoint); e != nullptr && e->pagination) {
+      run.notes.push_back("traffic: every request reads " + e->path + " on the upstream (its first page)");
+    }
+  } else if (auth.generated) {
     // Against the embedded mocks the secret only has to match on both sides; a generated one
     // keeps the plan's real secret out of the run. Said out loud, never silently.
     run.notes.push_back("auth: " + auth.unresolved + "; the client and the embedded mocks share a generated " +
@@ -388,30 +627,52 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
   }
   if (options.on_start) options.on_start(run, selected.size());
   if (selected.empty()) return run;  // a shard with nothing to run: no dead-letter file either
-  client::dead_letter_queue dead_letters(run.retry.dead_letter_path);
-  if (auto ec = dead_letters.open()) {
-    for (const auto* mode : selected) {
+  // Every selected failure mode ends as `outcome` for `reason`, none having run.
+  const auto end_all = [&](verdict outcome, const std::string& reason, std::size_t from = 0) {
+    for (std::size_t i = from; i < selected.size(); ++i) {
       failure_mode_result r;
-      r.id = mode->id;
-      r.outcome = verdict::error;
-      r.reason = "cannot open the dead-letter file " + run.dead_letter_path + ": " + ec.message();
+      r.id = selected[i]->id;
+      r.outcome = outcome;
+      r.reason = reason;
       if (options.on_result) options.on_result(r);
       run.failure_modes.push_back(std::move(r));
     }
+  };
+  client::dead_letter_queue dead_letters(run.retry.dead_letter_path);
+  if (auto ec = dead_letters.open()) {
+    end_all(verdict::error, "cannot open the dead-letter file " + run.dead_letter_path + ": " + ec.message());
     return run;
   }
-  for (std::size_t k = 0; k < selected.size(); ++k) {
-    const auto* mode = selected[k];
+  if (upstream) {
+    // Nothing to run against: said once for each failure mode, never judged as the plan's fault.
+    if (auto why = mocks::probe_upstream(upstream->target, run.retry.timeouts.connect); !why.empty()) {
+      end_all(verdict::error, "the upstream cannot be reached: " + why);
+      return run;
+    }
+  }
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    if (options.stop.stop_requested()) {
+      run.interrupted = true;
+      end_all(verdict::skipped, "interrupted: not run", i);
+      break;
+    }
     failure_mode_result r;
+    bool interrupted = false;
     try {
-      r = run_one(plan, *mode, run.retry, auth, options, dead_letters, k + 1, selected.size());
+      r = run_one(plan, *selected[i], run.retry, auth, options, dead_letters, i + 1, selected.size(),
+                  upstream ? &*upstream : nullptr, interrupted);
     } catch (const std::exception& e) {
-      r.id = mode->id;
+      r.id = selected[i]->id;
       r.outcome = verdict::error;
       r.reason = std::string("harness failure: ") + e.what();
     }
+    if (interrupted) run.interrupted = true;
     if (options.on_result) options.on_result(r);
     run.failure_modes.push_back(std::move(r));
+  }
+  if (run.interrupted) {
+    run.notes.push_back("interrupted: the run was stopped before its end; the failure mode it was in and those "
+                        "after it were not judged");
   }
   return run;
 }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,16 @@ struct run_options {
   // `--tls DIR`: every mock serves HTTPS and the client speaks it (load_run_tls). Unset = plain
   // HTTP, and a failure mode that needs TLS (auth mtls, a `tls` fault) is skipped.
   std::shared_ptr<const run_tls> tls;
+  // `--upstream URL`: every failure mode runs against this real upstream through the mock's proxy
+  // (mocks/proxy.hpp): faults answer in its place or break its answers, everything else is
+  // forwarded, and the client carries the plan's real credentials. `upstream_ca`: PEM file of the
+  // CAs an https upstream's certificate must chain to (empty: the system store).
+  std::string upstream;
+  std::string upstream_ca;
+  // Requested from any thread (a signal handler's): the failure mode running stops sending, gives
+  // the requests in flight a second to end, cuts the rest and is reported as an error; the ones
+  // after it are skipped. Both with a reason starting "interrupted".
+  std::stop_token stop;
 };
 
 // The failure modes the options select, in plan order. Throws core::diagnostic_error for an
@@ -60,8 +71,11 @@ std::vector<const plan::failure_mode*> select_failure_modes(const plan::integrat
 // Why this build cannot run a failure mode with these retry settings ("not yet supported by this
 // version: circuit breaker, fault 'reset'"), or cannot without HTTPS mocks (`https` false: "fault
 // 'tls' (needs run --tls DIR; ...)"); empty when it can.
+// `proxied`: against --upstream, where the mock checks no credential (so auth mtls needs no HTTPS
+// mocks) and what only the embedded mock can do is named: its own pages, its own tokens, its count
+// of side effects.
 std::string unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode,
-                               const plan::retry_config& retry, bool https);
+                               const plan::retry_config& retry, bool https, bool proxied = false);
 
 run_result run_live(const plan::integration_plan& plan, const run_options& options);
 

@@ -33,5 +33,19 @@ TEST(plan_clock, runs_faster_when_scaled_down) {
   EXPECT_GE(c.elapsed(), duration(2s));
 }
 
+// At plan speed (pace 1) a calendar advances by plan time; at the time scale's pace it is the wall
+// clock, which a real upstream checks JWT iat and exp against.
+TEST(plan_calendar, runs_at_plan_speed_or_at_the_wall_clock_pace) {
+  const std::chrono::sys_seconds wall{std::chrono::seconds(1'700'000'000)};
+  const time_point origin{};
+  const plan_calendar plan_speed{wall, origin};
+  EXPECT_EQ(plan_speed.at(origin + 10s), wall + 10s);
+  EXPECT_EQ(plan_speed.plan_time(wall + 10s), origin + 10s);
+
+  const plan_calendar wall_clock{wall, origin, 0.1};  // --time-scale 0.1: 10 s of plan time is 1 s of wall time
+  EXPECT_EQ(wall_clock.at(origin + 10s), wall + 1s);
+  EXPECT_EQ(wall_clock.plan_time(wall + 300s), origin + 3000s);  // a 300 s token lasts 3000 s of plan time
+}
+
 }  // namespace
 }  // namespace planproof::core

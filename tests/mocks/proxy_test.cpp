@@ -74,6 +74,13 @@ TEST(upstream_url, parses_what_a_user_writes_and_says_what_is_wrong) {
   plain.target = std::get<upstream_target>(parse_upstream_url("http://127.0.0.1:1"));
   plain.ca_file = "ca.pem";
   EXPECT_TRUE(std::holds_alternative<std::string>(upstream_proxy::make(plain))) << "a CA file for plain http";
+  upstream_options plain_mtls;
+  plain_mtls.target = plain.target;
+  plain_mtls.tls.cert_file = "client.pem";
+  plain_mtls.tls.key_file = "client.key";
+  const auto no_tls = upstream_proxy::make(plain_mtls);
+  ASSERT_TRUE(std::holds_alternative<std::string>(no_tls)) << "a client certificate for plain http";
+  EXPECT_EQ(std::get<std::string>(no_tls), "a client certificate only applies to an https upstream");
   upstream_options missing_ca;
   missing_ca.target = std::get<upstream_target>(parse_upstream_url("https://127.0.0.1:1"));
   missing_ca.ca_file = "/no/such/ca.pem";
@@ -136,6 +143,41 @@ TEST(proxy, faults_that_answer_stand_in_front_of_the_upstream) {
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].outcome, fate::fault_status);
   EXPECT_EQ(records[1].outcome, fate::reset);
+}
+
+// A POST to the token path (run --upstream, serve --upstream with an OAuth2 plan) meets the faults
+// the embedded token endpoint would: token_endpoint_down answers in the upstream's place or delays
+// the forward, and the API's faults leave it alone.
+TEST(proxy, token_requests_meet_only_the_token_endpoint_faults) {
+  setup real;
+  real.routes = {{"token", "POST", "/oauth/token", 200, R"({"access_token":"t","expires_in":60})", "application/json",
+                  std::nullopt},
+                 default_routes()[1]};
+  running_server upstream(std::move(real));
+  auto down = kind_fault("token_endpoint_down");
+  down.status = 503;
+  down.first = 1;
+  auto slow = kind_fault("token_endpoint_down");
+  slow.status = 0;
+  slow.delay = 10ms;
+  auto s = proxying(upstream.port(), {down, slow, status_fault(500)});
+  s.auth.token_path = "/oauth/token";
+  running_server proxy(std::move(s));
+  test_client c(proxy.port());
+  EXPECT_EQ(c.get("/oauth/token", {}, http::verb::post).res.result_int(), 503) << "the first: down";
+  const auto token = c.get("/oauth/token?x=1", {}, http::verb::post);
+  EXPECT_EQ(token.res.result_int(), 200) << "the next: late, then the upstream's own answer";
+  EXPECT_NE(token.res.body().find("access_token"), std::string::npos) << token.res.body();
+  EXPECT_EQ(c.get("/v1/items").res.result_int(), 500) << "API requests get the API's faults";
+  EXPECT_EQ(upstream.srv().records().size(), 1u) << "only the late token request was forwarded";
+  const auto records = proxy.srv().records();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].endpoint_id, "(token)");
+  EXPECT_EQ(records[0].outcome, fate::fault_status);
+  EXPECT_EQ(records[1].endpoint_id, "(token)");
+  EXPECT_EQ(records[1].outcome, fate::delayed);
+  EXPECT_EQ(records[1].status, 200);
+  EXPECT_EQ(records[2].fault, "status");
 }
 
 TEST(proxy, body_faults_break_the_upstream_answer) {

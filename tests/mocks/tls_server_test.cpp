@@ -284,6 +284,31 @@ TEST_F(tls_server, proxy_mode_forwards_to_an_https_upstream_it_trusts) {
   EXPECT_EQ(upstream.srv().records().size(), 2u);
 }
 
+// An mtls upstream (run --upstream with auth mtls): the proxy presents the client certificate it
+// was given in its handshake, and without one the upstream refuses it.
+TEST_F(tls_server, proxy_mode_presents_a_client_certificate_to_an_mtls_upstream) {
+  running_server upstream({.options = https_options(true)});
+  auto proxied = [&](bool with_certificate) {
+    upstream_options o;
+    o.target = std::get<upstream_target>(parse_upstream_url("https://localhost:" + std::to_string(upstream.port())));
+    o.ca_file = pki().layout().ca();
+    if (with_certificate) {
+      o.tls.cert_file = pki().layout().client_cert();
+      o.tls.key_file = pki().layout().client_key();
+    }
+    setup s;
+    s.options.upstream = std::get<std::shared_ptr<upstream_proxy>>(upstream_proxy::make(o));
+    return s;
+  };
+  running_server presenting(proxied(true));
+  test_client c(presenting.port());
+  EXPECT_EQ(c.get("/v1/items").res.result_int(), 200);
+  running_server anonymous(proxied(false));
+  test_client d(anonymous.port());
+  EXPECT_EQ(d.get("/v1/items").res.result_int(), 502);
+  EXPECT_EQ(anonymous.srv().records().at(0).outcome, fate::upstream_failed);
+}
+
 TEST_F(tls_server, tls_faults_do_nothing_on_a_plain_http_server) {
   running_server s({.faults = {tls_fault_of(plan::handshake_fault::expired_certificate)}});
   test_client c(s.port());
