@@ -383,6 +383,10 @@ class server_state : public std::enable_shared_from_this<server_state> {
     return connections_.size();
   }
 
+  std::vector<std::string> issued_tokens() const {
+    return tokens_ ? tokens_->issued_tokens() : std::vector<std::string>();
+  }
+
   std::vector<request_record> records() const {
     std::lock_guard lock(mutex_);
     std::vector<request_record> out;
@@ -1518,6 +1522,7 @@ std::error_code server::listen() { return state_->listen(); }
 unsigned short server::port() const noexcept { return state_->port(); }
 void server::stop() { state_->stop(); }
 std::vector<request_record> server::records() const { return state_->records(); }
+std::vector<std::string> server::issued_tokens() const { return state_->issued_tokens(); }
 std::uint64_t server::request_count() const noexcept { return state_->request_count(); }
 std::uint64_t server::dropped_records() const noexcept { return state_->dropped_records(); }
 std::size_t server::open_connections() const { return state_->open_connections(); }

@@ -197,6 +197,8 @@ class server {
   void stop();
 
   std::vector<request_record> records() const;  // snapshot, in the order fates were decided
+  // The OAuth2 tokens its token endpoint issued and still remembers, oldest first; none without one.
+  std::vector<std::string> issued_tokens() const;
   std::uint64_t request_count() const noexcept;  // every request, including unkept records
   std::uint64_t dropped_records() const noexcept;  // requests beyond options.max_records
   std::size_t open_connections() const;

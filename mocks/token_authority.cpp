@@ -502,6 +502,15 @@ void token_authority::set_early_expiry(std::optional<core::duration> lifetime) {
   state_->early_expiry = lifetime;
 }
 
+std::vector<std::string> token_authority::issued_tokens() const {
+  std::lock_guard lock(state_->mutex);
+  std::vector<std::string> out;
+  for (const auto& token : state_->issue_order) {
+    if (state_->tokens.contains(token)) out.push_back(token);
+  }
+  return out;
+}
+
 token_authority_stats token_authority::stats() const {
   std::lock_guard lock(state_->mutex);
   return state_->stats;

@@ -142,6 +142,9 @@ class token_authority {
 
   token_authority_stats stats() const;
   const token_authority_config& config() const noexcept { return config_; }
+  // The tokens it still remembers (at most max_tokens), oldest first: for a check that none of
+  // them reached a log, never to be printed.
+  std::vector<std::string> issued_tokens() const;
 
  private:
   struct state;

@@ -299,6 +299,10 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
   co_return result;
 }
 
+void http_client::keep_token(const std::string& token) {
+  if (!token.empty() && tokens_held_.size() < max_kept_tokens) tokens_held_.push_back(token);
+}
+
 void http_client::wake_token_waiters() {
   for (auto* t : token_waiters_) t->cancel();
   token_waiters_.clear();
@@ -317,6 +321,7 @@ void http_client::mint_token(std::uint64_t request) {
     emit({.kind = core::event_kind::token_failed, .at = now, .request = request, .delay = wait, .detail = why, .note = "JWT signing failed"});
   } else {
     access_token_ = std::move(token);
+    keep_token(access_token_);
     // Valid until exp as the upstream reads it: iat is whole seconds, so up to a second less
     // than the lifetime from now.
     const auto expires = j.calendar.plan_time(issued_at + j.lifetime);
@@ -373,6 +378,10 @@ asio::awaitable<void> http_client::fetch_token(std::uint64_t request) {
         lifetime = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 0, 10LL * 365 * 86400));
       }
       access_token_ = std::string(token->as_string());
+      keep_token(access_token_);
+      if (const auto* refresh = obj->if_contains("refresh_token"); refresh != nullptr && refresh->is_string()) {
+        keep_token(std::string(refresh->as_string()));
+      }
       tokens_->on_issued(now, lifetime);
       emit({.kind = core::event_kind::token_issued, .at = now, .request = request, .status = status,
             .delay = tokens_->expires_at() - now, .detail = why});

@@ -123,6 +123,12 @@ class http_client {
   // Closes idle pooled connections.
   void close();
 
+  // Every credential this client was handed or made during its life, oldest first, at most
+  // max_kept_tokens of them: OAuth2 access tokens (and a refresh token, should an answer carry
+  // one) and the JWTs it signed. What a check for leaked secrets searches the run's output for.
+  static constexpr std::size_t max_kept_tokens = 10'000;
+  const std::vector<std::string>& tokens_held() const noexcept { return tokens_held_; }
+
  private:
   struct connection;
   struct exchange;
@@ -175,6 +181,8 @@ class http_client {
   std::vector<std::unique_ptr<connection>> idle_;
   std::optional<resilience::token_lifecycle> tokens_;
   std::string access_token_;  // of tokens_->generation()
+  std::vector<std::string> tokens_held_;
+  void keep_token(const std::string& token);
   std::string token_header_ = "Authorization";  // where access_token_ goes
   std::vector<boost::asio::steady_timer*> token_waiters_;
   // The dead-letter file's writes and fdatasyncs, one at a time in order. Last: destroyed (joined)

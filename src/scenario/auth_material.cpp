@@ -28,8 +28,12 @@ std::string generated_credential(std::string_view prefix, int words) {
 // `m` says why). Both are registered for redaction.
 std::string resolve_or_generate(const core::secret_ref& ref, std::string_view prefix, auth_material& m) {
   auto resolved = core::resolve_secret(ref);
-  if (resolved.value) return *resolved.value;
+  if (resolved.value) {
+    m.resolved.emplace_back("secret " + ref.str(), *resolved.value);
+    return *resolved.value;
+  }
   std::string value = generated_credential(prefix, 2);
+  m.resolved.emplace_back("generated stand-in for " + ref.str(), value);
   m.unresolved += (m.unresolved.empty() ? "" : ", ") + resolved.error;
   m.generated = true;
   return value;
@@ -56,6 +60,7 @@ void resolve_jwt(const plan::auth_config& auth, auth_material& m) {
   const auto algorithm = jws_algorithm_of(auth.jwt->algorithm);
   auto resolved = core::resolve_secret(*auth.secret);
   if (resolved.value) {
+    m.resolved.emplace_back("secret " + auth.secret->str(), *resolved.value);
     auto parsed = core::jws_key::from_secret(algorithm, *resolved.value);
     if (!parsed.key) {
       m.error = "auth.signing_key (" + auth.secret->str() + "): " + parsed.error;
@@ -68,6 +73,7 @@ void resolve_jwt(const plan::auth_config& auth, auth_material& m) {
   m.generated = true;
   if (algorithm == core::jws_algorithm::HS256) {
     m.signing_key = generated_credential("pp_test_", 8);
+    m.resolved.emplace_back("generated stand-in for " + auth.secret->str(), m.signing_key);
     m.jwt_key = core::jws_key::from_secret(algorithm, m.signing_key).key;
   } else {
     m.jwt_key = core::jws_key::generate(algorithm);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "client/http_client.hpp"
@@ -34,6 +35,9 @@ struct auth_material {
   // mock the secret only has to match on both sides, and the plan's real one never has to exist.
   bool generated = false;
   std::string unresolved;  // why the secret could not be resolved ("environment variable X is not set")
+  // Every secret value resolved or generated, named by its reference ("secret env:PAY_KEY",
+  // "generated stand-in for env:PAY_KEY"): what no_secret_in_logs searches for.
+  std::vector<std::pair<std::string, std::string>> resolved;
 };
 
 // Resolves the plan's secret references (registering them for redaction) or, when one cannot be

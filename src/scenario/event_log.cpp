@@ -65,7 +65,9 @@ std::string logfmt(const boost::json::object& line) {
 
 std::unique_ptr<event_log> event_log::open(const std::filesystem::path& path, std::string& error) {
   try {
-    return std::make_unique<event_log>(std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), true));
+    auto log = std::make_unique<event_log>(std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), true));
+    log->path_ = path;
+    return log;
   } catch (const std::exception& e) {
     error = e.what();
     return nullptr;
@@ -94,6 +96,11 @@ void event_log::close() {
     logger->reset();  // the last owner of the sink: the file closes here
   }
   open_.clear();
+}
+
+void event_log::flush() {
+  if (logger_) logger_->flush();
+  if (text_logger_) text_logger_->flush();
 }
 
 void event_log::set_context(boost::json::object context, core::time_point origin) {
@@ -194,7 +201,9 @@ void event_log::on_event(const core::event& e) {
     logger_->log(spdlog::level::info, spdlog::string_view_t(text.data(), text.size()));
   }
   if (text_logger_) {
-    const auto text = logfmt(line);
+    // Redacted here rather than only in the sink, so the observer sees the line as written.
+    const auto text = core::redact(logfmt(line));
+    if (text_observer_) text_observer_(text);
     text_logger_->log(spdlog::level::info, spdlog::string_view_t(text.data(), text.size()));
   }
 }

@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include <boost/json/object.hpp>
@@ -39,6 +41,13 @@ class event_log final : public core::event_sink {
   void on_event(const core::event& e) override;
   // Flushes and closes the file; later events are dropped.
   void close();
+  // Hands what is buffered to the file, so it can be read back (no_secret_in_logs reads it).
+  void flush();
+  // The file open() writes; empty for a log into another sink.
+  const std::filesystem::path& path() const noexcept { return path_; }
+  // Called with every text line exactly as written to the text output (redacted, without the
+  // newline): what `--verbose` printed, for no_secret_in_logs. Empty to stop.
+  void set_text_observer(std::function<void(std::string_view)> observer) { text_observer_ = std::move(observer); }
 
  private:
   // What later lines of an in-flight request need: who it is, and why a backoff follows.
@@ -52,6 +61,8 @@ class event_log final : public core::event_sink {
 
   std::shared_ptr<spdlog::logger> logger_;       // JSON lines; none when constructed without a target
   std::shared_ptr<spdlog::logger> text_logger_;  // logfmt lines, when asked for
+  std::filesystem::path path_;
+  std::function<void(std::string_view)> text_observer_;
   boost::json::object context_;
   core::time_point origin_{};
   std::unordered_map<std::uint64_t, in_flight> open_;

@@ -177,4 +177,17 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
   return r;
 }
 
+expectation_result evaluate(const plan::expectation& e, const secret_scan& scan) {
+  expectation_result r;
+  r.name = e.name;
+  r.expected = e.text;
+  r.implicit = e.implicit;
+  r.observed = scan.occurrences();
+  r.held = (scan.occurrences() == 0) == e.boolean;
+  r.note = std::to_string(scan.occurrences()) + (scan.occurrences() == 1 ? " occurrence" : " occurrences") +
+           " of a secret found (observed); scanned " + scan.summary();
+  r.evidence = scan.evidence();
+  return r;
+}
+
 }  // namespace planproof::scenario

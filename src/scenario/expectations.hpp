@@ -5,10 +5,16 @@
 #include "plan/model.hpp"
 #include "scenario/result.hpp"
 #include "scenario/run_stats.hpp"
+#include "scenario/secret_scan.hpp"
 
 namespace planproof::scenario {
 
 expectation_result evaluate(const plan::expectation& expectation, const run_stats& stats, const run_metrics& m);
+
+// no_secret_in_logs, from the scan of what the failure mode wrote: observed is the number of
+// occurrences found; the note says what was scanned and which forms were searched, the evidence
+// where the first occurrences are. Neither ever holds a secret's value.
+expectation_result evaluate(const plan::expectation& expectation, const secret_scan& scan);
 
 // `observed op expected`, with a relative tolerance of 1e-9 for ratios computed in floating point.
 bool compare(double observed, plan::comparison op, double expected) noexcept;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <future>
 #include <random>
 #include <thread>
@@ -28,6 +29,7 @@
 #include "scenario/auth_material.hpp"
 #include "scenario/expectations.hpp"
 #include "scenario/run_tls.hpp"
+#include "scenario/secret_scan.hpp"
 
 namespace planproof::scenario {
 
@@ -277,6 +279,67 @@ std::string interrupted_reason(const run_stats& stats, std::uint64_t planned, co
   return out + "; " + std::to_string(planned - stats.submitted) + " not sent";
 }
 
+constexpr std::string_view verbose_artifact = "verbose output (standard error)";
+
+std::uint64_t size_of(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto size = path.empty() ? 0 : std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+std::string token_name(const std::string& group, std::size_t n) {
+  // "OAuth2 tokens the client received" -> "OAuth2 token 3 the client received"
+  const auto s = group.find("s ");
+  return s == std::string::npos ? group + " " + std::to_string(n)
+                                : group.substr(0, s) + " " + std::to_string(n) + group.substr(s + 1);
+}
+
+struct observer_reset {
+  event_log* log;
+  ~observer_reset() {
+    if (log != nullptr) log->set_text_observer({});
+  }
+};
+
+// What the failure mode wrote or kept, read back for no_secret_in_logs: its part of the decision
+// log file and of the dead-letter file, and the fields of the mock's request records that reports
+// quote (their targets are the wire itself, an api_key in the query included, and are written
+// nowhere). Tokens the mock issued but the client never received are searched for too.
+void scan_written(secret_scan& scan, const mocks::server& upstream, event_log* log, std::uint64_t log_from,
+                  const client::dead_letter_queue& dead_letters, std::uint64_t dead_letters_from, std::string& error) {
+  const auto issued = upstream.issued_tokens();
+  for (std::size_t i = 0; i < issued.size(); ++i) {
+    scan.add_forms(token_name("OAuth2 tokens the mock issued", i + 1), issued[i], "OAuth2 tokens the mock issued");
+  }
+  if (log != nullptr && !log->path().empty()) {
+    log->flush();
+    scan.scan_file("decision log " + log->path().string(), log->path(), log_from, error);
+  }
+  std::string dead_letter_error;
+  scan.scan_file("dead-letter file " + dead_letters.path().string(), dead_letters.path(), dead_letters_from,
+                 dead_letter_error);
+  if (!dead_letter_error.empty()) error += (error.empty() ? "" : "; ") + dead_letter_error;
+  std::uint64_t n = 0;
+  for (const auto& r : upstream.records()) {
+    const std::string fields = r.request_id + ' ' + r.idempotency_key + ' ' + r.endpoint_id + ' ' + r.method + ' ' +
+                               r.fault + ' ' + r.tls_error;
+    scan.scan_record("mock request records", fields, ++n, 0, core::to_millis(r.at));
+  }
+}
+
+// The failure mode's texts as the reports print them (redacted): its id and reason, and each
+// judged expectation's expected value, note and evidence.
+void scan_report_texts(secret_scan& scan, const failure_mode_result& result) {
+  const std::string artifact = "report texts";
+  std::uint64_t n = 0;
+  scan.scan_record(artifact, core::redact(result.id + ' ' + result.reason), ++n);
+  for (const auto& r : result.expectations) {
+    if (r.name.empty()) continue;  // not judged yet
+    scan.scan_record(artifact, core::redact(r.name + ' ' + r.expected + ' ' + r.note), ++n);
+    for (const auto& ev : r.evidence) scan.scan_record(artifact, core::redact(ev.what), ++n, ev.request, ev.at_ms);
+  }
+}
+
 // `upstream`: set = against --upstream, through the mock's proxy. `interrupted` is set when
 // options.stop cut the failure mode short.
 failure_mode_result run_one(const plan::integration_plan& plan, const plan::failure_mode& mode,
@@ -390,9 +453,45 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     copts.tls = options.tls->client;  // with DIR/client.pem when the mock requires one (auth mtls)
     copts.tls_server_name = std::string(run_tls_host);
   }
+  // no_secret_in_logs: where this failure mode's part of the decision log and the dead-letter file
+  // starts (both are read back once it has run), and every line `--verbose` prints, scanned as it
+  // is written, with the tokens the client held by then.
+  const bool scan_secrets = std::any_of(mode.expect.begin(), mode.expect.end(),
+                                        [](const auto& e) { return e.name == "no_secret_in_logs"; });
+  secret_scan scan(scan_secrets ? secret_forms(auth) : std::vector<secret_form>());
+  const std::string token_group =
+      plan.auth.method == plan::auth_method::jwt ? "JWTs the client signed" : "OAuth2 tokens the client received";
+  event_log* const scanned_log = scan_secrets ? options.log : nullptr;
+  std::uint64_t log_from = 0;
+  std::uint64_t dead_letters_from = 0;
+  if (scan_secrets) {
+    if (scanned_log != nullptr) {
+      scanned_log->flush();
+      log_from = size_of(scanned_log->path());
+    }
+    dead_letters_from = size_of(dead_letters.path());
+  }
   {
     client::http_client client(io.get_executor(), copts, retry, plan.endpoints, clock, scale, events,
                                dead_letters, rng);
+    std::size_t tokens_known = 0;
+    const auto learn_tokens = [&] {
+      const auto& held = client.tokens_held();
+      for (; tokens_known < held.size(); ++tokens_known) {
+        scan.add_forms(token_name(token_group, tokens_known + 1), held[tokens_known], token_group);
+      }
+    };
+    std::uint64_t text_line = 0;
+    std::uint64_t text_offset = 0;
+    if (scanned_log != nullptr) {
+      scanned_log->set_text_observer([&](std::string_view line) {
+        learn_tokens();
+        scan.scan_line(std::string(verbose_artifact), line, ++text_line, text_offset);
+        text_offset += line.size() + 1;
+      });
+    }
+    // The observer refers to this block's locals: it goes with them, however the block is left.
+    const observer_reset reset{scanned_log};
 
     // Against a real upstream every request reads the endpoint's path: its pages are its own.
     traffic_generator generator{io,       client, clock, scale, origin, traffic, plan::arrival_schedule(traffic),
@@ -438,6 +537,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     if (generator.running == 0) io.stop();
     io.run();
     planned = generator.planned();
+    if (scan_secrets) learn_tokens();
   }
   upstream.stop();
   upstream_work.reset();
@@ -471,8 +571,28 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   }
   result.outcome = verdict::held;
   for (const auto& e : mode.expect) {
-    result.expectations.push_back(evaluate(e, stats, result.metrics));
-    if (!result.expectations.back().held) result.outcome = verdict::broken;
+    // no_secret_in_logs is judged last, over the other results' texts as well.
+    result.expectations.push_back(e.name == "no_secret_in_logs" ? expectation_result{}
+                                                                 : evaluate(e, stats, result.metrics));
+  }
+  if (scan_secrets) {
+    std::string error;
+    scan_written(scan, upstream, scanned_log, log_from, dead_letters, dead_letters_from, error);
+    scan_report_texts(scan, result);
+    for (std::size_t i = 0; i < mode.expect.size(); ++i) {
+      if (mode.expect[i].name != "no_secret_in_logs") continue;
+      auto& r = result.expectations[i];
+      r = evaluate(mode.expect[i], scan);
+      if (!error.empty()) {
+        // What could not be read was not shown to be clean.
+        r.observed = nullptr;
+        r.held = false;
+        r.note = error + "; " + r.note;
+      }
+    }
+  }
+  for (const auto& r : result.expectations) {
+    if (!r.held) result.outcome = verdict::broken;
   }
   return result;
 }

@@ -230,11 +230,11 @@ TEST(cli_run, detection_amplification_latency_and_peak_rate_are_judged) {
 
 TEST(cli_run, a_feature_this_version_cannot_run_is_skipped_never_held) {
   test::temp_dir dir;
-  const auto r = planproof(dir, "run " + example + " --only rate_limited --set failure_modes.rate_limited.expect.no_secret_in_logs=true"
+  const auto r = planproof(dir, "run " + example + " --only rate_limited --set failure_modes.rate_limited.expect.processed_exactly_once=true"
                                     " --json report.json");
   ASSERT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("SKIPPED  rate_limited"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("not yet supported by this version: expectation 'no_secret_in_logs'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not yet supported by this version: expectation 'processed_exactly_once'"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("0 held, 0 broken, 1 skipped (not verified)"), std::string::npos) << r.output;
   const auto report = boost::json::parse(test::read_file(dir / "report.json"));
   EXPECT_EQ(failure_mode(report, "rate_limited").at("verdict").as_string(), "skipped");

@@ -40,7 +40,7 @@ failure_modes:
     expect: {success_rate: ">= 0.9"}
   - id: unverifiable
     inject: {fault: status, status: 503, every: 3}
-    expect: {no_secret_in_logs: true}
+    expect: {processed_exactly_once: true}
 )";
 
 // A directory holding the plan; planproof runs inside it.
@@ -99,7 +99,7 @@ TEST(cli_run_reports, junit_has_a_case_per_failure_mode_and_the_table_a_row) {
   EXPECT_EQ(attribute(failure[0], "message"), "success_rate: expected >= 0.9, observed 0");
   EXPECT_NE(failure[0].at("text").as_string().find("evidence: request 1 at "), std::string::npos);
   EXPECT_EQ(attribute(children(cases[2], "skipped").at(0), "message"),
-            "not yet supported by this version: expectation 'no_secret_in_logs'");
+            "not yet supported by this version: expectation 'processed_exactly_once'");
 
   // A report read back and written again by merge is the same report, but for the chart series,
   // which merge does not read back (its HTML report has the tables, not the charts).

@@ -345,8 +345,8 @@ TEST(unsupported_features, one_reason_each) {
   EXPECT_THAT(reasons("endpoints: [{id: e, direction: inbound, path: /}]"),
               ElementsAre("traffic to an inbound endpoint"));
   EXPECT_THAT(reasons("failure_modes: [{id: f, inject: [{fault: out_of_order}, {fault: hang}, {fault: out_of_order}], "
-                      "expect: {no_secret_in_logs: true}}]"),
-              ElementsAre("inbound webhook streams in run (fault 'out_of_order')", "expectation 'no_secret_in_logs'"));
+                      "expect: {processed_exactly_once: true}}]"),
+              ElementsAre("inbound webhook streams in run (fault 'out_of_order')", "expectation 'processed_exactly_once'"));
   EXPECT_THAT(reasons("failure_modes: [{id: f, inject: {fault: tls, tls: expired_certificate}}]"), IsEmpty());
 }
 
