@@ -3,26 +3,18 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <span>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
 #include "core/encoding.hpp"
+#include "core/hmac.hpp"
 #include "scenario/auth_material.hpp"
 
 namespace planproof::scenario {
 namespace {
-
-std::string hex_of(std::string_view bytes, const char* digits) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 0xf];
-  }
-  return out;
-}
 
 void add_form(std::vector<secret_form>& out, const std::string& credential, const std::string& group,
               std::string encoding, std::string value) {
@@ -74,8 +66,11 @@ void add_secret_forms(std::vector<secret_form>& out, const std::string& credenti
   add_form(out, credential, group, "JSON-escaped", quoted.substr(1, quoted.size() - 2));
   add_form(out, credential, group, "base64", core::base64_encode(value));
   add_form(out, credential, group, "base64url", core::base64url_encode(value));
-  add_form(out, credential, group, "hex", hex_of(value, "0123456789abcdef"));
-  add_form(out, credential, group, "HEX", hex_of(value, "0123456789ABCDEF"));
+  const auto hex = core::to_hex(std::span(reinterpret_cast<const unsigned char*>(value.data()), value.size()));
+  auto upper = hex;
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) { return c >= 'a' && c <= 'f' ? static_cast<char>(c - 'a' + 'A') : c; });
+  add_form(out, credential, group, "hex", hex);
+  add_form(out, credential, group, "HEX", std::move(upper));
 }
 
 std::vector<secret_form> secret_forms(const auth_material& auth) {

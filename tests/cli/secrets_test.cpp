@@ -55,6 +55,14 @@ std::string with_secret(const test::temp_dir& dir, const std::string& variable, 
          args;
 }
 
+// `planproof run` of the Salesforce example in `dir` with its OAuth2 client id and secret set.
+test::process_result run_salesforce(const test::temp_dir& dir, const std::string& id, const std::string& secret,
+                                    const std::string& args) {
+  return test::run_shell("cd '" + dir.path().string() + "' && SF_CLIENT_ID=" + id + " SF_CLIENT_SECRET=" + secret +
+                         " " + test::planproof_executable() + " run " + test::source_dir() +
+                         "/scenarios/salesforce-sync.plan.yaml " + args);
+}
+
 // The checker must be able to fail, or the tests below prove nothing.
 TEST(no_secret_checker, finds_a_secret_or_a_signature) {
   EXPECT_FALSE(no_secret_in({{"x", "key: sk_abc"}}, {"sk_abc"}));
@@ -125,11 +133,9 @@ TEST(no_secret_leaks, oauth2_plan_run_with_log_report_and_dead_letters) {
   test::temp_dir dir;
   const std::string id = "sfid_leakcheck_51c0";
   const std::string secret = "sfsecret_leakcheck_9d27e4";
-  const auto plan = test::source_dir() + "/scenarios/salesforce-sync.plan.yaml";
-  const auto r = test::run_shell("cd '" + dir.path().string() + "' && SF_CLIENT_ID=" + id + " SF_CLIENT_SECRET=" +
-                                 secret + " " + test::planproof_executable() + " run " + plan +
-                                 " --only token_endpoint_down --set retry.max_attempts=1 --time-scale 0.05 --verbose"
-                                 " --json report.json --log events.jsonl");
+  const auto r = run_salesforce(dir, id, secret,
+                                "--only token_endpoint_down --set retry.max_attempts=1 --time-scale 0.05 --verbose"
+                                " --json report.json --log events.jsonl");
   ASSERT_EQ(r.exit_code, 1) << r.output;
   EXPECT_EQ(r.output.find("is not set"), std::string::npos) << "the real secrets were used\n" << r.output;
   ASSERT_FALSE(test::read_file(dir / "dead-letter/salesforce-crm-sync.jsonl").empty()) << r.output;
@@ -144,11 +150,9 @@ TEST(no_secret_in_logs, holds_over_the_files_an_oauth2_run_really_wrote) {
   test::temp_dir dir;
   const std::string id = "sfid_scan_3b71";
   const std::string secret = "sfsecret_scan_c08d5e";
-  const auto plan = test::source_dir() + "/scenarios/salesforce-sync.plan.yaml";
-  const auto r = test::run_shell("cd '" + dir.path().string() + "' && SF_CLIENT_ID=" + id + " SF_CLIENT_SECRET=" +
-                                 secret + " " + test::planproof_executable() + " run " + plan +
-                                 " --only api_limit_exhausted --time-scale 0.02 --verbose --json report.json"
-                                 " --log events.jsonl");
+  const auto r = run_salesforce(dir, id, secret,
+                                "--only api_limit_exhausted --time-scale 0.02 --verbose --json report.json"
+                                " --log events.jsonl");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto report = boost::json::parse(test::read_file(dir / "report.json"));
   const auto& mode = report.at("failure_modes").at(0);
