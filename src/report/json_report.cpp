@@ -450,6 +450,8 @@ scenario::run_result from_json(const json::value& report) {
   run.plan_file = f.text("plan_file");
   if (!f.at("phase").is_null()) run.phase = f.text("phase");
   run.mode = f.text("mode");
+  if (!f.at("upstream").is_null()) run.upstream = f.text("upstream");
+  run.interrupted = f.flag("interrupted");
   run.seed = f.count("seed");
   run.time_scale = f.number("time_scale");
   if (f.has("shard")) {

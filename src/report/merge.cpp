@@ -30,6 +30,7 @@ std::string difference(const scenario::run_result& a, const scenario::run_result
     return "time scale " + number(b.time_scale) + " is not " + number(a.time_scale);
   }
   if (a.mode != b.mode) return "mode " + quoted(b.mode) + " is not " + quoted(a.mode);
+  if (a.upstream != b.upstream) return "upstream " + quoted(b.upstream) + " is not " + quoted(a.upstream);
   if (to_json(a).at("settings") != to_json(b).at("settings")) {
     return "its settings (retry, traffic) differ: another --set or another version of the plan";
   }
@@ -74,6 +75,7 @@ scenario::run_result merge_reports(const std::vector<named_report>& reports) {
   scenario::run_result merged = first.run;
   merged.shard.reset();
   merged.failure_modes.clear();
+  for (const auto& r : reports) merged.interrupted = merged.interrupted || r.run.interrupted;
   for (const auto& r : reports) {
     for (const auto& n : r.run.notes) {
       if (std::find(merged.notes.begin(), merged.notes.end(), n) == merged.notes.end()) merged.notes.push_back(n);
