@@ -10,6 +10,10 @@ namespace planproof::scenario {
 
 expectation_result evaluate(const plan::expectation& expectation, const run_stats& stats, const run_metrics& m);
 
+// processed_exactly_once on a paginated traffic endpoint: every record of the pages a pull asked
+// for was processed exactly once in that pull. evaluate() picks it when the run walked pages.
+expectation_result evaluate_pull_exactly_once(const plan::expectation& expectation, const pull_tally& pull);
+
 // `observed op expected`, with a relative tolerance of 1e-9 for ratios computed in floating point.
 bool compare(double observed, plan::comparison op, double expected) noexcept;
 
