@@ -124,6 +124,17 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
 }
 
 
+std::string record_id_field(const json::object& record) {
+  for (const char* key : {"id", "Id", "ID"}) {
+    const auto* v = record.if_contains(key);
+    if (v != nullptr && (v->is_string() || v->is_int64() || v->is_uint64())) return key;
+  }
+  for (const auto& [key, v] : record) {
+    if (key.ends_with("_id") && v.is_string()) return std::string(key);
+  }
+  return {};
+}
+
 std::string page_error::body() const {
   return json::serialize(json::object{{"error", code}, {"message", message}});
 }
@@ -155,23 +166,8 @@ paged_collection::paged_collection(const plan::endpoint& e, std::string next_lin
   }
   if (templates_.empty()) templates_.push_back(json::object{{"id", "rec_000000"}});
 
-  // The id field: the first record's `id`, `Id` or `ID`, else its first string `*_id`.
   if (const auto* first = templates_.front().if_object()) {
-    for (const char* key : {"id", "Id", "ID"}) {
-      const auto* v = first->if_contains(key);
-      if (v != nullptr && (v->is_string() || v->is_int64() || v->is_uint64())) {
-        id_key_ = key;
-        break;
-      }
-    }
-    if (id_key_.empty()) {
-      for (const auto& [key, v] : *first) {
-        if (key.ends_with("_id") && v.is_string()) {
-          id_key_ = key;
-          break;
-        }
-      }
-    }
+    id_key_ = record_id_field(*first);
     if (const auto* v = id_key_.empty() ? nullptr : first->if_contains(id_key_); v != nullptr && !v->is_string()) {
       id_is_number_ = true;
       id_base_ = v->is_int64() ? v->get_int64() : static_cast<std::int64_t>(v->get_uint64() & 0x7fffffffffffffffull);

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include "plan/model.hpp"
@@ -43,6 +44,11 @@ struct page_error {
   std::string message;
   std::string body() const;  // {"error": code, "message": message}
 };
+
+// The field that tells a record apart: its `id`, `Id` or `ID` (a string or a whole number), else its
+// first string field named `*_id`; empty when it has none. The mock makes this field distinct in
+// every record it serves, and a client walking the pages knows a record by it.
+std::string record_id_field(const boost::json::object& record);
 
 class paged_collection {
  public:
@@ -89,8 +95,8 @@ class paged_collection {
   std::string target_for_page(std::size_t index) const;
 
   boost::json::value record(std::size_t index) const;
-  // The value of record `index`'s id field (the example's `id`, `Id`, `ID` or first string `*_id`,
-  // else an added `index`), as text.
+  // The value of record `index`'s id field (record_id_field of the example's first record, else an
+  // added `index`), as text.
   std::string record_id(std::size_t index) const;
 
  private:

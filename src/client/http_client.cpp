@@ -246,7 +246,8 @@ asio::awaitable<http_client::exchange> http_client::round_trip(const std::string
 asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::endpoint& endpoint,
                                                                  const std::string& wire_request,
                                                                  const resilience::attempt_budget& budget,
-                                                                 const resilience::retry_state& state) {
+                                                                 const resilience::retry_state& state,
+                                                                 std::string* success_body) {
   resilience::attempt_result result;
   auto ex = co_await round_trip(wire_request, budget.connect_timeout, std::min(budget.read_timeout, state.remaining()));
   if (!ex.ok()) {
@@ -296,6 +297,7 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
       result.detail = jec ? "body is not JSON: " + jec.message() : "Content-Type " + std::string(ct.substr(0, 100)) + " is not JSON";
     }
   }
+  if (success_body != nullptr && result.error == error_class::none) *success_body = std::move(res.body());
   co_return result;
 }
 
@@ -516,7 +518,8 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
       for (const auto& h : options_.signer(req.method_string(), req.target(), req.body())) req.set(h.name, h.value);
     }
     if (options_.signer || tokens_) wire_request = serialize();
-    last = co_await attempt(endpoint, wire_request, *budget, state);
+    std::string* keep_body = request.capture == nullptr ? nullptr : &request.capture->body;
+    last = co_await attempt(endpoint, wire_request, *budget, state, keep_body);
     const auto finished = clock_.now();
     const auto classified = policy.classifier().classify(last, state.auth_refreshed());
     emit({.kind = core::event_kind::attempt_finished, .at = finished, .request = request.id,
@@ -541,6 +544,7 @@ asio::awaitable<core::request_outcome> http_client::execute(logical_request requ
             .attempt = static_cast<std::uint32_t>(state.attempts() + 1), .status = last.status});
       req.target(wire_target(request.restart_target));
       request.restart_target.clear();
+      if (request.capture != nullptr) request.capture->restarted = true;
       wire_request = serialize();
       continue;
     }

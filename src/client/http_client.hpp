@@ -93,6 +93,12 @@ struct client_options {
   std::vector<plan::data_mapping> mappings;
 };
 
+// What a paginated read keeps of its success answer, for the walk to read the page's records.
+struct page_capture {
+  std::string body;        // the success answer's body
+  bool restarted = false;  // the answer is to restart_target (the first page), the cursor having been refused
+};
+
 struct logical_request {
   std::uint64_t id = 0;
   const plan::endpoint* endpoint = nullptr;
@@ -104,6 +110,9 @@ struct logical_request {
   // The id sent as X-Request-Id and, where the endpoint takes one, as its idempotency key; empty =
   // a fresh one. A replay passes the original, so an upstream that applied it does not again.
   std::string idempotency_key;
+  // Filled when the request succeeds; none = the answer is not kept. Owned by the caller, and must
+  // outlive execute().
+  page_capture* capture = nullptr;
 };
 
 class http_client {
@@ -140,7 +149,8 @@ class http_client {
   boost::asio::awaitable<resilience::attempt_result> attempt(const plan::endpoint& endpoint,
                                                             const std::string& wire_request,
                                                             const resilience::attempt_budget& budget,
-                                                            const resilience::retry_state& state);
+                                                            const resilience::retry_state& state,
+                                                            std::string* success_body);
   // The generation of a valid access token (access_token_), fetching or waiting for one as the
   // token lifecycle says; nullopt when none could be had before the request's deadline.
   boost::asio::awaitable<std::optional<std::uint64_t>> obtain_token(std::uint64_t request,

@@ -1585,7 +1585,7 @@ class plan_reader {
     auto& p = e.pagination.emplace();
     p.where = c_.where(n);
     c_.check_keys(n, {"style", "param", "limit_param", "max_page_size", "has_more", "next_cursor", "items",
-                      "collection", "on_invalid_cursor"});
+                      "collection", "on_invalid_cursor", "on_page_shift"});
     bool style_ok = false;
     c_.with_required(n, "style", [&](const ynode& v) {
       auto style = c_.get_enum(v,
@@ -1630,6 +1630,13 @@ class plan_reader {
         }
       });
     }
+    c_.with(n, "on_page_shift", [&](const ynode& v) {
+      if (!v.is_scalar() || (v.text != "refetch" && v.text != "ignore")) {
+        c_.error(v, "expected refetch or ignore, got " + describe(v));
+      } else {
+        p.refetch_on_page_shift = v.text == "refetch";
+      }
+    });
   }
 
   void read_versioning(const ynode& n, endpoint& e, bool path_ok) {

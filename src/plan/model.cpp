@@ -707,7 +707,8 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
   };
   const auto& auth = plan.auth;
   if (!is_supported(auth.method)) add("auth method " + std::string(to_string(auth.method)));
-  if (const auto* e = plan.find_endpoint(plan.traffic_for(mode).endpoint)) {
+  const auto* traffic_endpoint = plan.find_endpoint(plan.traffic_for(mode).endpoint);
+  if (const auto* e = traffic_endpoint) {
     if (e->direction == endpoint_direction::inbound) add("traffic to an inbound endpoint");
     if (e->timeout) add("per-endpoint timeout on " + e->id);
   }
@@ -727,6 +728,12 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
   for (const auto& x : mode.expect) {
     const auto* entry = find_expectation(x.name);
     if (entry == nullptr || !entry->supported) add("expectation '" + x.name + "'");
+    // Judged record by record on a paginated pull; the meaning for webhook events is not run yet.
+    if (x.name == "processed_exactly_once" &&
+        (traffic_endpoint == nullptr || !traffic_endpoint->pagination ||
+         traffic_endpoint->direction != endpoint_direction::outbound)) {
+      add("expectation '" + x.name + "'");
+    }
   }
   return out;
 }

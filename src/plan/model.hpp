@@ -165,6 +165,11 @@ struct pagination_config {
   // cursor and link_header: a continuation whose cursor the upstream refuses (a 4xx such as an
   // expired query locator) restarts the read from the first page instead of failing it.
   bool restart_on_invalid_cursor = false;
+  // `on_page_shift: refetch`: the client drops the records of a page it already read in this pull,
+  // and fetches the page again when it comes back short (fewer records than asked while more
+  // follow) or holding records already read; a page is fetched at most retry.max_attempts times.
+  // false (`ignore`): every record of every page is taken as it comes.
+  bool refetch_on_page_shift = false;
   source_location where;
 };
 

@@ -271,6 +271,9 @@ void render_endpoint(document& d, const endpoint& e) {
     if (!p.has_more.empty()) text += ", more pages when " + code_span(p.has_more);
     if (!p.next_cursor.empty()) text += ", next cursor in " + code_span(p.next_cursor);
     if (p.restart_on_invalid_cursor) text += "; a refused cursor restarts the read from the first page";
+    if (p.refetch_on_page_shift) {
+      text += "; records already read in the pull are dropped, and a short or shifted page is fetched again";
+    }
     kv.push_back({"Pagination", text});
   }
   if (e.signature) {

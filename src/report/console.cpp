@@ -78,6 +78,13 @@ void print_failure_mode(std::ostream& out, const scenario::failure_mode_result& 
     for (const auto& [why, n] : m.end_reasons) out << ' ' << why << '=' << n;
     out << "\n      latency p50 " << millis(m.p50_latency_ms) << ", p99 " << millis(m.p99_latency_ms) << ", max "
         << millis(m.max_latency_ms) << "; run took " << millis(m.duration_ms) << '\n';
+    if (m.pull) {
+      const auto& p = *m.pull;
+      out << "      pulls: " << p.pulls << ", " << p.pages_read << " pages read, " << p.refetches
+          << " fetched again; records: " << p.records_expected << " expected, " << p.processed_once
+          << " processed once, " << p.processed_twice << " processed twice or more, " << p.missed << " missed, "
+          << p.duplicates_dropped << " repeated dropped\n";
+    }
   }
   out.flush();
 }

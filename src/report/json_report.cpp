@@ -159,6 +159,19 @@ json::object failure_mode_json(const scenario::failure_mode_result& f) {
       {"max_latency_ms", m.max_latency_ms},
       {"duration_ms", m.duration_ms},
   };
+  if (m.pull) {
+    const auto& p = *m.pull;
+    o["metrics"].as_object()["pull"] = {
+        {"pulls", p.pulls},
+        {"pages_read", p.pages_read},
+        {"refetches", p.refetches},
+        {"records_expected", p.records_expected},
+        {"processed_once", p.processed_once},
+        {"processed_twice", p.processed_twice},
+        {"missed", p.missed},
+        {"duplicates_dropped", p.duplicates_dropped},
+    };
+  }
   if (f.outcome == scenario::verdict::held || f.outcome == scenario::verdict::broken) {
     o["timeline"] = timeline_json(m);
     o["latency_histogram"] = latency_histogram_json(m);
@@ -438,6 +451,19 @@ scenario::failure_mode_result failure_mode_from(const fields& f) {
   out.p99_latency_ms = m.number("p99_latency_ms");
   out.max_latency_ms = m.number("max_latency_ms");
   out.duration_ms = m.number("duration_ms");
+  if (m.has("pull")) {
+    // The evidence of the pull is its expectation's; the counts are here.
+    const auto p = m.object("pull");
+    auto& pull = out.pull.emplace();
+    pull.pulls = p.count("pulls");
+    pull.pages_read = p.count("pages_read");
+    pull.refetches = p.count("refetches");
+    pull.records_expected = p.count("records_expected");
+    pull.processed_once = p.count("processed_once");
+    pull.processed_twice = p.count("processed_twice");
+    pull.missed = p.count("missed");
+    pull.duplicates_dropped = p.count("duplicates_dropped");
+  }
   return r;
 }
 

@@ -171,6 +171,8 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
                                : "failed attempts: " + breakdown + " (" + std::to_string(matching) + " " + e.word +
                                      (top_count > matching ? ", fewer than " + top + ")" : ")");
     r.evidence = stats.not_succeeded_evidence;
+  } else if (e.name == "processed_exactly_once" && m.pull) {
+    return evaluate_pull_exactly_once(e, *m.pull);
   } else {
     r.note = "expectation not supported by this version";
   }
@@ -187,6 +189,26 @@ expectation_result evaluate(const plan::expectation& e, const secret_scan& scan)
   r.note = std::to_string(scan.occurrences()) + (scan.occurrences() == 1 ? " occurrence" : " occurrences") +
            " of a secret found (observed); scanned " + scan.summary();
   r.evidence = scan.evidence();
+  return r;
+}
+
+expectation_result evaluate_pull_exactly_once(const plan::expectation& e, const pull_tally& pull) {
+  expectation_result r;
+  r.name = e.name;
+  r.expected = e.text;
+  r.implicit = e.implicit;
+  r.evidence = pull.evidence;
+  if (pull.pages_read == 0) {
+    r.note = "no page of the collection was read";
+    return r;
+  }
+  r.observed = pull.exactly_once();
+  r.held = pull.exactly_once() == e.boolean;
+  r.note = std::to_string(pull.records_expected) + " records expected over " + std::to_string(pull.pulls) +
+           " pulls (" + std::to_string(pull.pages_read) + " pages read, " + std::to_string(pull.refetches) +
+           " fetched again): " + std::to_string(pull.processed_once) + " processed once, " +
+           std::to_string(pull.processed_twice) + " processed twice or more, " + std::to_string(pull.missed) +
+           " missed; " + std::to_string(pull.duplicates_dropped) + " repeated records dropped";
   return r;
 }
 

@@ -15,6 +15,9 @@ expectation_result evaluate(const plan::expectation& expectation, const run_stat
 // occurrences found; the note says what was scanned and which forms were searched, the evidence
 // where the first occurrences are. Neither ever holds a secret's value.
 expectation_result evaluate(const plan::expectation& expectation, const secret_scan& scan);
+// processed_exactly_once on a paginated traffic endpoint: every record of the pages a pull asked
+// for was processed exactly once in that pull. evaluate() picks it when the run walked pages.
+expectation_result evaluate_pull_exactly_once(const plan::expectation& expectation, const pull_tally& pull);
 
 // `observed op expected`, with a relative tolerance of 1e-9 for ratios computed in floating point.
 bool compare(double observed, plan::comparison op, double expected) noexcept;

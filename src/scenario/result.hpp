@@ -10,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include "plan/model.hpp"
+#include "scenario/pull_walk.hpp"
 #include "scenario/run_stats.hpp"
 #include "scenario/shard.hpp"
 
@@ -59,6 +60,8 @@ struct run_metrics {
   std::uint64_t token_failures = 0;
   std::vector<token_mark> token_marks;
   std::vector<histogram::bin> latency_bins;  // logical requests, ms, four bins per doubling
+  // The traffic endpoint is paginated: what its pulls read, record by record (processed_exactly_once).
+  std::optional<pull_tally> pull;
 };
 
 struct failure_mode_result {

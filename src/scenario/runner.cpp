@@ -28,6 +28,7 @@
 #include "plan/traffic_profile.hpp"
 #include "scenario/auth_material.hpp"
 #include "scenario/expectations.hpp"
+#include "scenario/pull_walk.hpp"
 #include "scenario/run_tls.hpp"
 #include "scenario/secret_scan.hpp"
 
@@ -96,10 +97,12 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
 // the arrival schedule's offset i and starts then, or as soon as one of the `concurrency` workers is
 // free. Closed loop: each of the `concurrency` workers sends its next request when its last has
 // ended (and think_time has passed), until the traffic's duration is over; every request it starts
-// is planned. On a paginated endpoint the requests read the mock's collection page after page,
-// request i page i (mod the page count), with the cursor, page number or offset the mock hands out,
-// so faults on continuation pages (an invalid cursor) are met as a client walking the pages meets
-// them. The workers are member coroutines of this object, which outlives them; a capturing lambda
+// is planned. On a paginated endpoint each worker pulls the mock's collection as a sync does: page
+// after page from the first, with the cursor, page number or offset the mock hands out (so faults
+// on continuation pages, an invalid cursor, are met as a client walking the pages meets them),
+// reading each page's records (pull_walk), and starting a new pull after the last page. A page the
+// walk fetches again (on_page_shift: refetch) is an extra request, sent at once and planned too.
+// The workers are member coroutines of this object, which outlives them; a capturing lambda
 // coroutine would not be safe.
 struct traffic_generator {
   asio::io_context& io;
@@ -112,10 +115,14 @@ struct traffic_generator {
   const plan::endpoint* endpoint;
   std::string body;
   std::shared_ptr<const mocks::paged_collection> pages;  // none when the endpoint is not paginated
+  std::uint32_t max_fetches = 1;  // of one page by a pull (retry.max_attempts)
   int running = workers();
-  std::uint64_t next = 0;  // requests started
+  std::uint64_t next = 0;  // requests of the schedule started
+  std::uint64_t refetches = 0;  // extra requests: pages fetched again
+  std::uint64_t ids = 0;  // request ids handed out
   std::uint64_t in_flight = 0;
   bool stopping = false;  // interrupted: no request starts any more
+  pull_tally pulls;
 
   bool closed_loop() const noexcept { return traffic.profile == plan::traffic_profile::closed_loop; }
 
@@ -124,8 +131,8 @@ struct traffic_generator {
     return static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(traffic.concurrency), most));
   }
 
-  // What `lost` is counted against: the schedule, or what the closed loop started.
-  std::uint64_t planned() const noexcept { return closed_loop() ? next : schedule.size(); }
+  // What `lost` is counted against: the schedule, or what the closed loop started; and the re-fetches.
+  std::uint64_t planned() const noexcept { return (closed_loop() ? next : schedule.size()) + refetches; }
 
   // Whether the traffic has another request to send.
   bool more() const noexcept {
@@ -134,8 +141,50 @@ struct traffic_generator {
     return clock.now() - origin < traffic.duration && next < plan::max_planned_requests;
   }
 
-  asio::awaitable<void> worker() {
+  // A walk for each worker on a paginated endpoint; they live here, not in the workers' frames, so
+  // the pulls under way when the run ends (or is cut) are counted by finish_pulls().
+  std::vector<pull_walk> walks;
+
+  void make_walks() {
+    if (!pages) return;
+    const auto& p = *endpoint->pagination;
+    walks.reserve(static_cast<std::size_t>(running));
+    for (int w = 0; w < running; ++w) {
+      walks.emplace_back(pull_walk::settings{pages->size(), pages->page_size(), p.refetch_on_page_shift, max_fetches},
+                         [c = pages](std::size_t i) { return c->record_id(i); }, pulls);
+    }
+  }
+
+  void finish_pulls() {
+    for (auto& w : walks) w.finish();
+  }
+
+  // One request of the walk (or of a plain endpoint), to its end.
+  asio::awaitable<void> send(pull_walk* walk) {
+    const auto page = walk != nullptr ? walk->page() : 0;
+    // Named, not a braced temporary: g++ 12 destroys temporaries inside co_await twice.
+    client::logical_request request{++ids, endpoint, body, walk != nullptr ? pages->target_for_page(page) : std::string()};
+    if (walk != nullptr && page != 0 && endpoint->pagination->restart_on_invalid_cursor) {
+      request.restart_target = pages->target_for_page(0);
+    }
+    client::page_capture capture;
+    if (walk != nullptr) request.capture = &capture;
+    const auto id = request.id;
+    const auto target = request.target;
+    ++in_flight;
+    const auto outcome = co_await client.execute(std::move(request));
+    if (walk != nullptr) {
+      std::optional<page_records> read;
+      if (outcome == core::request_outcome::succeeded) read = read_page(capture.body, *endpoint->pagination);
+      walk->on_answer(read, capture.restarted, id, core::to_millis(clock.now() - origin),
+                      capture.restarted ? pages->target_for_page(0) : target);
+    }
+    if (--in_flight == 0 && stopping) io.stop();
+  }
+
+  asio::awaitable<void> worker(int index) {
     asio::steady_timer timer(io);
+    pull_walk* w = walks.empty() ? nullptr : &walks[static_cast<std::size_t>(index)];
     while (more()) {
       const auto i = next++;
       const auto wait = closed_loop() ? core::duration::zero() : origin + schedule.at(i) - clock.now();
@@ -149,15 +198,11 @@ struct traffic_generator {
         co_await asio::post(io, asio::use_awaitable);
       }
       if (stopping) break;
-      // Named, not a braced temporary: g++ 12 destroys temporaries inside co_await twice.
-      client::logical_request request{i + 1, endpoint, body,
-                                      pages ? pages->target_for_page(i % pages->page_count()) : std::string()};
-      if (pages && i % pages->page_count() != 0 && endpoint->pagination->restart_on_invalid_cursor) {
-        request.restart_target = pages->target_for_page(0);
+      co_await send(w);
+      while (w != nullptr && w->refetching() && !stopping) {
+        ++refetches;
+        co_await send(w);
       }
-      ++in_flight;
-      co_await client.execute(std::move(request));
-      if (--in_flight == 0 && stopping) io.stop();
       if (closed_loop() && traffic.think_time > core::duration::zero() && !stopping) {
         timer.expires_after(scale.to_real(traffic.think_time));
         co_await timer.async_wait(asio::use_awaitable);
@@ -402,6 +447,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   asio::io_context io(1);
   run_stats stats(origin, traffic.duration);
   std::uint64_t planned = 0;
+  std::optional<pull_tally> pulls;  // on a paginated endpoint
   {
     // Recovery is measured from the end of the last fault window; a fault without an end has none.
     core::duration end = core::duration::zero();
@@ -495,8 +541,10 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
 
     // Against a real upstream every request reads the endpoint's path: its pages are its own.
     traffic_generator generator{io,       client, clock, scale, origin, traffic, plan::arrival_schedule(traffic),
-                                endpoint, body,   proxied ? nullptr : mocks::make_collection(plan, *endpoint)};
-    for (int w = 0; w < generator.running; ++w) asio::co_spawn(io, generator.worker(), asio::detached);
+                                endpoint, body,   proxied ? nullptr : mocks::make_collection(plan, *endpoint),
+                                static_cast<std::uint32_t>(std::max(1, retry.max_attempts))};
+    generator.make_walks();
+    for (int w = 0; w < generator.running; ++w) asio::co_spawn(io, generator.worker(w), asio::detached);
 
     // A bound on the whole run: the traffic, then time for the last requests to use their whole
     // deadline, then as long again for a backlog. Whatever has not ended by then counts as lost.
@@ -538,6 +586,8 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     io.run();
     planned = generator.planned();
     if (scan_secrets) learn_tokens();
+    generator.finish_pulls();
+    if (!generator.walks.empty()) pulls = std::move(generator.pulls);
   }
   upstream.stop();
   upstream_work.reset();
@@ -548,6 +598,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
 
   result.metrics = collect_metrics(stats, planned, upstream, clock.now() - origin);
   result.metrics.fault_windows = fault_windows(mode.inject);
+  result.metrics.pull = std::move(pulls);
   if (interrupted) {
     result.outcome = verdict::error;
     result.reason = interrupted_reason(stats, planned, clock.now() - origin);

@@ -52,7 +52,7 @@ const std::map<std::string, std::vector<std::string>> must_hold{
      {"rate_limited", "upstream_503_burst", "gateway_errors", "connection_resets", "hung_requests", "truncated_body"}},
     {"hr-sync.plan.yaml",
      {"hris_throttled", "hris_overloaded", "hung_page_requests", "truncated_pages", "token_revoked",
-      "invalid_employee_records", "hris_field_renamed", "hris_outage"}},
+      "invalid_employee_records", "hris_field_renamed", "page_shift_during_pull", "hris_outage"}},
     {"salesforce-sync.plan.yaml",
      {"token_expired_mid_sync", "token_endpoint_down", "api_limit_exhausted", "query_locator_invalidated",
       "slow_soql_pages", "maintenance_outage", "custom_field_drift"}},
@@ -225,6 +225,36 @@ TEST(cli_example_plans, hr_sync_runnable_failure_modes_hold_with_evidence) {
   EXPECT_EQ(test::read_file(dir / "report.json").find("pp_test_"), std::string::npos);
 }
 
+// Repeated and short pages during the pull: each is fetched again and its repeated records dropped,
+// so every employee of every pull is processed exactly once, and the report says how it was judged.
+TEST(cli_example_plans, hr_sync_page_shift_during_pull_processes_every_record_exactly_once) {
+  test::temp_dir dir;
+  const auto r = planproof(dir, "run '" + hr_plan + "' --phase phase2 --time-scale 0.1 --only page_shift_during_pull"
+                                " --json report.json --verbose");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("held     page_shift_during_pull"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ok   processed_exactly_once: expected true, observed true"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("      pulls: "), std::string::npos) << r.output;
+  const auto report = boost::json::parse(test::read_file(dir / "report.json"));
+  const auto mode = failure_mode(report, "page_shift_during_pull");
+  const auto& pull = mode.at("metrics").at("pull").as_object();
+  // The faults broke pages, and the walk noticed and fetched them again.
+  EXPECT_GT(count(mode, "faults_injected", "pagination"), 3);
+  EXPECT_GT(pull.at("refetches").as_int64(), 0);
+  EXPECT_GT(pull.at("duplicates_dropped").as_int64(), 0);
+  EXPECT_EQ(pull.at("missed").as_int64(), 0);
+  EXPECT_EQ(pull.at("processed_twice").as_int64(), 0);
+  EXPECT_EQ(pull.at("processed_once").as_int64(), pull.at("records_expected").as_int64());
+  EXPECT_GT(pull.at("pulls").as_int64(), 8);
+  // A page fetched again is a request of its own, planned and ended like the others.
+  const auto& metrics = mode.at("metrics").as_object();
+  EXPECT_EQ(metrics.at("planned").as_int64(), metrics.at("requests").as_int64());
+  EXPECT_GE(metrics.at("requests").as_int64(), 240 + pull.at("refetches").as_int64());
+  const auto* once = expectation(mode, "processed_exactly_once");
+  ASSERT_NE(once, nullptr);
+  EXPECT_TRUE(once->at("observed").as_bool());
+}
+
 TEST(cli_example_plans, hr_sync_that_does_not_retry_truncated_pages_is_reported_broken) {
   test::temp_dir dir;
   const auto r = planproof(dir, "run '" + hr_plan + "' --time-scale 0.05 --only truncated_pages"
@@ -354,6 +384,12 @@ const std::vector<weakened_twin> weakened_twins{
      hr_phase2 + " --set 'retry.retry_on=[429, 502, 503, 504, connection_error, schema_error]'",
      {"success_rate"},
      {"FAIL success_rate: expected >= 0.99", "dead_lettered (fatal_error) after 1 attempts, last read_timeout"}},
+    // Every page taken as it comes: a repeated page's records are processed twice, and the page it
+    // stood in for (or the second half of a short page) is missed.
+    {"hr_page_shift_during_pull_taking_pages_as_they_come", "hr-sync.plan.yaml", "page_shift_during_pull",
+     hr_phase2 + " --set endpoints.list_employees.pagination.on_page_shift=ignore",
+     {"processed_exactly_once"},
+     {"FAIL processed_exactly_once: expected true, observed false", "records of this page never processed in the pull"}},
     // A revoked bearer token retried: it never comes back, and every retry is one more refused call.
     {"hr_token_revoked_retrying_401", "hr-sync.plan.yaml", "token_revoked",
      hr_phase2 + " --set 'retry.retry_on=[401, 429, 502, 503, 504, timeout, connection_error, schema_error]'"

@@ -258,7 +258,9 @@ endpoints:
     pagination: {style: cursor, param: after, max_page_size: 5, has_more: has_more, next_cursor: next, items: data,
                  collection: 15}
 retry: {max_attempts: 2, backoff: {base: 10ms, max: 20ms}, dead_letter: {path: dead.jsonl}}
-traffic: {endpoint: list, rate: 20/s, concurrency: 4, duration: 3s}
+# One worker walks pages 1, 2, 3, 1, ... in turn, so which requests carry a cursor does not depend
+# on which of several workers is free first.
+traffic: {endpoint: list, rate: 20/s, concurrency: 1, duration: 3s}
 failure_modes:
   - id: expired_cursor
     inject: {fault: pagination, breakage: invalid_cursor, error_code: CURSOR_EXPIRED, every: 4}

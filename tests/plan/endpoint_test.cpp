@@ -55,7 +55,7 @@ TEST(endpoint, outbound_in_full) {
     timeout: 8s
     versioning: {style: header, header: Api-Version, value: 2024-06-20}
     pagination: {style: page, param: page, limit_param: per_page, max_page_size: 100, has_more: meta.has_more,
-                 items: data}
+                 items: data, on_page_shift: refetch}
     idempotency: {header: Idempotency-Key})");
   const auto& e = plan.endpoints.at(0);
   EXPECT_EQ(e.description, "list a customer's orders");
@@ -100,6 +100,7 @@ TEST(endpoint, outbound_in_full) {
   EXPECT_EQ(p.has_more, "meta.has_more");
   EXPECT_EQ(p.next_cursor, "");
   EXPECT_EQ(p.items, "data");
+  EXPECT_TRUE(p.refetch_on_page_shift);
   EXPECT_EQ(p.where.line, 24);
   EXPECT_EQ(e.idempotency_header, "Idempotency-Key");
 }
@@ -276,7 +277,21 @@ TEST(endpoint_errors, headers) {
                   "a map"));
 }
 
+TEST(endpoint, on_page_shift_is_ignore_unless_refetch_is_asked_for) {
+  auto load_shift = [](const std::string& value) {
+    return load_small("endpoints: [{id: e, path: /x, pagination: {style: cursor, param: c" + value + "}}]")
+        .endpoints.at(0)
+        .pagination->refetch_on_page_shift;
+  };
+  EXPECT_FALSE(load_shift(""));
+  EXPECT_FALSE(load_shift(", on_page_shift: ignore"));
+  EXPECT_TRUE(load_shift(", on_page_shift: refetch"));
+}
+
 TEST(endpoint_errors, pagination) {
+  EXPECT_THAT(small_errors("endpoints: [{id: e, path: /x, pagination: {style: page, param: p, on_page_shift: yes}}]"),
+              ElementsAre("plan.yaml:8:82: error: endpoints[0].pagination.on_page_shift: expected refetch or ignore, "
+                          "got 'yes'"));
   EXPECT_THAT(small_errors("endpoints: [{id: e, path: /x, pagination: {param: p}}]"),
               ElementsAre("plan.yaml:8:43: error: endpoints[0].pagination: missing required key 'style'"));
   EXPECT_THAT(

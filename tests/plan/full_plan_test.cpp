@@ -315,6 +315,19 @@ TEST(unsupported_features, the_full_plan_lists_what_run_cannot_do) {
       ElementsAre("inbound webhook streams in run (fault 'duplicate_delivery')", "expectation 'processed_exactly_once'"));
 }
 
+// processed_exactly_once is judged record by record on a paginated pull; for webhook events (the
+// traffic of duplicate_events above is inbound) it does not run yet.
+TEST(unsupported_features, processed_exactly_once_runs_on_a_paginated_traffic_endpoint_only) {
+  const auto plan = load_file(std::filesystem::path(::planproof::test::source_dir()) / "scenarios/hr-sync.plan.yaml");
+  const auto* shift = plan.find_failure_mode("page_shift_during_pull");
+  ASSERT_NE(shift, nullptr);
+  EXPECT_THAT(unsupported_features(plan, *shift), IsEmpty());
+  auto on_a_plain_endpoint = *shift;
+  on_a_plain_endpoint.traffic = plan.traffic;
+  on_a_plain_endpoint.traffic->endpoint = "get_employee";
+  EXPECT_THAT(unsupported_features(plan, on_a_plain_endpoint), ElementsAre("expectation 'processed_exactly_once'"));
+}
+
 TEST(unsupported_features, a_plan_run_can_execute_lists_nothing) {
   const auto plan = load_file(std::filesystem::path(::planproof::test::source_dir()) / "scenarios/payments.plan.yaml");
   for (const auto& f : plan.failure_modes) {

@@ -40,6 +40,30 @@ TEST(json_report, reads_back_what_it_wrote) {
   EXPECT_EQ(text_of(from_json(boost::json::parse(text_of(run)))), text_of(run));
 }
 
+// A paginated pull's counts are written under metrics.pull and read back; a run without one has none.
+TEST(json_report, writes_and_reads_back_the_pull_of_a_paginated_endpoint) {
+  auto run = test::sample_run();
+  EXPECT_FALSE(to_json(run).at("failure_modes").at(0).at("metrics").as_object().contains("pull"));
+  scenario::pull_tally pull;
+  pull.pulls = 3;
+  pull.pages_read = 10;
+  pull.refetches = 2;
+  pull.records_expected = 75;
+  pull.processed_once = 60;
+  pull.processed_twice = 5;
+  pull.missed = 10;
+  pull.duplicates_dropped = 4;
+  run.failure_modes[0].metrics.pull = pull;
+  const auto json = to_json(run);
+  EXPECT_EQ(boost::json::serialize(json.at("failure_modes").at(0).at("metrics").at("pull")),
+            R"({"pulls":3,"pages_read":10,"refetches":2,"records_expected":75,"processed_once":60,)"
+            R"("processed_twice":5,"missed":10,"duplicates_dropped":4})");
+  const auto again = from_json(json);
+  ASSERT_TRUE(again.failure_modes[0].metrics.pull);
+  EXPECT_EQ(again.failure_modes[0].metrics.pull->missed, 10u);
+  EXPECT_EQ(text_of(again), text_of(run));
+}
+
 // Through the file: doubles of every length (latencies are computed, not rounded) come back exact.
 TEST(json_report, reads_back_every_double_exactly_from_a_file) {
   auto run = test::sample_run();

@@ -534,6 +534,7 @@ REJECTED = [
     ("link_header pagination with param", setting(*EP, "pagination", value={"style": "link_header", "param": "page"}), EP + ("pagination",), "param does not apply to link_header pagination"),
     ("page pagination without param", setting(*EP, "pagination", value={"style": "page"}), EP + ("pagination",), "missing required key 'param'"),
     ("max_page_size 0", setting(*EP, "pagination", value={"style": "cursor", "param": "cursor", "max_page_size": 0}), EP + ("pagination", "max_page_size"), "expected an integer >= 1"),
+    ("on_page_shift not a choice", setting(*EP, "pagination", value={"style": "page", "param": "page", "on_page_shift": "retry"}), EP + ("pagination", "on_page_shift"), "expected refetch or ignore"),
     ("header versioning without header", setting(*EP, "versioning", value={"style": "header", "value": "2024-06-20"}), EP + ("versioning",), "missing required key 'header'"),
     ("complexity extreme", setting("phases", value=[{"name": "phase1", "complexity": "extreme"}]), ("phases", 0, "complexity"), "unknown complexity 'extreme'"),
     ("phase retry with a misspelled key", setting("phases", value=[{"name": "phase1", "settings": {"retry": {"max_attempt": 2}}}]), ("phases", 0, "settings", "retry"), "unknown key 'max_attempt'"),
@@ -626,7 +627,7 @@ ACCEPTED = [
         {"fault": "tls", "tls": "no_client_certificate_required", "probability": "10%", "during": ["0s", "1m"]}])),
     ("a not yet supported fault takes any key", appending_failure_mode(
         {"id": "pages", "inject": {"fault": "burst", "windows": [{"from": "1s"}], "status": "anything", "x": None},
-         "expect": {"recovers_within": "30s", "processed_exactly_once": {"max": "2s"}, "detected_as": "schema_error",
+         "expect": {"recovers_within": "30s", "no_secret_in_logs": {"max": "2s"}, "detected_as": "schema_error",
                     "rejects_bad_signatures": [1, 2]}})),
     ("expectations in every form", setting(*EXPECT, value={
         "success_rate": 0.99, "max_attempts": 4, "honors_retry_after": "TRUE", "lost": "== 0", "dead_lettered": "<= 10"})),
@@ -649,9 +650,10 @@ ACCEPTED = [
         setting(*EP, "rate_limit", value="0.5/s"), setting(*EP, "timeout", value="2s"),
         setting(*EP, "pagination", value={"style": "cursor", "param": "starting_after", "limit_param": "limit",
                                           "max_page_size": "100", "has_more": "has_more", "next_cursor": "data.next", "items": "data"}),
-        inserting_endpoint({"id": "list_page", "path": "/pages", "pagination": {"style": "page", "param": "page"}}),
+        inserting_endpoint({"id": "list_page", "path": "/pages", "pagination": {"style": "page", "param": "page",
+                                                                               "on_page_shift": "refetch"}}),
         inserting_endpoint({"id": "list_link", "path": "/links", "pagination": {"style": "link_header", "items": "items",
-                                                                               "collection": "250"}}))),
+                                                                               "collection": "250", "on_page_shift": "ignore"}}))),
     ("pagination faults", doing(
         inserting_endpoint({"id": "list_page", "path": "/pages", "pagination": {"style": "page", "param": "page", "collection": 0}}),
         appending_failure_mode({"id": "pages", "inject": [
