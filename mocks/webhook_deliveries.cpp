@@ -88,6 +88,7 @@ webhook_deliveries::webhook_deliveries(boost::asio::any_io_executor ex, const co
       probe.endpoint = endpoint;
       probe.secret = streams_[s].secret;
       probe.faults = mapped;
+      probe.send_stale_within_tolerance = options_.send_stale_within_tolerance;
       if (auto why = validate(probe); !why.empty()) {
         notes_.push_back(who + " on " + endpoint.id + ": " + why);
         excluded_[s].push_back(i);
@@ -172,6 +173,7 @@ std::string webhook_deliveries::start_batch(std::uint64_t count, bool first) {
     config.max_records = options_.max_records;
     config.first_sequence = next_sequence_[s];
     config.disabled_faults = disabled;
+    config.send_stale_within_tolerance = options_.send_stale_within_tolerance;
     auto sender =
         std::make_unique<webhook_sender>(ex_, clock_, origin, clock_.scale(), std::move(config));
     if (auto ec = sender->start()) {

@@ -53,6 +53,7 @@ struct webhook_deliveries_options {
   std::vector<std::size_t> disabled;  // table indexes disabled from the start
   // Batches at most, the first included: every batch is bounded, and so is their number.
   std::size_t max_batches = 64;
+  bool send_stale_within_tolerance = false;  // see webhook_sender_config
 };
 
 // A fault of the table as the admin API shows it.

@@ -509,7 +509,7 @@ std::string validate(const webhook_sender_config& c) {
     if (b.kind == signature_kind::stale_timestamp) {
       const auto age = b.age.value_or(default_stale_age(c.endpoint));
       // Not stale at all otherwise: the fault would test nothing while reported as injected.
-      if (age <= c.endpoint.signature->tolerance) {
+      if (age <= c.endpoint.signature->tolerance && !c.send_stale_within_tolerance) {
         return "bad_signature: age " + core::format_duration(age) + " is within the tolerance of " +
                core::format_duration(c.endpoint.signature->tolerance);
       }
@@ -815,6 +815,9 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
     req.set(http::field::connection, "close");
     for (const auto& h : s.config_.target.headers) req.set(h.name, h.value);
     if (!s.config_.target.attempt_header.empty()) req.set(s.config_.target.attempt_header, std::to_string(d.attempt));
+    // The event's id on every copy and redelivery, as providers name their events in a header
+    // (Standard Webhooks' webhook-id): a receiver can tell a redelivery from a new event.
+    req.set(event_id_header, ev.id);
     for (const auto& h : sign_delivery(s.params_, s.config_.secret, s.unix_now(), ev.body, kind,
                                        ev.decision.stale_ages[static_cast<std::size_t>(d.copy)])) {
       req.set(h.name, h.value);

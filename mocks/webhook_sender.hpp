@@ -175,6 +175,10 @@ struct webhook_sender_config {
   std::uint64_t first_sequence = 1;
   // Faults (by scope.source) disabled from the start; see set_fault_enabled.
   std::vector<std::size_t> disabled_faults;
+  // A stale_timestamp fault whose age is within the endpoint's tolerance is sent all the same
+  // instead of refused as testing nothing: `run` judges a receiver built from the plan, and one
+  // that accepts such a replay is what rejects_bad_signatures is there to catch.
+  bool send_stale_within_tolerance = false;
 };
 
 // What is wrong with a configuration, empty when start() would accept it.
@@ -194,6 +198,8 @@ core::signed_headers sign_delivery(const core::webhook_signature_params& params,
 std::optional<std::string> event_body(const std::optional<boost::json::value>& example, std::string_view dedup_key,
                                       std::string_view event_id);
 // `evt_000001` for sequence 1.
+// The header every delivery names its event in, the same on every copy and redelivery.
+inline constexpr std::string_view event_id_header = "Webhook-Id";
 std::string event_id(std::uint64_t sequence);
 
 // --- the pure planner --------------------------------------------------------------------------------

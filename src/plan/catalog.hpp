@@ -17,8 +17,8 @@ struct catalog_entry {
   std::string_view name;
   bool supported;  // this build carries it out
   std::string_view summary;
-  // A webhook provider's fault: `planproof serve --deliver-to` injects it into the deliveries it
-  // sends, but `planproof run` cannot drive an inbound stream yet, so run skips its failure mode.
+  // A webhook provider's fault: injected into the deliveries the mock sends to the receiver (the
+  // app under `serve --deliver-to`, the plan's own receiver under `run`), not into answers.
   bool provider = false;
   expectation_value value = expectation_value::none;  // expectations only
 };

@@ -1236,7 +1236,10 @@ class plan_reader {
       if (applies("signature", true))
         c_.with(item, "signature", [&](const ynode& v) { read_signature(v, e); });
       if (applies("dedup_key", true)) {
-        c_.with(item, "dedup_key", [&](const ynode& v) { assign(e.dedup_key, c_.get_field_path(v)); });
+        c_.with(item, "dedup_key", [&](const ynode& v) {
+          // null says it out loud: the endpoint keeps no key, and every delivery is a new event.
+          if (!v.is_null()) assign(e.dedup_key, c_.get_field_path(v));
+        });
       }
       plan_.endpoints.push_back(std::move(e));
     }
@@ -2329,7 +2332,7 @@ class plan_reader {
     t.where = c_.where(n);
     if (!c_.expect_map(n)) return;
     const auto before = c_.error_count();
-    c_.check_keys(n, {"endpoint", "profile", "rate", "from", "burst", "think_time", "concurrency", "duration"});
+    c_.check_keys(n, {"endpoint", "profile", "rate", "from", "burst", "think_time", "concurrency", "duration", "webhooks"});
     c_.with_required(n, "endpoint", [&](const ynode& v) {
       if (auto id = c_.get_string(v); id && check_ref(v, *id, endpoint_ids_, "endpoint")) t.endpoint = *id;
     });
@@ -2338,6 +2341,7 @@ class plan_reader {
     c_.with_required(n, "duration", [&](const ynode& v) { assign(t.duration, c_.get_duration(v, true)); });
     read_traffic_profile(n, t, before);
     if (c_.error_count() == before) check_planned_requests(n, t);
+    c_.with(n, "webhooks", [&](const ynode& v) { read_webhook_streams(v, t.webhooks); });
   }
 
   // `profile` and the keys that go with it. A key of another profile is an error naming this one:
@@ -2429,6 +2433,36 @@ class plan_reader {
     if (traffic_node_ == nullptr) return;
     read_traffic(merged_.emplace_back(merge(with_mode_traffic_profile(*traffic_node_, overlay), overlay)),
                  f.traffic.emplace());
+  }
+
+  void read_webhook_streams(const ynode& n, std::vector<webhook_stream>& out) {
+    if (!c_.expect_list(n, "webhook streams")) return;
+    for (std::size_t i = 0; i < n.items.size(); ++i) {
+      auto s = c_.enter(i);
+      const ynode& item = n.items[i];
+      webhook_stream w;
+      w.where = c_.where(item);
+      if (!c_.expect_map(item)) continue;
+      c_.check_keys(item, {"endpoint", "rate", "duration", "in_flight"});
+      c_.with_required(item, "endpoint", [&](const ynode& v) {
+        auto id = c_.get_string(v);
+        if (!id || !check_ref(v, *id, endpoint_ids_, "endpoint")) return;
+        if (const auto* e = plan_.find_endpoint(*id); e != nullptr && e->direction != endpoint_direction::inbound) {
+          c_.error(v, "'" + *id + "' is not an inbound endpoint: webhook streams deliver to the endpoints the provider calls");
+          return;
+        }
+        for (const auto& other : out) {
+          if (other.endpoint == *id) c_.error(v, "a second webhook stream for '" + *id + "'");
+        }
+        w.endpoint = *id;
+      });
+      c_.with_required(item, "rate", [&](const ynode& v) { assign(w.rate, c_.get_rate(v)); });
+      c_.with(item, "duration", [&](const ynode& v) {
+        if (auto d = c_.get_duration(v, true)) w.duration = *d;
+      });
+      c_.with(item, "in_flight", [&](const ynode& v) { assign(w.in_flight, c_.get_int(v, 1, 1000, "an integer from 1 to 1000")); });
+      out.push_back(std::move(w));
+    }
   }
 
   bool check_ref(const ynode& at, const std::string& id, const id_set& ids, std::string_view what) {

@@ -715,11 +715,7 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
   for (const auto& f : mode.inject) {
     const auto* entry = find_fault(f.kind);
     if (entry == nullptr || !entry->supported) add("fault '" + f.kind + "'");
-    if (entry != nullptr && entry->provider) {
-      // `planproof serve --deliver-to` injects these; run has no receiver to deliver them to yet.
-      add("inbound webhook streams in run (fault '" + f.kind + "')");
-      continue;
-    }
+    if (entry != nullptr && entry->provider) continue;  // delivered to the plan's receiver
     if (const auto* e = f.endpoint ? plan.find_endpoint(*f.endpoint) : nullptr;
         e != nullptr && e->direction == endpoint_direction::inbound) {
       add("fault on inbound endpoint " + e->id);
@@ -728,12 +724,16 @@ std::vector<std::string> unsupported_features(const integration_plan& plan, cons
   for (const auto& x : mode.expect) {
     const auto* entry = find_expectation(x.name);
     if (entry == nullptr || !entry->supported) add("expectation '" + x.name + "'");
-    // Judged record by record on a paginated pull; the meaning for webhook events is not run yet.
-    if (x.name == "processed_exactly_once" &&
-        (traffic_endpoint == nullptr || !traffic_endpoint->pagination ||
-         traffic_endpoint->direction != endpoint_direction::outbound)) {
-      add("expectation '" + x.name + "'");
-    }
+    // Judged on the inbound webhook events the failure mode delivers, else record by record on a
+    // paginated pull; with neither there is nothing it could mean.
+    const bool pull = traffic_endpoint != nullptr && traffic_endpoint->pagination &&
+                      traffic_endpoint->direction == endpoint_direction::outbound;
+    const bool webhooks = !plan.traffic_for(mode).webhooks.empty() ||
+                          std::any_of(mode.inject.begin(), mode.inject.end(), [](const fault& f) {
+                            const auto* entry = find_fault(f.kind);
+                            return entry != nullptr && entry->provider;
+                          });
+    if (x.name == "processed_exactly_once" && !pull && !webhooks) add("expectation '" + x.name + "'");
   }
   return out;
 }

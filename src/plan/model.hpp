@@ -418,6 +418,17 @@ struct traffic_burst {
   core::duration at = 0s;
 };
 
+// Deliveries of an inbound endpoint during a run: the provider creates events at `rate` over the
+// traffic's duration (or its own) and delivers them, with the failure mode's webhook faults, to the
+// receiver the plan describes.
+struct webhook_stream {
+  std::string endpoint;  // an inbound endpoint id; required
+  double rate = 10.0;    // events per second of plan time
+  std::optional<core::duration> duration;  // none: the traffic's duration
+  int in_flight = 8;     // deliveries awaiting an answer at once
+  source_location where;
+};
+
 struct traffic_config {
   std::string endpoint;  // endpoint id; required
   traffic_profile profile = traffic_profile::constant;
@@ -429,6 +440,7 @@ struct traffic_config {
   core::duration think_time = 0s;  // closed_loop: a worker's pause between one request's end and the next
   int concurrency = 8;   // logical requests in flight at most (closed_loop: the workers)
   core::duration duration = 30s;
+  std::vector<webhook_stream> webhooks;  // inbound streams beside the outbound traffic
   source_location where;
 };
 

@@ -172,6 +172,27 @@ json::object failure_mode_json(const scenario::failure_mode_result& f) {
         {"duplicates_dropped", p.duplicates_dropped},
     };
   }
+  if (const auto& w = m.webhooks; w.ran) {
+    o["metrics"].as_object()["webhooks"] = {
+        {"events", w.events},
+        {"delivery_attempts", w.attempts},
+        {"delivered", w.delivered},
+        {"given_up", w.given_up},
+        {"processed", w.processed},
+        {"processed_once", w.processed_once},
+        {"never_processed", w.never_processed},
+        {"processed_again", w.processed_again},
+        {"duplicates_dropped", w.duplicates_dropped},
+        {"bad_signatures", w.bad_signatures},
+        {"bad_signatures_accepted", w.bad_signatures_accepted},
+        {"genuine_refused", w.genuine_refused},
+        {"signature_failures", counts(w.signature_failures)},
+        {"unusable", w.unusable},
+        {"p50_latency_ms", w.p50_latency_ms},
+        {"p99_latency_ms", w.p99_latency_ms},
+        {"max_latency_ms", w.max_latency_ms},
+    };
+  }
   if (f.outcome == scenario::verdict::held || f.outcome == scenario::verdict::broken) {
     o["timeline"] = timeline_json(m);
     o["latency_histogram"] = latency_histogram_json(m);
@@ -463,6 +484,28 @@ scenario::failure_mode_result failure_mode_from(const fields& f) {
     pull.processed_twice = p.count("processed_twice");
     pull.missed = p.count("missed");
     pull.duplicates_dropped = p.count("duplicates_dropped");
+  }
+  if (m.has("webhooks")) {
+    const auto w = m.object("webhooks");
+    auto& o = out.webhooks;
+    o.ran = true;
+    o.events = w.count("events");
+    o.attempts = w.count("delivery_attempts");
+    o.delivered = w.count("delivered");
+    o.given_up = w.count("given_up");
+    o.processed = w.count("processed");
+    o.processed_once = w.count("processed_once");
+    o.never_processed = w.count("never_processed");
+    o.processed_again = w.count("processed_again");
+    o.duplicates_dropped = w.count("duplicates_dropped");
+    o.bad_signatures = w.count("bad_signatures");
+    o.bad_signatures_accepted = w.count("bad_signatures_accepted");
+    o.genuine_refused = w.count("genuine_refused");
+    o.signature_failures = w.counts("signature_failures");
+    o.unusable = w.count("unusable");
+    o.p50_latency_ms = w.number("p50_latency_ms");
+    o.p99_latency_ms = w.number("p99_latency_ms");
+    o.max_latency_ms = w.number("max_latency_ms");
   }
   return r;
 }

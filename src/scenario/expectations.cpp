@@ -100,12 +100,54 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     r.note = "first success " + core::format_duration(took) + " after the faults ended (observed and expected in ms)";
   } else if (e.name == "mapping_valid") {
     // Every answer the integration received was usable: it mapped onto the plan's targets, or the
-    // records that did not were set aside while the rest of the page was used.
-    boolean(stats.unusable_responses == 0);
+    // records that did not were set aside while the rest of the page was used. With inbound
+    // webhooks, every event delivered was usable too.
+    const auto& w = m.webhooks;
+    boolean(stats.unusable_responses == 0 && w.unusable == 0);
     r.evidence = stats.mapping_evidence;
+    r.evidence.insert(r.evidence.end(), w.unusable_evidence.begin(), w.unusable_evidence.end());
     r.note = std::to_string(stats.unusable_responses) + " answers unusable (schema or mapping broken); " +
              std::to_string(stats.records_rejected) + " records set aside from " +
              std::to_string(stats.responses_with_rejected_records) + " answers";
+    if (w.ran) r.note += "; " + std::to_string(w.unusable) + " webhook deliveries refused as unusable";
+  } else if (e.name == "processed_exactly_once" && (m.webhooks.ran || !m.pull)) {
+    const auto& w = m.webhooks;
+    if (!w.ran || w.events == 0) {
+      r.note = "no webhook event was delivered in this failure mode (traffic.webhooks lists no stream and no webhook "
+               "fault targets an inbound endpoint)";
+      return r;
+    }
+    boolean(w.never_processed == 0 && w.processed_again == 0);
+    r.evidence = w.processing_evidence;
+    r.note = std::to_string(w.events) + " events: " + std::to_string(w.processed_once) + " processed once, " +
+             std::to_string(w.never_processed) + " never, " + std::to_string(w.processed_again) +
+             " more than once; " + std::to_string(w.duplicates_dropped) + " redeliveries dropped as duplicates, " +
+             std::to_string(w.given_up) + " deliveries given up by the provider";
+  } else if (e.name == "rejects_bad_signatures") {
+    const auto& w = m.webhooks;
+    if (!w.ran || w.bad_signatures == 0) {
+      // Nothing was put to the test: never a silent pass.
+      r.note = "no badly signed delivery was sent in this failure mode (a bad_signature fault sends them)";
+      return r;
+    }
+    boolean(w.bad_signatures_accepted == 0 && w.genuine_refused == 0);
+    r.evidence = w.signature_evidence;
+    std::string reasons;
+    for (const auto& [why, n] : w.signature_failures) reasons += (reasons.empty() ? "" : ", ") + why + "=" + std::to_string(n);
+    r.note = std::to_string(w.bad_signatures - w.bad_signatures_accepted) + " of " + std::to_string(w.bad_signatures) +
+             " badly signed deliveries refused; " + std::to_string(w.genuine_refused) +
+             " validly signed ones refused" + (reasons.empty() ? "" : " (the receiver's refusals: " + reasons + ")");
+  } else if ((e.name == "p50_latency" || e.name == "p99_latency") && m.latency_of_deliveries) {
+    const auto& w = m.webhooks;
+    if (w.attempts == 0) {
+      r.note = "no webhook delivery was answered";
+      return r;
+    }
+    numeric(e.name == "p50_latency" ? w.p50_latency_ms : w.p99_latency_ms);
+    r.note = "webhook delivery latency, sent to answered, every attempt (observed and expected in ms); max " +
+             core::format_duration(std::chrono::duration_cast<core::duration>(
+                 std::chrono::duration<double, std::milli>(w.max_latency_ms)));
+    r.evidence = w.slowest_evidence;
   } else if (e.name == "p50_latency" || e.name == "p99_latency") {
     if (m.submitted == 0) {
       r.note = "no logical request was sent";

@@ -29,6 +29,34 @@ struct expectation_result {
   std::vector<evidence_item> evidence;
 };
 
+// Inbound webhooks during a failure mode: what the provider delivered and what the plan's receiver
+// did with it. Events are known by the id the provider gives them (Webhook-Id).
+struct webhook_metrics {
+  bool ran = false;                 // the failure mode had inbound deliveries
+  std::uint64_t events = 0;         // created by the provider
+  std::uint64_t attempts = 0;       // delivery attempts (copies and redeliveries included)
+  std::uint64_t delivered = 0;      // copies answered 2xx
+  std::uint64_t given_up = 0;       // copies the provider stopped redelivering
+  std::uint64_t processed = 0;      // times the receiver processed an event
+  std::uint64_t processed_once = 0;   // events processed exactly once
+  std::uint64_t never_processed = 0;  // events never processed
+  std::uint64_t processed_again = 0;  // events processed more than once
+  std::uint64_t duplicates_dropped = 0;  // deliveries acknowledged without processing (dedup key stored)
+  std::uint64_t bad_signatures = 0;           // attempts sent with a bad signature
+  std::uint64_t bad_signatures_accepted = 0;  // ...answered 2xx
+  std::uint64_t genuine_refused = 0;          // validly signed attempts refused as badly signed (401)
+  std::map<std::string, std::uint64_t> signature_failures;  // the receiver's refusals by reason
+  std::map<std::string, std::uint64_t> faults_injected;     // by webhook fault kind; merged into the run's
+  std::uint64_t unusable = 0;       // deliveries refused as unusable (not JSON, mapping, no dedup key)
+  double p50_latency_ms = 0;        // delivery attempts, sent to answered
+  double p99_latency_ms = 0;
+  double max_latency_ms = 0;
+  std::vector<evidence_item> processing_evidence;  // events not processed exactly once
+  std::vector<evidence_item> signature_evidence;
+  std::vector<evidence_item> unusable_evidence;
+  std::vector<evidence_item> slowest_evidence;
+};
+
 struct run_metrics {
   std::uint64_t planned = 0;    // logical requests the traffic section asks for
   std::uint64_t submitted = 0;
@@ -62,6 +90,10 @@ struct run_metrics {
   std::vector<histogram::bin> latency_bins;  // logical requests, ms, four bins per doubling
   // The traffic endpoint is paginated: what its pulls read, record by record (processed_exactly_once).
   std::optional<pull_tally> pull;
+  webhook_metrics webhooks;
+  // Latency expectations judge the webhook deliveries: every fault of the failure mode is a
+  // provider's (a burst, duplicates...), so what it threatens is the receiver's answers.
+  bool latency_of_deliveries = false;
 };
 
 struct failure_mode_result {

@@ -31,6 +31,7 @@
 #include "scenario/pull_walk.hpp"
 #include "scenario/run_tls.hpp"
 #include "scenario/secret_scan.hpp"
+#include "scenario/webhook_run.hpp"
 
 namespace planproof::scenario {
 
@@ -207,6 +208,17 @@ struct traffic_generator {
         timer.expires_after(scale.to_real(traffic.think_time));
         co_await timer.async_wait(asio::use_awaitable);
       }
+    }
+    if (--running == 0) io.stop();
+  }
+
+  // Ends when the provider has delivered or given up every event, checked every few milliseconds
+  // of real time (the deliveries run on the mock's thread).
+  asio::awaitable<void> until_delivered(const webhook_run& webhooks) {
+    asio::steady_timer timer(io);
+    while (!webhooks.done() && !stopping) {
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(asio::use_awaitable);
     }
     if (--running == 0) io.stop();
   }
@@ -419,8 +431,12 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   const core::plan_calendar calendar{std::chrono::system_clock::now(), origin, proxied ? scale.factor : 1.0};
   const auto requirement = proxied ? proxy_requirement(plan.auth, auth, *upstream_setup)
                                    : mock_requirement(plan.auth, auth, derive_seed(options.seed, mode.id, 3), calendar);
+  // Webhook faults are the provider's, injected by the deliveries below, not by the mock API.
+  std::vector<plan::fault> api_faults;
+  std::copy_if(mode.inject.begin(), mode.inject.end(), std::back_inserter(api_faults),
+               [](const plan::fault& f) { return !mocks::is_webhook_fault(f.kind); });
   mocks::server upstream(upstream_io.get_executor(), clock, origin, scale, mocks::routes_from_plan(plan),
-                         requirement, mode.inject,
+                         requirement, api_faults,
                          {.seed = derive_seed(options.seed, mode.id, 1), .single_threaded_executor = true,
                           .upstream = proxied ? upstream_setup->proxy : nullptr,
                           .tls = options.tls ? options.tls->server : nullptr});
@@ -443,6 +459,21 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     upstream_io.run();
     upstream_ran.set_value();
   });
+  // Inbound webhooks: the mock delivers, as the provider, to the receiver the plan describes.
+  std::unique_ptr<webhook_run> webhooks;
+  if (auto inbound = webhook_streams(plan, mode); !inbound.streams.empty()) {
+    webhooks = std::make_unique<webhook_run>(plan, mode, std::move(inbound.streams), upstream_io.get_executor(), clock,
+                                             origin, derive_seed(options.seed, mode.id, 4));
+    if (auto why = webhooks->start(); !why.empty()) {
+      webhooks->stop();
+      upstream.stop();
+      upstream_work.reset();
+      upstream_thread.join();
+      result.outcome = verdict::error;
+      result.reason = why;
+      return result;
+    }
+  }
 
   asio::io_context io(1);
   run_stats stats(origin, traffic.duration);
@@ -544,11 +575,15 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
                                 endpoint, body,   proxied ? nullptr : mocks::make_collection(plan, *endpoint),
                                 static_cast<std::uint32_t>(std::max(1, retry.max_attempts))};
     generator.make_walks();
-    for (int w = 0; w < generator.running; ++w) asio::co_spawn(io, generator.worker(w), asio::detached);
+    const int workers = generator.running;
+    if (webhooks) ++generator.running;
+    for (int w = 0; w < workers; ++w) asio::co_spawn(io, generator.worker(w), asio::detached);
+    if (webhooks) asio::co_spawn(io, generator.until_delivered(*webhooks), asio::detached);
 
     // A bound on the whole run: the traffic, then time for the last requests to use their whole
     // deadline, then as long again for a backlog. Whatever has not ended by then counts as lost.
-    const auto bound = traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
+    auto bound = traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
+    if (webhooks) bound = std::max(bound, webhooks->bound());
     asio::steady_timer watchdog(io);
     watchdog.expires_after(scale.to_real(bound));
     watchdog.async_wait([&](const boost::system::error_code& ec) {
@@ -589,6 +624,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     generator.finish_pulls();
     if (!generator.walks.empty()) pulls = std::move(generator.pulls);
   }
+  if (webhooks) webhooks->stop();
   upstream.stop();
   upstream_work.reset();
   // A forward to a real upstream that does not answer would hold the mock's thread until the
@@ -619,6 +655,13 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
                       "; the mock answered 502 upstream_unreachable in its place)";
       return result;
     }
+  }
+  if (webhooks) {
+    result.metrics.webhooks = webhooks->collect();
+    for (const auto& [kind, n] : result.metrics.webhooks.faults_injected) result.metrics.faults_injected[kind] += n;
+    result.metrics.latency_of_deliveries =
+        !mode.inject.empty() && std::all_of(mode.inject.begin(), mode.inject.end(),
+                                            [](const plan::fault& f) { return mocks::is_webhook_fault(f.kind); });
   }
   result.outcome = verdict::held;
   for (const auto& e : mode.expect) {
@@ -759,6 +802,19 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
     };
     run.notes.push_back("lint: the plan has " + count(errors, "error") + " and " + count(warnings, "warning") +
                         "; `planproof lint " + plan.file + "` lists them");
+  }
+  {
+    std::vector<std::string> defaulted;
+    for (const auto* mode : selected) {
+      for (auto& id : webhook_streams(plan, *mode).defaulted) {
+        if (std::find(defaulted.begin(), defaulted.end(), id) == defaulted.end()) defaulted.push_back(std::move(id));
+      }
+    }
+    for (const auto& id : defaulted) {
+      run.notes.push_back("webhooks: traffic.webhooks declares no stream for " + id + ", which webhook faults target; " +
+                          "its events are delivered at the traffic's rate (" + core::format_number(plan.traffic.rate) +
+                          "/s) for its duration (" + core::format_duration(plan.traffic.duration) + ")");
+    }
   }
   const auto auth = resolve_auth(plan.auth);
   if (!auth.error.empty()) throw core::diagnostic_error(core::diagnostic{plan.auth.where, core::severity::error, auth.error});

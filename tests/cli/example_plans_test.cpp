@@ -56,6 +56,9 @@ const std::map<std::string, std::vector<std::string>> must_hold{
     {"salesforce-sync.plan.yaml",
      {"token_expired_mid_sync", "token_endpoint_down", "api_limit_exhausted", "query_locator_invalidated",
       "slow_soql_pages", "maintenance_outage", "custom_field_drift"}},
+    {"shipping-webhooks.plan.yaml",
+     {"duplicate_deliveries", "out_of_order_events", "bad_signatures", "delivery_burst", "enrichment_api_errors",
+      "enrichment_throttled"}},
 };
 
 boost::json::object failure_mode(const boost::json::value& report, std::string_view id) {
@@ -328,6 +331,36 @@ const std::string salesforce_phase2 = "--phase phase2 --time-scale 0.025";
 const std::string hr_phase2 = "--phase phase2 --time-scale 0.05";
 
 const std::vector<weakened_twin> weakened_twins{
+    // Inbound webhooks. No dedup key: every redelivered copy is processed again.
+    {"shipping_duplicates_without_a_dedup_key", "shipping-webhooks.plan.yaml", "duplicate_deliveries",
+     "--time-scale 0.05 --set endpoints.tracking_events.dedup_key=null",
+     {"processed_exactly_once"},
+     {"FAIL processed_exactly_once: expected true"}},
+    // Deduplicated by the shipment, not the event: every later event of a shipment is dropped.
+    {"shipping_out_of_order_deduplicated_by_shipment", "shipping-webhooks.plan.yaml", "out_of_order_events",
+     "--time-scale 0.05 --set endpoints.tracking_events.dedup_key=data.shipment_id",
+     {"processed_exactly_once"},
+     {"FAIL processed_exactly_once: expected true"}},
+    // A tolerance longer than the stale timestamps' age: replays are accepted.
+    {"shipping_bad_signatures_with_an_hour_of_tolerance", "shipping-webhooks.plan.yaml", "bad_signatures",
+     "--time-scale 0.05 --set endpoints.tracking_events.signature.tolerance=1h",
+     {"rejects_bad_signatures"},
+     {"FAIL rejects_bad_signatures: expected true"}},
+    // Enrichment at 20 calls per second, above the 15 the plan promises ParcelHub.
+    {"shipping_burst_enriched_too_fast", "shipping-webhooks.plan.yaml", "delivery_burst",
+     "--time-scale 0.05 --set traffic.rate=20/s",
+     {"peak_upstream_rate"},
+     {"FAIL peak_upstream_rate: expected <= 15/s"}},
+    // 503, most of the bad twenty seconds, left out of retry_on.
+    {"shipping_enrichment_not_retrying_503", "shipping-webhooks.plan.yaml", "enrichment_api_errors",
+     "--time-scale 0.05 --set 'retry.retry_on=[429, 500, 502, 504, timeout, connection_error]'",
+     {"success_rate"},
+     {"FAIL success_rate: expected >= 0.99", "dead_lettered (fatal_status) after 1 attempts, last 503"}},
+    // Retry-After ignored: the client comes back before the second the upstream asked for.
+    {"shipping_enrichment_ignoring_retry_after", "shipping-webhooks.plan.yaml", "enrichment_throttled",
+     "--time-scale 0.05 --set retry.retry_after.honor=false",
+     {"honors_retry_after"},
+     {"FAIL honors_retry_after: expected true"}},
     // A breaker that opens only when every call in its 60 s window failed never opens here: the
     // window always still holds the successes from before the maintenance began.
     {"salesforce_maintenance_outage_breaker_that_needs_every_call_failed", "salesforce-sync.plan.yaml",
