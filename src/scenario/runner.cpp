@@ -37,8 +37,6 @@ namespace planproof::scenario {
 
 namespace asio = boost::asio;
 
-namespace {
-
 // Each failure mode gets its own stream of randomness derived from the run seed and its id, so
 // selecting a subset with --only reproduces the same faults and jitter.
 std::uint64_t derive_seed(std::uint64_t seed, std::string_view id, std::uint64_t salt) {
@@ -51,8 +49,45 @@ std::uint64_t derive_seed(std::uint64_t seed, std::string_view id, std::uint64_t
   return (static_cast<std::uint64_t>(words[0]) << 32) | words[1];
 }
 
+namespace {
+
 run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const mocks::server& upstream,
                         core::duration elapsed) {
+  run_metrics m = metrics_from(stats, planned, elapsed);
+  for (const auto& r : upstream.records()) {
+    ++m.upstream_requests;
+    if (!r.fault.empty()) m.over_time.add(r.at, series::faults);
+    if (r.duplicate_effect && m.duplicate_evidence.size() < run_stats::max_evidence) {
+      // The mock knows the request by the ids the client sent, not by the run's numbering.
+      const auto& who = r.idempotency_key.empty() ? "X-Request-Id " + r.request_id : "Idempotency-Key " + r.idempotency_key;
+      m.duplicate_evidence.push_back({0, core::to_millis(r.at), who + ": applied again (" + std::string(mocks::to_string(r.outcome)) + ")"});
+    }
+  }
+  const auto totals = upstream.metrics();
+  // The mock's totals, not its records: a tls fault picks connections, and one whose handshake
+  // still succeeds (no_client_certificate_required) leaves no record of its own.
+  m.faults_injected = totals.by_fault;
+  m.side_effects = totals.side_effects;
+  m.duplicate_effects = totals.duplicate_effects;
+  return m;
+}
+
+}  // namespace
+
+std::optional<core::duration> faults_end(const std::vector<plan::fault>& inject) {
+  core::duration end = core::duration::zero();
+  if (inject.empty()) return std::nullopt;
+  for (const auto& f : inject) {
+    if (f.during.empty()) return std::nullopt;
+    for (const auto& w : f.during) {
+      if (!w.to) return std::nullopt;
+      end = std::max(end, *w.to);
+    }
+  }
+  return end;
+}
+
+run_metrics metrics_from(const run_stats& stats, std::uint64_t planned, core::duration elapsed) {
   run_metrics m;
   m.planned = planned;
   m.submitted = stats.submitted;
@@ -76,23 +111,10 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
   m.token_failures = stats.token_failures;
   m.token_marks = stats.token_marks;
   m.latency_bins = stats.latency_ms.bins(4);
-  for (const auto& r : upstream.records()) {
-    ++m.upstream_requests;
-    if (!r.fault.empty()) m.over_time.add(r.at, series::faults);
-    if (r.duplicate_effect && m.duplicate_evidence.size() < run_stats::max_evidence) {
-      // The mock knows the request by the ids the client sent, not by the run's numbering.
-      const auto& who = r.idempotency_key.empty() ? "X-Request-Id " + r.request_id : "Idempotency-Key " + r.idempotency_key;
-      m.duplicate_evidence.push_back({0, core::to_millis(r.at), who + ": applied again (" + std::string(mocks::to_string(r.outcome)) + ")"});
-    }
-  }
-  const auto totals = upstream.metrics();
-  // The mock's totals, not its records: a tls fault picks connections, and one whose handshake
-  // still succeeds (no_client_certificate_required) leaves no record of its own.
-  m.faults_injected = totals.by_fault;
-  m.side_effects = totals.side_effects;
-  m.duplicate_effects = totals.duplicate_effects;
   return m;
 }
+
+namespace {
 
 // The failure mode's traffic. Open loop (constant, ramp, burst): request i is due at origin plus
 // the arrival schedule's offset i and starts then, or as soon as one of the `concurrency` workers is
@@ -479,19 +501,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   run_stats stats(origin, traffic.duration);
   std::uint64_t planned = 0;
   std::optional<pull_tally> pulls;  // on a paginated endpoint
-  {
-    // Recovery is measured from the end of the last fault window; a fault without an end has none.
-    core::duration end = core::duration::zero();
-    bool ends = !mode.inject.empty();
-    for (const auto& f : mode.inject) {
-      if (f.during.empty()) ends = false;
-      for (const auto& w : f.during) {
-        if (!w.to) ends = false;
-        else end = std::max(end, *w.to);
-      }
-    }
-    if (ends) stats.recovery_from = origin + end;
-  }
+  if (const auto end = faults_end(mode.inject)) stats.recovery_from = origin + *end;
   if (options.log != nullptr) options.log->set_context({{"failure_mode", mode.id}}, origin);
   event_tee events(stats, options.log);
   resilience::seeded_random rng(derive_seed(options.seed, mode.id, 2));
@@ -772,7 +782,8 @@ std::string unsupported_reason(const plan::integration_plan& plan, const plan::f
   return out;
 }
 
-run_result run_live(const plan::integration_plan& plan, const run_options& options) {
+run_result begin_run(const plan::integration_plan& plan, const run_options& options,
+                     std::vector<const plan::failure_mode*>& selected) {
   run_result run;
   run.plan_name = plan.integration.name;
   run.plan_file = plan.file;
@@ -788,7 +799,7 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
   run.traffic = plan.traffic;
   run.dead_letter_path = run.retry.dead_letter_path;
 
-  auto selected = select_failure_modes(plan, options);
+  selected = select_failure_modes(plan, options);
   if (options.shard) {
     run.shard = shard_info{*options.shard, selected.size()};
     selected = take_shard(selected, *options.shard);
@@ -803,6 +814,12 @@ run_result run_live(const plan::integration_plan& plan, const run_options& optio
     run.notes.push_back("lint: the plan has " + count(errors, "error") + " and " + count(warnings, "warning") +
                         "; `planproof lint " + plan.file + "` lists them");
   }
+  return run;
+}
+
+run_result run_live(const plan::integration_plan& plan, const run_options& options) {
+  std::vector<const plan::failure_mode*> selected;
+  auto run = begin_run(plan, options, selected);
   {
     std::vector<std::string> defaulted;
     for (const auto* mode : selected) {

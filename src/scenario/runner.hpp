@@ -79,4 +79,18 @@ std::string unsupported_reason(const plan::integration_plan& plan, const plan::f
 
 run_result run_live(const plan::integration_plan& plan, const run_options& options);
 
+// Shared by run and sim.
+// The run's description before anything runs: plan, phase, seed, effective settings, lint notes;
+// `selected` receives the failure modes this run (or shard) executes.
+run_result begin_run(const plan::integration_plan& plan, const run_options& options,
+                     std::vector<const plan::failure_mode*>& selected);
+// Each failure mode's own stream of randomness, from the run seed, its id and a salt per use.
+std::uint64_t derive_seed(std::uint64_t seed, std::string_view id, std::uint64_t salt);
+// The metrics the event stream gives (requests, attempts, latency, timeline...); the upstream's
+// own counts (requests received, side effects, faults) are the executor's to add.
+run_metrics metrics_from(const run_stats& stats, std::uint64_t planned, core::duration elapsed);
+// When the last fault window ends (plan time since traffic start), from which recovery is
+// measured; none when a fault has no end (or there is no fault).
+std::optional<core::duration> faults_end(const std::vector<plan::fault>& inject);
+
 }  // namespace planproof::scenario
