@@ -52,6 +52,7 @@ bool check_report_files(const report_files& files);
 int write_report_files(const scenario::run_result& run, const report_files& files);
 
 command add_run_command(CLI::App& app);
+command add_sim_command(CLI::App& app);
 command add_merge_command(CLI::App& app);
 command add_render_command(CLI::App& app);
 command add_lint_command(CLI::App& app);

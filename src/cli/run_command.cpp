@@ -22,6 +22,7 @@
 #include "report/console.hpp"
 #include "scenario/run_tls.hpp"
 #include "scenario/runner.hpp"
+#include "scenario/sim_runner.hpp"
 
 namespace planproof::cli {
 namespace {
@@ -42,6 +43,8 @@ struct run_args {
   std::string upstream_ca;
   bool quiet = false;
   bool verbose = false;
+  bool sim = false;  // `planproof sim`: virtual time
+  std::string network_delay = "1ms";
 };
 
 void print(const core::diagnostic_error& e) {
@@ -83,11 +86,11 @@ class stop_on_signals {
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (ec) return;
       if (signal_ != 0) {
-        std::cerr << "planproof run: a second signal (" << name(signal) << "): quitting at once, no report written\n";
+        std::cerr << "planproof: a second signal (" << name(signal) << "): quitting at once, no report written\n";
         std::_Exit(128 + signal);
       }
       signal_ = signal;
-      std::cerr << "planproof run: " << name(signal)
+      std::cerr << "planproof: " << name(signal)
                 << ": stopping the failure mode in progress, then writing the reports (again to quit at once)\n";
       source_.request_stop();
       wait();
@@ -129,7 +132,7 @@ int execute(const run_args& args) {
   std::optional<report::progress_display> progress;
   std::ostream& out = std::cout;
   options.on_start = [&](const scenario::run_result& run, std::size_t selected) {
-    if (!args.quiet) report::print_header(out, run, selected);
+    if (!args.quiet) report::print_header(out, run, selected, args.sim ? "sim" : "run");
   };
   options.on_result = [&](const scenario::failure_mode_result& r) {
     if (progress) progress->clear();
@@ -156,7 +159,11 @@ int execute(const run_args& args) {
       progress.emplace(out, true, console.id_width, terminal_width() - 1);
       options.on_progress = [&](const scenario::run_progress& p) { progress->update(p); };
     }
-    run = scenario::run_live(plan, options);
+    if (args.sim) {
+      run = scenario::run_sim(plan, options, {.network_delay = *core::parse_duration(args.network_delay)});
+    } else {
+      run = scenario::run_live(plan, options);
+    }
   } catch (const core::diagnostic_error& e) {
     print(e);
     return exit_usage;
@@ -170,21 +177,12 @@ int execute(const run_args& args) {
 
 }  // namespace
 
-command add_run_command(CLI::App& app) {
-  auto args = std::make_shared<run_args>();
-  auto* cmd = app.add_subcommand(
-      "run", "Run the plan's failure modes: mock upstreams inject each fault, a real client configured\n"
-             "from the plan sends the plan's traffic, and each expectation is judged from what happened.\n"
-             "SIGINT or SIGTERM stops the run: the failure mode in progress is reported interrupted, the\n"
-             "reports are written, and the exit code is 3 (a second signal quits at once).");
+// The options `run` and `sim` share: selection, seed, reports, shards, progress, log, overrides.
+void add_common_options(CLI::App* cmd, const std::shared_ptr<run_args>& args) {
   cmd->add_option("PLAN", args->plan, "The plan file (YAML or JSON)")->required();
   cmd->add_option("--phase", args->phase, "Run this phase: its failure modes and its settings overrides");
   repeatable(cmd->add_option("--only", args->only, "Run only this failure mode (repeatable)"));
   cmd->add_option("--seed", args->seed, "Seed for fault draws and jitter; the same seed reproduces a run")
-      ->capture_default_str();
-  cmd->add_option("--time-scale", args->time_scale,
-                  "Multiply every plan duration by F to shorten the run (reports keep plan time)")
-      ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
   add_report_options(cmd, args->reports);
   cmd->add_option("--shard", args->shard,
@@ -210,6 +208,25 @@ command add_run_command(CLI::App& app) {
                   "(outcome); each with its failure mode, request number and X-Request-Id. FILE is replaced");
   repeatable(cmd->add_option("--set", args->sets,
                              "Override a plan value before running, e.g. --set retry.max_attempts=1 (repeatable)"));
+  auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");
+  cmd->add_flag("--verbose,-v", args->verbose,
+                "Print every expectation and metric, every client decision (each attempt, its result, each\n"
+                "backoff) as a logfmt line, and where each failure mode's mock listens (standard error)")
+      ->excludes(quiet);
+}
+
+command add_run_command(CLI::App& app) {
+  auto args = std::make_shared<run_args>();
+  auto* cmd = app.add_subcommand(
+      "run", "Run the plan's failure modes: mock upstreams inject each fault, a real client configured\n"
+             "from the plan sends the plan's traffic, and each expectation is judged from what happened.\n"
+             "SIGINT or SIGTERM stops the run: the failure mode in progress is reported interrupted, the\n"
+             "reports are written, and the exit code is 3 (a second signal quits at once).");
+  add_common_options(cmd, args);
+  cmd->add_option("--time-scale", args->time_scale,
+                  "Multiply every plan duration by F to shorten the run (reports keep plan time)")
+      ->check(CLI::Range(1e-4, 100.0))
+      ->capture_default_str();
   cmd->add_option("--tls", args->tls,
                   "Run against HTTPS mocks with the certificates tools/gen-certs wrote into DIR: the client trusts\n"
                   "DIR/ca.pem and checks the name 127.0.0.1; tls faults run, and with auth mtls the mocks require a\n"
@@ -224,11 +241,28 @@ command add_run_command(CLI::App& app) {
                   "PEM file of the CAs an https upstream's certificate must chain to (default: the plan's mtls ca,\n"
                   "else the system store)")
       ->type_name("FILE");
-  auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");
-  cmd->add_flag("--verbose,-v", args->verbose,
-                "Print every expectation and metric, every client decision (each attempt, its result, each\n"
-                "backoff) as a logfmt line, and where each failure mode's mock listens (standard error)")
-      ->excludes(quiet);
+  return {cmd, [args] { return execute(*args); }};
+}
+
+command add_sim_command(CLI::App& app) {
+  auto args = std::make_shared<run_args>();
+  args->sim = true;
+  auto* cmd = app.add_subcommand(
+      "sim", "Judge the plan's failure modes in virtual time: a modelled upstream answers as the mocks of `run`\n"
+             "would (the same faults, draws and bodies) and a simulated client decides as the real one does (the\n"
+             "same retry, backoff, budget, breaker and token policies). The same report and exit codes as `run`,\n"
+             "in milliseconds; the same plan and seed give the same report. Failure modes that only a live run can\n"
+             "judge (pages walked, webhooks, TLS, logs written) are skipped with the reason.");
+  add_common_options(cmd, args);
+  cmd->add_option("--network-delay", args->network_delay,
+                  "How long the modelled upstream takes to answer an attempt without a fault (plan time)")
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            const auto d = core::parse_duration(value);
+            return d && *d >= core::duration::zero() ? std::string() : "expected a duration such as 1ms or 10ms";
+          },
+          "DURATION"))
+      ->capture_default_str();
   return {cmd, [args] { return execute(*args); }};
 }
 

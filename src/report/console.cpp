@@ -35,8 +35,9 @@ void print_header(std::ostream& out, const scenario::run_result& run, std::size_
   } else {
     out << ": " << selected << " failure mode" << (selected == 1 ? "" : "s");
   }
-  out << ", " << run.mode << (run.upstream.empty() ? "" : " against " + run.upstream) << ", seed " << run.seed
-      << ", time scale " << number(run.time_scale) << " (times below are plan time)\n";
+  out << ", " << run.mode << (run.upstream.empty() ? "" : " against " + run.upstream) << ", seed " << run.seed;
+  if (run.mode == "sim") out << ", virtual time (times below are plan time)\n";
+  else out << ", time scale " << number(run.time_scale) << " (times below are plan time)\n";
   for (const auto& note : run.notes) out << "  note: " << core::redact(note) << '\n';
   if (run.shard && selected == 0) {
     out << "  note: this shard has no failure mode to run (" << run.shard->selected << " selected, "
@@ -99,7 +100,11 @@ void print_summary(std::ostream& out, const scenario::run_result& run) {
   out << '\n';
   std::size_t dead = 0;
   for (const auto& f : run.failure_modes) dead += f.metrics.dead_lettered;
-  if (dead > 0) out << dead << (dead == 1 ? " dead letter" : " dead letters") << " appended to " << run.dead_letter_path << '\n';
+  if (dead > 0 && !run.dead_letter_path.empty()) {
+    out << dead << (dead == 1 ? " dead letter" : " dead letters") << " appended to " << run.dead_letter_path << '\n';
+  } else if (dead > 0) {
+    out << dead << (dead == 1 ? " request" : " requests") << " dead-lettered (counted; no file written)\n";
+  }
   out.flush();
 }
 

@@ -82,10 +82,72 @@ std::int64_t count(const boost::json::object& mode, std::string_view group, std:
   return v == nullptr ? 0 : v->as_int64();
 }
 
+// The arguments without their --time-scale: virtual time needs none.
+std::string without_time_scale(std::string args) {
+  const auto at = args.find("--time-scale ");
+  if (at == std::string::npos) return args;
+  const auto value_end = args.find(' ', at + 13);
+  return args.erase(at, value_end == std::string::npos ? std::string::npos : value_end + 1 - at);
+}
+
+// `planproof sim` on the same plan and phase gives the verdicts `run` gives, and close figures: a
+// divergence is a bug in one of them. Modes only a live run judges are skipped with that reason.
+void expect_sim_agrees(const test::temp_dir& dir, const std::string& plan, const boost::json::value& live_report,
+                       const test::process_result& live) {
+  const auto sim = planproof(dir, "sim '" + (scenarios / plan).string() + "' --phase phase2 -q --json sim.json");
+  ASSERT_TRUE(std::filesystem::exists(dir / "sim.json")) << sim.output;
+  const auto sim_report = boost::json::parse(test::read_file(dir / "sim.json"));
+  EXPECT_EQ(sim_report.at("mode").as_string(), "sim");
+  std::size_t judged = 0;
+  for (const auto& v : sim_report.at("failure_modes").as_array()) {
+    const auto& s = v.as_object();
+    const std::string id(s.at("id").as_string());
+    const auto l = failure_mode(live_report, id);
+    if (s.at("verdict").as_string() == "skipped") {
+      EXPECT_TRUE(std::string(s.at("reason").as_string()).find("only `planproof run` judges") != std::string::npos ||
+                  l.at("verdict").as_string() == "skipped")
+          << id << ": " << s.at("reason");
+      continue;
+    }
+    ++judged;
+    EXPECT_EQ(s.at("verdict"), l.at("verdict")) << id << "\n" << sim.output << "\n" << live.output;
+    for (const auto& e : s.at("expectations").as_array()) {
+      const auto* twin = expectation(l, e.at("name").as_string());
+      ASSERT_NE(twin, nullptr) << id << ": " << e.at("name");
+      EXPECT_EQ(e.at("held"), twin->at("held")) << id << ": " << e.at("name");
+    }
+    // Key figures within a stated tolerance: the share of requests that succeeded within 3 points,
+    // upstream attempts per request within 10%.
+    const auto& sm = s.at("metrics").as_object();
+    const auto& lm = l.at("metrics").as_object();
+    const auto ratio = [](const boost::json::object& m, std::string_view a, std::string_view b) {
+      return static_cast<double>(m.at(a).as_int64()) / static_cast<double>(std::max<std::int64_t>(1, m.at(b).as_int64()));
+    };
+    EXPECT_NEAR(ratio(sm, "succeeded", "requests"), ratio(lm, "succeeded", "requests"), 0.03) << id;
+    const double amplification = ratio(lm, "upstream_attempts", "requests");
+    EXPECT_NEAR(ratio(sm, "upstream_attempts", "requests"), amplification, 0.1 * amplification) << id;
+  }
+  EXPECT_GT(judged, 0u) << sim.output;
+}
+
+// The same plan and seed give the same report, to the byte.
+TEST(cli_sim, the_same_plan_and_seed_give_a_byte_identical_report) {
+  test::temp_dir dir;
+  const auto plan = (scenarios / "payments.plan.yaml").string();
+  planproof(dir, "sim '" + plan + "' --seed 7 -q --json a.json");
+  planproof(dir, "sim '" + plan + "' --seed 7 -q --json b.json");
+  planproof(dir, "sim '" + plan + "' --seed 8 -q --json c.json");
+  const auto a = test::read_file(dir / "a.json");
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(a, test::read_file(dir / "b.json"));
+  EXPECT_NE(a, test::read_file(dir / "c.json"));  // the seed matters: fault draws and jitter follow it
+}
+
 class cli_example_plan : public testing::TestWithParam<std::string> {};
 
 // Each example is run as its last phase, the complete integration: every plan's phase 2 lists every
-// failure mode and adds the circuit breaker and retry budget its breaker failure modes rely on.
+// failure mode and adds the circuit breaker and retry budget its breaker failure modes rely on. Then
+// `planproof sim` on the same plan and phase must agree with it.
 TEST_P(cli_example_plan, runs_with_every_failure_mode_held_or_skipped) {
   test::temp_dir dir;
   const auto r = planproof(dir, "run '" + (scenarios / GetParam()).string() +
@@ -125,6 +187,7 @@ TEST_P(cli_example_plan, runs_with_every_failure_mode_held_or_skipped) {
       EXPECT_FALSE(mode.at("metrics").at("faults_injected").as_object().empty()) << id;
     }
   }
+  expect_sim_agrees(dir, GetParam(), report, r);
 }
 
 INSTANTIATE_TEST_SUITE_P(scenarios, cli_example_plan, testing::ValuesIn(example_plans()),
@@ -491,6 +554,29 @@ TEST_P(cli_weakened_twin, is_reported_broken_with_nothing_lost) {
 
 INSTANTIATE_TEST_SUITE_P(scenarios, cli_weakened_twin, testing::ValuesIn(weakened_twins),
                          [](const testing::TestParamInfo<weakened_twin>& info) { return info.param.name; });
+
+// Each twin the simulator can judge is broken there too, on the same expectations.
+TEST_P(cli_weakened_twin, is_reported_broken_by_sim_too) {
+  const auto& twin = GetParam();
+  test::temp_dir dir;
+  const auto r = planproof(dir, "sim '" + (scenarios / twin.plan).string() + "' --only " + twin.mode + " " +
+                                    without_time_scale(twin.args) + " --json report.json");
+  ASSERT_TRUE(std::filesystem::exists(dir / "report.json")) << r.output;
+  const auto report = boost::json::parse(test::read_file(dir / "report.json"));
+  const auto mode = failure_mode(report, twin.mode);
+  if (mode.at("verdict").as_string() == "skipped") {
+    EXPECT_NE(std::string(mode.at("reason").as_string()).find("only `planproof run` judges"), std::string::npos)
+        << r.output;
+    return;
+  }
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(mode.at("verdict").as_string(), "broken") << r.output;
+  for (const auto& name : twin.failing) {
+    const auto* e = expectation(mode, name);
+    ASSERT_NE(e, nullptr) << name;
+    EXPECT_FALSE(e->at("held").as_bool()) << name << "\n" << r.output;
+  }
+}
 
 // Every failure mode that runs has a twin: in the table above, or in a test of its own.
 TEST(cli_example_plans, every_failure_mode_that_runs_has_a_weakened_twin) {

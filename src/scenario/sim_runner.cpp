@@ -1,0 +1,239 @@
+#include "scenario/sim_runner.hpp"
+
+#include <algorithm>
+
+#include "core/units.hpp"
+#include "mocks/webhook_deliveries.hpp"
+#include "plan/catalog.hpp"
+#include "plan/traffic_profile.hpp"
+#include "scenario/expectations.hpp"
+#include "scenario/run_stats.hpp"
+#include "scenario/timeline.hpp"
+#include "sim/client.hpp"
+#include "sim/scheduler.hpp"
+#include "sim/upstream.hpp"
+
+namespace planproof::scenario {
+namespace {
+
+enum traffic_event : std::uint32_t { ev_arrival = sim::first_free_event_kind, ev_start };
+
+// Events between two looks at the stop token and the progress callback.
+constexpr std::uint64_t check_every = 1u << 14;
+
+// The failure mode's traffic on the virtual clock, as the live traffic generator sends it: open
+// loop (request i due at its schedule offset, started then or when one of `concurrency` workers is
+// free) or closed loop (each worker sends its next request when its last has ended and think_time
+// has passed, until the duration is over).
+struct sim_traffic {
+  sim::scheduler& sched;
+  sim::sim_client* client = nullptr;
+  const plan::traffic_config& traffic;
+  plan::arrival_schedule schedule;
+  std::size_t endpoint = 0;
+  core::time_point origin;
+  std::uint64_t workers = 0;
+  std::uint64_t busy = 0;
+  std::uint64_t backlog = 0;  // open loop: requests due while every worker was busy
+  std::uint64_t next = 0;     // requests of the schedule due so far (open) or started (closed)
+  std::uint64_t ids = 0;
+  bool stopping = false;
+
+  sim_traffic(sim::scheduler& s, const plan::traffic_config& t, std::size_t e, core::time_point o)
+      : sched(s), traffic(t), schedule(t), endpoint(e), origin(o) {
+    const auto most = closed_loop() ? plan::max_planned_requests : schedule.size();
+    workers = std::min<std::uint64_t>(static_cast<std::uint64_t>(std::max(1, t.concurrency)), most);
+  }
+  bool closed_loop() const noexcept { return traffic.profile == plan::traffic_profile::closed_loop; }
+  std::uint64_t planned() const noexcept { return closed_loop() ? next : schedule.size(); }
+
+  void begin() {
+    if (closed_loop()) {
+      for (std::uint64_t w = 0; w < workers; ++w) sched.at(origin, ev_start, 0);
+    } else if (schedule.size() != 0) {
+      sched.at(origin + schedule.at(0), ev_arrival, 0);
+    }
+  }
+  void start() {
+    ++busy;
+    client->submit(++ids, endpoint);
+  }
+  void dispatch(const sim::sim_event& e) {
+    if (stopping) return;
+    if (e.kind == ev_arrival) {
+      ++next;
+      if (busy < workers) start();
+      else ++backlog;
+      if (next < schedule.size()) sched.at(origin + schedule.at(next), ev_arrival, 0);
+      return;
+    }
+    // ev_start: a closed-loop worker (or an open-loop worker taking from the backlog) is free.
+    if (closed_loop()) {
+      if (sched.now() - origin >= traffic.duration || next >= plan::max_planned_requests) return;
+      ++next;
+    } else {
+      if (backlog == 0) return;
+      --backlog;
+    }
+    start();
+  }
+  // A request ended: its worker takes the next one, at the same instant but as an event of its
+  // own, so a run of requests that end at once does not recurse.
+  void on_end() {
+    --busy;
+    if (closed_loop()) {
+      sched.after(traffic.think_time, ev_start, 0);
+    } else if (backlog != 0) {
+      sched.after(core::duration::zero(), ev_start, 0);
+    }
+  }
+};
+
+failure_mode_result sim_one(const plan::integration_plan& plan, const plan::failure_mode& mode,
+                            const plan::retry_config& retry, const run_options& options,
+                            const sim_settings& settings, std::size_t position, std::size_t count,
+                            bool& interrupted) {
+  failure_mode_result result;
+  result.id = mode.id;
+  result.traffic = mode.traffic;
+  if (auto why = sim_unsupported_reason(plan, mode, retry); !why.empty()) {
+    result.outcome = verdict::skipped;
+    result.reason = why;
+    return result;
+  }
+  const auto& traffic = plan.traffic_for(mode);
+  std::size_t endpoint = 0;
+  while (plan.endpoints[endpoint].id != traffic.endpoint) ++endpoint;
+
+  sim::scheduler sched;
+  const auto origin = sched.now();
+  run_stats stats(origin, traffic.duration);
+  if (const auto end = faults_end(mode.inject)) stats.recovery_from = origin + *end;
+  if (options.log != nullptr) options.log->set_context({{"failure_mode", mode.id}}, origin);
+  event_tee events(stats, options.log);
+
+  std::vector<plan::fault> api_faults;
+  std::copy_if(mode.inject.begin(), mode.inject.end(), std::back_inserter(api_faults),
+               [](const plan::fault& f) { return !mocks::is_webhook_fault(f.kind); });
+  sim::upstream_model upstream(plan, std::move(api_faults), origin,
+                               {.seed = derive_seed(options.seed, mode.id, 1),
+                                .network_delay = settings.network_delay,
+                                .on_fault = [&stats](core::duration at) { stats.over_time.add(at, series::faults); }});
+  sim_traffic generator(sched, traffic, endpoint, origin);
+  sim::sim_client client(sched, upstream, plan, retry, events, derive_seed(options.seed, mode.id, 2),
+                         [&generator](std::uint64_t) { generator.on_end(); });
+  generator.client = &client;
+  generator.begin();
+
+  // The live run's bound: the traffic, the last requests' whole deadline, as long again for a backlog.
+  const auto bound = origin + traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
+  sim::sim_event e;
+  while (sched.next(e, bound)) {
+    if (e.kind < sim::first_free_event_kind) client.dispatch(e);
+    else generator.dispatch(e);
+    if (sched.dispatched() % check_every == 0) {
+      if (options.stop.stop_requested()) {
+        interrupted = true;
+        break;
+      }
+      if (options.on_progress) {
+        options.on_progress(run_progress{mode.id, position, count, sched.now() - origin, traffic.duration,
+                                         stats.completed, generator.planned(), stats.dead_lettered + stats.failed,
+                                         stats.attempts});
+      }
+    }
+  }
+  const auto planned = generator.planned();
+  result.metrics = metrics_from(stats, planned, sched.now() - origin);
+  auto& m = result.metrics;
+  m.upstream_requests = upstream.requests();
+  m.side_effects = upstream.side_effects();
+  m.duplicate_effects = upstream.duplicate_effects();
+  m.faults_injected = upstream.faults_injected();
+  for (const auto& [request, at] : upstream.duplicates()) {
+    m.duplicate_evidence.push_back({request, core::to_millis(at), "request " + std::to_string(request) + ": applied again"});
+  }
+  m.fault_windows = fault_windows(mode.inject);
+  if (interrupted) {
+    result.outcome = verdict::error;
+    result.reason = "interrupted: the simulation was stopped at " + core::format_duration(sched.now() - origin) +
+                    " of plan time";
+    return result;
+  }
+  result.outcome = verdict::held;
+  for (const auto& x : mode.expect) {
+    result.expectations.push_back(evaluate(x, stats, m));
+    if (!result.expectations.back().held) result.outcome = verdict::broken;
+  }
+  return result;
+}
+
+}  // namespace
+
+std::string sim_unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode,
+                                   const plan::retry_config& retry) {
+  std::string out;
+  for (const auto& feature : plan::unsupported_features(plan, mode, retry)) out += (out.empty() ? "" : ", ") + feature;
+  if (!out.empty()) out = "not yet supported by this version: " + out;
+  std::vector<std::string> live_only;
+  auto add = [&](std::string what) {
+    if (std::find(live_only.begin(), live_only.end(), what) == live_only.end()) live_only.push_back(std::move(what));
+  };
+  const auto& traffic = plan.traffic_for(mode);
+  // A paginated endpoint is read page by page as a plain endpoint: each request a page, each answer
+  // checked as the first page is. What needs the walk itself is judged live only.
+  const auto* endpoint = plan.find_endpoint(traffic.endpoint);
+  const bool paginated = endpoint != nullptr && endpoint->pagination;
+  if (!traffic.webhooks.empty()) add("inbound webhook streams");
+  for (const auto& f : mode.inject) {
+    const auto* entry = plan::find_fault(f.kind);
+    if (entry != nullptr && entry->provider) add("webhook fault '" + f.kind + "'");
+    if (f.kind == "tls") add("fault 'tls' (TLS handshakes)");
+    if (f.kind == "pagination") add("fault 'pagination' (pages walked)");
+  }
+  for (const auto& x : mode.expect) {
+    if (x.name == "no_secret_in_logs") add("expectation 'no_secret_in_logs' (the simulator writes no logs)");
+    if (x.name == "rejects_bad_signatures") add("expectation 'rejects_bad_signatures' (webhooks)");
+    if (x.name == "processed_exactly_once" && paginated) add("expectation 'processed_exactly_once' (pages walked)");
+  }
+  if (!live_only.empty()) {
+    std::string what;
+    for (const auto& w : live_only) what += (what.empty() ? "" : ", ") + w;
+    out += (out.empty() ? "" : "; ") + std::string("only `planproof run` judges: ") + what;
+  }
+  return out;
+}
+
+run_result run_sim(const plan::integration_plan& plan, const run_options& options, const sim_settings& settings) {
+  std::vector<const plan::failure_mode*> selected;
+  auto run = begin_run(plan, options, selected);
+  run.mode = "sim";
+  run.time_scale = 1.0;
+  run.dead_letter_path.clear();
+  run.notes.push_back("sim: virtual time; the modelled upstream answers after " +
+                      core::format_duration(settings.network_delay) +
+                      " plus its faults' delays; dead letters are counted, not written");
+  if (options.on_start) options.on_start(run, selected.size());
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    if (options.stop.stop_requested()) {
+      run.interrupted = true;
+      for (std::size_t j = i; j < selected.size(); ++j) {
+        failure_mode_result r;
+        r.id = selected[j]->id;
+        r.outcome = verdict::skipped;
+        r.reason = "interrupted: not run";
+        if (options.on_result) options.on_result(r);
+        run.failure_modes.push_back(std::move(r));
+      }
+      break;
+    }
+    bool interrupted = false;
+    auto r = sim_one(plan, *selected[i], run.retry, options, settings, i + 1, selected.size(), interrupted);
+    if (interrupted) run.interrupted = true;
+    if (options.on_result) options.on_result(r);
+    run.failure_modes.push_back(std::move(r));
+  }
+  return run;
+}
+
+}  // namespace planproof::scenario

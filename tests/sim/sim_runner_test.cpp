@@ -1,0 +1,108 @@
+#include "scenario/sim_runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include "plan/loader.hpp"
+
+namespace planproof::scenario {
+namespace {
+
+plan::integration_plan small(std::string_view retry, std::string_view modes, std::string_view traffic =
+                                                                                 "{endpoint: get, rate: 20/s, duration: 20s}") {
+  return plan::load_string(std::string(R"(planproof: 1
+integration: {name: sim-check}
+auth: {method: none}
+endpoints:
+  - id: get
+    path: /v1/items
+    response: {example: {data: []}}
+    statuses: {success: [200]}
+retry: )") + std::string(retry) + "\ntraffic: " + std::string(traffic) + "\nfailure_modes:\n" + std::string(modes),
+                           "plan.yaml");
+}
+
+const failure_mode_result& only(const run_result& run) {
+  EXPECT_EQ(run.failure_modes.size(), 1u);
+  return run.failure_modes.at(0);
+}
+
+TEST(sim, retries_hold_a_plan_and_one_attempt_breaks_it) {
+  const std::string modes = R"(  - id: flaky
+    inject: {fault: status, status: 503, probability: 0.2}
+    expect: {success_rate: ">= 0.99", max_attempts: "<= 4"}
+)";
+  const auto held = run_sim(small("{max_attempts: 4, backoff: {base: 50ms, max: 1s}, retry_on: [503]}", modes), {});
+  EXPECT_EQ(held.mode, "sim");
+  const auto& h = only(held);
+  EXPECT_EQ(h.outcome, verdict::held) << h.expectations.at(0).note << "; " << h.expectations.at(1).note;
+  EXPECT_EQ(h.metrics.planned, 400u);
+  EXPECT_EQ(h.metrics.lost, 0u);
+  EXPECT_GT(h.metrics.attempts, h.metrics.submitted);  // it did retry
+  EXPECT_EQ(h.metrics.upstream_requests, h.metrics.attempts);
+  EXPECT_GT(h.metrics.faults_injected.at("status"), 0u);
+
+  const auto broken = run_sim(small("{max_attempts: 1, retry_on: [503]}", modes), {});
+  const auto& b = only(broken);
+  EXPECT_EQ(b.outcome, verdict::broken);
+  EXPECT_FALSE(b.expectations.at(0).held);
+  EXPECT_EQ(b.metrics.lost, 0u);
+  EXPECT_EQ(b.metrics.dead_lettered + b.metrics.succeeded, 400u);  // every request ended
+}
+
+TEST(sim, an_outage_opens_the_breaker_which_then_fails_fast_and_recovers) {
+  const std::string modes = R"(  - id: outage
+    inject: {fault: outage, status: 503, during: [5s, 10s]}
+    expect: {breaker_opens: true, fails_fast: true, recovers_within: 10s}
+)";
+  const auto run = run_sim(small("{max_attempts: 2, backoff: {base: 100ms, max: 1s}, retry_on: [503], "
+                                 "circuit_breaker: {window: count, size: 20, failure_rate: 50%, min_calls: 10, open_for: 2s}}",
+                                 modes),
+                           {});
+  const auto& r = only(run);
+  EXPECT_EQ(r.outcome, verdict::held) << r.expectations.at(0).note;
+  EXPECT_GT(r.metrics.breaker_transitions, 0u);
+  EXPECT_GT(r.metrics.end_reasons.at("breaker_open"), 0u);
+}
+
+TEST(sim, an_hour_at_twenty_requests_a_second_takes_no_real_time_and_loses_nothing) {
+  const auto run = run_sim(small("{max_attempts: 3, backoff: {base: 100ms, max: 1s}, retry_on: [503, timeout]}",
+                                 R"(  - id: hour
+    inject: [{fault: status, status: 503, probability: 0.05}, {fault: hang, probability: 0.01}]
+    expect: {success_rate: ">= 0.99"}
+)",
+                                 "{endpoint: get, rate: 20/s, duration: 1h}"),
+                           {});
+  const auto& r = only(run);
+  EXPECT_EQ(r.metrics.planned, 72'000u);
+  EXPECT_EQ(r.metrics.submitted, 72'000u);
+  EXPECT_EQ(r.metrics.lost, 0u);
+  EXPECT_EQ(r.outcome, verdict::held);
+}
+
+TEST(sim, closed_loop_traffic_keeps_its_workers_busy_until_the_duration_ends) {
+  const auto run = run_sim(small("{max_attempts: 2, retry_on: [503]}",
+                                 R"(  - id: loop
+    inject: {fault: latency, latency: 100ms}
+    expect: {success_rate: ">= 0.99"}
+)",
+                                 "{endpoint: get, profile: closed_loop, concurrency: 4, think_time: 0s, duration: 10s}"),
+                           {}, {.network_delay = core::duration::zero()});
+  const auto& r = only(run);
+  // Four workers, each a request every 100 ms for 10 s.
+  EXPECT_EQ(r.metrics.planned, 400u);
+  EXPECT_EQ(r.metrics.lost, 0u);
+}
+
+TEST(sim, what_only_a_live_run_can_judge_is_skipped_with_the_reason) {
+  const auto plan = small("{max_attempts: 2, retry_on: [503]}", R"(  - id: logs
+    inject: {fault: status, status: 503, probability: 0.1}
+    expect: {no_secret_in_logs: true}
+)");
+  const auto run = run_sim(plan, {});
+  const auto& r = only(run);
+  EXPECT_EQ(r.outcome, verdict::skipped);
+  EXPECT_NE(r.reason.find("only `planproof run` judges: expectation 'no_secret_in_logs'"), std::string::npos) << r.reason;
+}
+
+}  // namespace
+}  // namespace planproof::scenario
