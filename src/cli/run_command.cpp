@@ -44,7 +44,8 @@ struct run_args {
   bool quiet = false;
   bool verbose = false;
   bool sim = false;  // `planproof sim`: virtual time
-  std::string network_delay = "1ms";
+  std::string network_delay;  // sim: empty = the plan's sim.network_delay
+  int clients = 1;
 };
 
 void print(const core::diagnostic_error& e) {
@@ -160,7 +161,10 @@ int execute(const run_args& args) {
       options.on_progress = [&](const scenario::run_progress& p) { progress->update(p); };
     }
     if (args.sim) {
-      run = scenario::run_sim(plan, options, {.network_delay = *core::parse_duration(args.network_delay)});
+      scenario::sim_settings sim;
+      if (!args.network_delay.empty()) sim.network_delay = core::parse_duration(args.network_delay);
+      sim.clients = args.clients;
+      run = scenario::run_sim(plan, options, sim);
     } else {
       run = scenario::run_live(plan, options);
     }
@@ -255,13 +259,18 @@ command add_sim_command(CLI::App& app) {
              "judge (pages walked, webhooks, TLS, logs written) are skipped with the reason.");
   add_common_options(cmd, args);
   cmd->add_option("--network-delay", args->network_delay,
-                  "How long the modelled upstream takes to answer an attempt without a fault (plan time)")
+                  "How long the modelled upstream takes to answer an attempt without a fault (default: the plan's\n"
+                  "sim.network_delay, else 1ms)")
       ->check(CLI::Validator(
           [](std::string& value) {
             const auto d = core::parse_duration(value);
             return d && *d >= core::duration::zero() ? std::string() : "expected a duration such as 1ms or 10ms";
           },
-          "DURATION"))
+          "DURATION"));
+  cmd->add_option("--clients", args->clients,
+                  "Independent clients, each with its own breaker, budget and tokens and the failure mode's whole\n"
+                  "traffic, against the one modelled upstream")
+      ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   return {cmd, [args] { return execute(*args); }};
 }

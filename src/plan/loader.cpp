@@ -857,7 +857,7 @@ class plan_reader {
     if (!version_ok) return;
 
     c_.check_keys(root, {"planproof", "integration", "assumptions", "verification", "auth", "endpoints",
-                         "mapping", "retry", "traffic", "failure_modes", "phases"});
+                         "mapping", "retry", "traffic", "failure_modes", "phases", "sim"});
     c_.with_required(root, "integration", [&](const ynode& v) { read_integration(v); });
     c_.with(root, "assumptions", [&](const ynode& v) { assign(plan_.assumptions, c_.get_string_list(v)); });
     c_.with(root, "verification", [&](const ynode& v) { assign(plan_.verification, c_.get_string_list(v)); });
@@ -876,9 +876,34 @@ class plan_reader {
     });
     c_.with_required(root, "failure_modes", [&](const ynode& v) { read_failure_modes(v); });
     c_.with(root, "phases", [&](const ynode& v) { read_phases(v); });
+    c_.with(root, "sim", [&](const ynode& v) { read_sim(v); });
   }
 
  private:
+  void read_sim(const ynode& n) {
+    if (!c_.expect_map(n)) return;
+    auto& sim = plan_.sim;
+    c_.check_keys(n, {"network_delay", "capacity", "contention"});
+    c_.with(n, "network_delay", [&](const ynode& v) { assign(sim.network_delay, c_.get_duration(v)); });
+    c_.with(n, "capacity", [&](const ynode& v) {
+      if (!c_.expect_map(v)) return;
+      c_.check_keys(v, {"workers", "queue", "service_time", "shed_status"});
+      sim_capacity cap;
+      c_.with(v, "workers", [&](const ynode& x) { assign(cap.workers, c_.get_int(x, 1, 1'000'000, "a whole number >= 1")); });
+      c_.with(v, "queue", [&](const ynode& x) { assign(cap.queue, c_.get_int(x, 0, 100'000'000, "a whole number >= 0")); });
+      c_.with(v, "service_time", [&](const ynode& x) { assign(cap.service_time, c_.get_duration(x, true)); });
+      c_.with(v, "shed_status", [&](const ynode& x) { assign(cap.shed_status, c_.get_status(x)); });
+      sim.capacity = cap;
+    });
+    c_.with(n, "contention", [&](const ynode& v) {
+      if (!c_.expect_map(v)) return;
+      c_.check_keys(v, {"status"});
+      sim_contention con;
+      c_.with(v, "status", [&](const ynode& x) { assign(con.status, c_.get_status(x)); });
+      sim.contention = con;
+    });
+  }
+
   void read_integration(const ynode& n) {
     auto& info = plan_.integration;
     info.where = c_.where(n);

@@ -606,6 +606,22 @@ struct phase {
   source_location where;
 };
 
+// How `planproof sim` models the upstream beyond the plan's faults (`run` ignores this section).
+struct sim_capacity {
+  int workers = 8;                 // requests served at once
+  int queue = 64;                  // requests that may wait; one more is shed
+  duration service_time = 20ms;    // each request's work
+  int shed_status = 503;           // the answer to a request shed
+};
+struct sim_contention {
+  int status = 409;  // the answer to a write that lost: another write landed since its read
+};
+struct sim_config {
+  duration network_delay = 1ms;  // each way of nothing: added to every answer
+  std::optional<sim_capacity> capacity;
+  std::optional<sim_contention> contention;
+};
+
 struct integration_plan {
   std::string file;
   int version = 1;
@@ -619,6 +635,7 @@ struct integration_plan {
   traffic_config traffic;
   std::vector<failure_mode> failure_modes;
   std::vector<phase> phases;
+  sim_config sim;
   // What the file (or --set) wrote, by path: `retry.max_attempts`, `failure_modes[2].inject[0].status`,
   // `phases[1].settings.retry`. A scalar is located at its value, a map or list at its key, a list
   // item at the item. Defaults are not here: `has` tells what the plan wrote itself.

@@ -95,7 +95,7 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
       r.note = "no request succeeded after the faults ended";
       return r;
     }
-    const auto took = *stats.first_success_after_recovery - *stats.recovery_from;
+    const auto took = *stats.recovery_time();
     numeric(core::to_millis(took));
     r.note = "first success " + core::format_duration(took) + " after the faults ended (observed and expected in ms)";
   } else if (e.name == "mapping_valid") {
@@ -170,14 +170,7 @@ expectation_result evaluate(const plan::expectation& e, const run_stats& stats, 
     // From the first whole second after the faults ended; over the whole run when they never end.
     std::int64_t from = 0;
     if (stats.recovery_from) from = std::chrono::ceil<std::chrono::seconds>(*stats.recovery_from - stats.origin()).count();
-    std::int64_t peak_second = -1;
-    std::uint32_t peak = 0;
-    for (auto it = stats.attempts_by_second.lower_bound(from); it != stats.attempts_by_second.end(); ++it) {
-      if (it->second > peak) {
-        peak = it->second;
-        peak_second = it->first;
-      }
-    }
+    const auto [peak, peak_second] = stats.peak_after_recovery();
     numeric(static_cast<double>(peak));
     const std::string counted = stats.recovery_from
                                     ? "counted from second " + std::to_string(from) + ", the first after the faults ended"

@@ -77,6 +77,10 @@ struct run_metrics {
   double p99_latency_ms = 0;
   double max_latency_ms = 0;
   double duration_ms = 0;  // plan time the failure mode took
+  // For sweeps: the busiest second of attempts once the faults ended, and how long after their end
+  // the first success came (none: no end, or no success after it).
+  double peak_rate_after_recovery = 0;
+  std::optional<double> recovery_ms;
   // For the charts (timeline.hpp): counts over plan time, the faults' windows, the moments the
   // breaker changed state or a token was renewed, and the latency distribution; all bounded.
   timeline over_time;

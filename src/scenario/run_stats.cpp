@@ -186,4 +186,23 @@ std::vector<std::uint64_t> run_stats::in_flight_ids(std::size_t limit) const {
   return ids;
 }
 
+std::pair<std::uint32_t, std::int64_t> run_stats::peak_after_recovery() const {
+  std::int64_t from = 0;
+  if (recovery_from) from = std::chrono::ceil<std::chrono::seconds>(*recovery_from - origin_).count();
+  std::int64_t peak_second = -1;
+  std::uint32_t peak = 0;
+  for (auto it = attempts_by_second.lower_bound(from); it != attempts_by_second.end(); ++it) {
+    if (it->second > peak) {
+      peak = it->second;
+      peak_second = it->first;
+    }
+  }
+  return {peak, peak_second};
+}
+
+std::optional<core::duration> run_stats::recovery_time() const {
+  if (!recovery_from || !first_success_after_recovery) return std::nullopt;
+  return *first_success_after_recovery - *recovery_from;
+}
+
 }  // namespace planproof::scenario

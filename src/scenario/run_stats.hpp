@@ -86,6 +86,12 @@ class run_stats final : public core::event_sink {
   std::vector<evidence_item> mapping_evidence;
   std::vector<evidence_item> slowest_evidence;  // the slowest logical requests, slowest first
 
+  // The busiest whole second of attempts from the first whole second after the faults ended (over the
+  // whole run when they never end): {attempts, second}; second is -1 when no attempt was counted.
+  std::pair<std::uint32_t, std::int64_t> peak_after_recovery() const;
+  // From the end of the faults to the first success after it; none when either is missing.
+  std::optional<core::duration> recovery_time() const;
+
   // Requests submitted but not ended: the ones `lost` counts.
   std::size_t in_flight() const noexcept { return open_.size(); }
   core::time_point origin() const noexcept { return origin_; }

@@ -111,6 +111,8 @@ run_metrics metrics_from(const run_stats& stats, std::uint64_t planned, core::du
   m.token_failures = stats.token_failures;
   m.token_marks = stats.token_marks;
   m.latency_bins = stats.latency_ms.bins(4);
+  m.peak_rate_after_recovery = stats.peak_after_recovery().first;
+  if (const auto took = stats.recovery_time()) m.recovery_ms = core::to_millis(*took);
   return m;
 }
 

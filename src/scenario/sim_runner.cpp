@@ -36,11 +36,13 @@ struct sim_traffic {
   std::uint64_t busy = 0;
   std::uint64_t backlog = 0;  // open loop: requests due while every worker was busy
   std::uint64_t next = 0;     // requests of the schedule due so far (open) or started (closed)
-  std::uint64_t ids = 0;
+  std::uint64_t* ids;         // shared by every client's traffic: request ids are unique in the run
+  std::uint32_t owner = 0;    // the client it drives
   bool stopping = false;
 
-  sim_traffic(sim::scheduler& s, const plan::traffic_config& t, std::size_t e, core::time_point o)
-      : sched(s), traffic(t), schedule(t), endpoint(e), origin(o) {
+  sim_traffic(sim::scheduler& s, const plan::traffic_config& t, std::size_t e, core::time_point o, std::uint64_t& i,
+              std::uint32_t w)
+      : sched(s), traffic(t), schedule(t), endpoint(e), origin(o), ids(&i), owner(w) {
     const auto most = closed_loop() ? plan::max_planned_requests : schedule.size();
     workers = std::min<std::uint64_t>(static_cast<std::uint64_t>(std::max(1, t.concurrency)), most);
   }
@@ -49,14 +51,14 @@ struct sim_traffic {
 
   void begin() {
     if (closed_loop()) {
-      for (std::uint64_t w = 0; w < workers; ++w) sched.at(origin, ev_start, 0);
+      for (std::uint64_t w = 0; w < workers; ++w) sched.at(origin, ev_start, 0, 0, owner);
     } else if (schedule.size() != 0) {
-      sched.at(origin + schedule.at(0), ev_arrival, 0);
+      sched.at(origin + schedule.at(0), ev_arrival, 0, 0, owner);
     }
   }
   void start() {
     ++busy;
-    client->submit(++ids, endpoint);
+    client->submit(++*ids, endpoint);
   }
   void dispatch(const sim::sim_event& e) {
     if (stopping) return;
@@ -64,7 +66,7 @@ struct sim_traffic {
       ++next;
       if (busy < workers) start();
       else ++backlog;
-      if (next < schedule.size()) sched.at(origin + schedule.at(next), ev_arrival, 0);
+      if (next < schedule.size()) sched.at(origin + schedule.at(next), ev_arrival, 0, 0, owner);
       return;
     }
     // ev_start: a closed-loop worker (or an open-loop worker taking from the backlog) is free.
@@ -82,9 +84,9 @@ struct sim_traffic {
   void on_end() {
     --busy;
     if (closed_loop()) {
-      sched.after(traffic.think_time, ev_start, 0);
+      sched.after(traffic.think_time, ev_start, 0, 0, owner);
     } else if (backlog != 0) {
-      sched.after(core::duration::zero(), ev_start, 0);
+      sched.after(core::duration::zero(), ev_start, 0, 0, owner);
     }
   }
 };
@@ -115,22 +117,43 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
   std::vector<plan::fault> api_faults;
   std::copy_if(mode.inject.begin(), mode.inject.end(), std::back_inserter(api_faults),
                [](const plan::fault& f) { return !mocks::is_webhook_fault(f.kind); });
+  const auto delay = settings.network_delay.value_or(plan.sim.network_delay);
   sim::upstream_model upstream(plan, std::move(api_faults), origin,
                                {.seed = derive_seed(options.seed, mode.id, 1),
-                                .network_delay = settings.network_delay,
+                                .network_delay = delay,
+                                .capacity = plan.sim.capacity,
+                                .contention = plan.sim.contention,
                                 .on_fault = [&stats](core::duration at) { stats.over_time.add(at, series::faults); }});
-  sim_traffic generator(sched, traffic, endpoint, origin);
-  sim::sim_client client(sched, upstream, plan, retry, events, derive_seed(options.seed, mode.id, 2),
-                         [&generator](std::uint64_t) { generator.on_end(); });
-  generator.client = &client;
-  generator.begin();
+  // One client, or several independent ones, each sending the failure mode's traffic.
+  const auto clients = static_cast<std::uint32_t>(std::max(1, settings.clients));
+  std::uint64_t ids = 0;
+  std::vector<std::unique_ptr<sim_traffic>> generators;
+  std::vector<std::unique_ptr<sim::sim_client>> simulated;
+  generators.reserve(clients);
+  simulated.reserve(clients);
+  for (std::uint32_t c = 0; c < clients; ++c) {
+    generators.push_back(std::make_unique<sim_traffic>(sched, traffic, endpoint, origin, ids, c));
+    auto* generator = generators.back().get();
+    // The first client draws as `run`'s one client does; the others each from a stream of their own.
+    const auto seed = c == 0 ? derive_seed(options.seed, mode.id, 2)
+                             : derive_seed(options.seed, mode.id + "#" + std::to_string(c), 2);
+    simulated.push_back(std::make_unique<sim::sim_client>(sched, upstream, plan, retry, events, seed,
+                                                         [generator](std::uint64_t) { generator->on_end(); }, c));
+    generator->client = simulated.back().get();
+    generator->begin();
+  }
+  const auto planned_so_far = [&] {
+    std::uint64_t n = 0;
+    for (const auto& g : generators) n += g->planned();
+    return n;
+  };
 
   // The live run's bound: the traffic, the last requests' whole deadline, as long again for a backlog.
   const auto bound = origin + traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
   sim::sim_event e;
   while (sched.next(e, bound)) {
-    if (e.kind < sim::first_free_event_kind) client.dispatch(e);
-    else generator.dispatch(e);
+    if (e.kind < sim::first_free_event_kind) simulated[e.owner]->dispatch(e);
+    else generators[e.owner]->dispatch(e);
     if (sched.dispatched() % check_every == 0) {
       if (options.stop.stop_requested()) {
         interrupted = true;
@@ -138,12 +161,12 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
       }
       if (options.on_progress) {
         options.on_progress(run_progress{mode.id, position, count, sched.now() - origin, traffic.duration,
-                                         stats.completed, generator.planned(), stats.dead_lettered + stats.failed,
+                                         stats.completed, planned_so_far(), stats.dead_lettered + stats.failed,
                                          stats.attempts});
       }
     }
   }
-  const auto planned = generator.planned();
+  const auto planned = planned_so_far();
   result.metrics = metrics_from(stats, planned, sched.now() - origin);
   auto& m = result.metrics;
   m.upstream_requests = upstream.requests();
@@ -210,9 +233,20 @@ run_result run_sim(const plan::integration_plan& plan, const run_options& option
   run.mode = "sim";
   run.time_scale = 1.0;
   run.dead_letter_path.clear();
-  run.notes.push_back("sim: virtual time; the modelled upstream answers after " +
-                      core::format_duration(settings.network_delay) +
-                      " plus its faults' delays; dead letters are counted, not written");
+  std::string model = "sim: virtual time; the modelled upstream answers after " +
+                      core::format_duration(settings.network_delay.value_or(plan.sim.network_delay)) +
+                      " plus its faults' delays";
+  if (const auto& c = plan.sim.capacity) {
+    model += "; it serves " + std::to_string(c->workers) + " requests at once, " +
+             core::format_duration(c->service_time) + " each, queues " + std::to_string(c->queue) + " and sheds the rest (" +
+             std::to_string(c->shed_status) + ")";
+  }
+  if (const auto& c = plan.sim.contention) {
+    model += "; every request is a conditional write on one shared record, lost (" + std::to_string(c->status) +
+             ") when another landed since its read";
+  }
+  if (settings.clients > 1) model += "; " + std::to_string(settings.clients) + " independent clients";
+  run.notes.push_back(model + "; dead letters are counted, not written");
   if (options.on_start) options.on_start(run, selected.size());
   for (std::size_t i = 0; i < selected.size(); ++i) {
     if (options.stop.stop_requested()) {

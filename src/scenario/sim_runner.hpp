@@ -4,6 +4,7 @@
 // hour of plan time costs milliseconds, and the same plan and seed give the same report.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "plan/model.hpp"
@@ -13,8 +14,11 @@
 namespace planproof::scenario {
 
 struct sim_settings {
-  // Added to every answer of the modelled upstream (the mock on loopback answers in about none).
-  core::duration network_delay = std::chrono::milliseconds(1);
+  // Added to every answer of the modelled upstream; none: the plan's sim.network_delay (default 1ms).
+  std::optional<core::duration> network_delay;
+  // Independent clients, each with its own policies (breaker, budget, tokens) and the failure
+  // mode's whole traffic, against the one modelled upstream.
+  int clients = 1;
 };
 
 // Why the simulator cannot judge a failure mode (empty when it can): what `run` cannot do either,

@@ -46,13 +46,14 @@ struct sim_client::breaker_events final : resilience::breaker_observer {
 
 sim_client::sim_client(scheduler& sched, upstream_model& upstream, const plan::integration_plan& plan,
                        const plan::retry_config& retry, core::event_sink& events, std::uint64_t seed,
-                       std::function<void(std::uint64_t)> on_end)
+                       std::function<void(std::uint64_t)> on_end, std::uint32_t owner)
     : sched_(&sched),
       upstream_(&upstream),
       plan_(&plan),
       retry_(retry),
       events_(&events),
       on_end_(std::move(on_end)),
+      owner_(owner),
       rng_(seed) {
   const auto& auth = plan.auth;
   const bool oauth2 = auth.method == plan::auth_method::oauth2_client_credentials && auth.oauth2.has_value();
@@ -159,7 +160,7 @@ void sim_client::proceed(std::uint32_t slot) {
         const auto until = grant.retry_at > now ? std::min(grant.retry_at - now, left) : left;
         r.waiting_for_token = true;
         token_waiters_.push_back(slot);
-        sched_->after(until, ev_token_wake, slot, ++r.step);
+        sched_->after(until, ev_token_wake, slot, ++r.step, owner_);
         return;
       }
     }
@@ -210,7 +211,7 @@ void sim_client::send(std::uint32_t slot) {
     }
   }
   r.last = std::move(result);
-  sched_->after(took, ev_answer, slot, ++r.step);
+  sched_->after(took, ev_answer, slot, ++r.step, owner_);
 }
 
 // The body check of the live client's attempt, on the bytes the mock would send; the outcome
@@ -311,7 +312,7 @@ void sim_client::on_answer(std::uint32_t slot) {
     case action::retry:
       emit({.kind = core::event_kind::backoff_scheduled, .at = finished, .request = r.id,
             .attempt = static_cast<std::uint32_t>(r.state->attempts() + 1), .delay = decision.delay});
-      sched_->after(decision.delay, ev_proceed, slot, ++r.step);
+      sched_->after(decision.delay, ev_proceed, slot, ++r.step, owner_);
       return;
   }
 }
@@ -339,7 +340,8 @@ void sim_client::start_token_fetch(std::uint32_t slot) {
   emit({.kind = core::event_kind::token_requested, .at = now, .request = r.id, .detail = why});
   fetcher_ = slot;
   ++r.step;
-  const auto id = ++token_ids_;
+  // Unique among every client's tokens: the upstream knows a token by it.
+  const auto id = (static_cast<std::uint64_t>(owner_) << 32) | ++token_ids_;
   if (jwt_) {
     // Minted on the spot: no round trip.
     upstream_->on_minted(now, id, jwt_lifetime_);
@@ -364,7 +366,7 @@ void sim_client::start_token_fetch(std::uint32_t slot) {
   }
   token_pending_ = t;
   token_pending_id_ = id;
-  sched_->after(after, ev_token_answer, 0);
+  sched_->after(after, ev_token_answer, 0, 0, owner_);
 }
 
 void sim_client::on_token_answer() {
@@ -398,7 +400,7 @@ void sim_client::wake_token_waiters() {
   for (const auto slot : waiting) {
     auto& r = *slots_[slot];
     r.waiting_for_token = false;
-    sched_->after(core::duration::zero(), ev_proceed, slot, ++r.step);
+    sched_->after(core::duration::zero(), ev_proceed, slot, ++r.step, owner_);
   }
 }
 

@@ -34,7 +34,7 @@ class sim_client {
   // `on_end`: a logical request ended (however it ended): the traffic may start the next one.
   sim_client(scheduler& sched, upstream_model& upstream, const plan::integration_plan& plan,
              const plan::retry_config& retry, core::event_sink& events, std::uint64_t seed,
-             std::function<void(std::uint64_t request)> on_end);
+             std::function<void(std::uint64_t request)> on_end, std::uint32_t owner = 0);
   ~sim_client();
   sim_client(const sim_client&) = delete;
   sim_client& operator=(const sim_client&) = delete;
@@ -74,6 +74,7 @@ class sim_client {
   plan::retry_config retry_;
   core::event_sink* events_;
   std::function<void(std::uint64_t)> on_end_;
+  std::uint32_t owner_ = 0;  // this client's number: on its events, and in its token ids
   resilience::seeded_random rng_;
   std::vector<resilience::retry_policy> policies_;  // per endpoint
   std::optional<resilience::retry_budget> budget_;

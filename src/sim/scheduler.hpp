@@ -18,6 +18,7 @@ struct sim_event {
   std::uint32_t kind = 0;  // the owner's
   std::uint32_t slot = 0;  // the owner's: which request, client or worker
   std::uint32_t tag = 0;   // the owner's: a generation, to drop events a later decision made stale
+  std::uint32_t owner = 0; // which of several owners (clients) it is for
 };
 
 class scheduler {
@@ -28,12 +29,13 @@ class scheduler {
   core::time_point now() const noexcept { return clock_.now(); }
 
   // Schedules an event; a time in the past runs at the current time, after what is already due.
-  void at(core::time_point when, std::uint32_t kind, std::uint32_t slot, std::uint32_t tag = 0) {
+  void at(core::time_point when, std::uint32_t kind, std::uint32_t slot, std::uint32_t tag = 0,
+          std::uint32_t owner = 0) {
     if (when < clock_.now()) when = clock_.now();
-    queue_.push(sim_event{when, seq_++, kind, slot, tag});
+    queue_.push(sim_event{when, seq_++, kind, slot, tag, owner});
   }
-  void after(core::duration d, std::uint32_t kind, std::uint32_t slot, std::uint32_t tag = 0) {
-    at(clock_.now() + d, kind, slot, tag);
+  void after(core::duration d, std::uint32_t kind, std::uint32_t slot, std::uint32_t tag = 0, std::uint32_t owner = 0) {
+    at(clock_.now() + d, kind, slot, tag, owner);
   }
 
   // The next event, the clock moved to its time; false when none is left or the next lies past

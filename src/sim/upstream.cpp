@@ -37,6 +37,40 @@ upstream_model::upstream_model(const plan::integration_plan& plan, std::vector<p
     keyed_.push_back(e.idempotency_header.has_value());
   }
   injected_.assign(injector_.faults().size(), 0);
+  if (const auto& c = settings_.capacity) {
+    workers_.assign(static_cast<std::size_t>(c->workers), core::time_point::min());
+    max_wait_ = c->service_time * c->queue / c->workers;
+  }
+}
+
+bool upstream_model::serve(answer& a, core::time_point now) {
+  if (workers_.empty()) return true;
+  // The worker free first takes it; a request that would wait longer than the queue holds is shed.
+  std::pop_heap(workers_.begin(), workers_.end(), std::greater<>());
+  auto& free_at = workers_.back();
+  const auto start = std::max(now, free_at);
+  if (start - now > max_wait_) {
+    std::push_heap(workers_.begin(), workers_.end(), std::greater<>());
+    ++shed_;
+    a.status = settings_.capacity->shed_status;
+    return false;
+  }
+  free_at = start + settings_.capacity->service_time;
+  std::push_heap(workers_.begin(), workers_.end(), std::greater<>());
+  a.after += (start - now) + settings_.capacity->service_time;
+  return true;
+}
+
+bool upstream_model::commit(answer& a, core::time_point now) {
+  if (!settings_.contention) return true;
+  // It read the record one network delay ago: another write since then makes this one lose.
+  if (last_commit_ && *last_commit_ >= now - settings_.network_delay) {
+    ++conflicts_;
+    a.status = settings_.contention->status;
+    return false;
+  }
+  last_commit_ = now;
+  return true;
 }
 
 bool upstream_model::authorized(std::uint64_t token, core::time_point now) const {
@@ -82,7 +116,7 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
   a.status = e.success_status();
   const auto decided = injector_.decide(e.id, elapsed, "", [](std::string_view) { return std::string_view(); });
   if (!decided) {
-    account_effect(endpoint, request, elapsed);
+    if (serve(a, now) && commit(a, now)) account_effect(endpoint, request, elapsed);
     return a;
   }
   const auto& f = injector_.faults()[decided->index];
@@ -106,6 +140,10 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
     }
     a.status = 401;
     return a;
+  }
+  if (kind == "latency" || kind == "slow_body") {
+    // Work the server does: it takes a worker, and a write among others may lose.
+    if (!serve(a, now) || !commit(a, now)) return a;
   }
   account_effect(endpoint, request, elapsed);
   if (kind == "latency") {

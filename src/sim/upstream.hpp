@@ -5,6 +5,7 @@
 // tracked as the mock tracks them, so duplicate effects and auth failures come out the same.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -47,6 +48,10 @@ class upstream_model {
   struct settings {
     std::uint64_t seed = 1;  // the fault injector's (the live runner derives the same one)
     core::duration network_delay{};  // added to every answer: loopback is about nothing
+    // A server of limited capacity: answers wait for a free worker, and past the queue are shed.
+    std::optional<plan::sim_capacity> capacity;
+    // Every request a conditional write on one shared record (optimistic concurrency).
+    std::optional<plan::sim_contention> contention;
     // Told the plan time (since origin) of each request a fault was applied to: the charts' series.
     std::function<void(core::duration)> on_fault;
   };
@@ -64,6 +69,8 @@ class upstream_model {
 
   // What the mock would have counted.
   std::uint64_t requests() const noexcept { return requests_; }
+  std::uint64_t shed() const noexcept { return shed_; }            // capacity: answered shed_status
+  std::uint64_t conflicts() const noexcept { return conflicts_; }  // contention: writes that lost
   std::uint64_t side_effects() const noexcept { return side_effects_; }
   std::uint64_t duplicate_effects() const noexcept { return duplicate_effects_; }
   std::map<std::string, std::uint64_t> faults_injected() const;
@@ -83,6 +90,10 @@ class upstream_model {
     bool revoked = false;
   };
   bool authorized(std::uint64_t token, core::time_point now) const;
+  // Capacity: queues the request's work (its answer comes later), or sheds it. False when shed.
+  bool serve(answer& a, core::time_point now);
+  // Contention: the write lands, or loses to one since its read. False when it lost.
+  bool commit(answer& a, core::time_point now);
   void count_fault(std::size_t index, core::duration elapsed);
   void account_effect(std::size_t endpoint, std::uint64_t request, core::duration elapsed);
 
@@ -100,6 +111,12 @@ class upstream_model {
   std::unordered_set<std::uint64_t> effects_;  // requests that had an effect
   std::vector<std::uint64_t> injected_;        // per fault
   std::vector<std::pair<std::uint64_t, core::duration>> duplicates_;
+  // Capacity: when each worker is next free (a min-heap), and the longest wait the queue allows.
+  std::vector<core::time_point> workers_;
+  core::duration max_wait_{};
+  std::optional<core::time_point> last_commit_;  // contention: when the last write landed
+  std::uint64_t shed_ = 0;
+  std::uint64_t conflicts_ = 0;
   std::uint64_t requests_ = 0;
   std::uint64_t side_effects_ = 0;
   std::uint64_t duplicate_effects_ = 0;

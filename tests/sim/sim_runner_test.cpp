@@ -93,6 +93,28 @@ TEST(sim, closed_loop_traffic_keeps_its_workers_busy_until_the_duration_ends) {
   EXPECT_EQ(r.metrics.lost, 0u);
 }
 
+TEST(sim, a_server_of_limited_capacity_queues_then_sheds_and_retries_make_it_worse) {
+  auto overloaded = [](std::string_view retry) {
+    auto plan = small(retry, R"(  - id: overload
+    inject: {fault: latency, latency: 1ms}
+    expect: {success_rate: ">= 0.99"}
+)",
+                      "{endpoint: get, rate: 100/s, concurrency: 1000, duration: 10s}");
+    plan.sim.capacity = plan::sim_capacity{.workers = 2, .queue = 10, .service_time = std::chrono::milliseconds(25)};
+    const auto run = run_sim(plan, {});
+    return run.failure_modes.at(0);
+  };
+  // 100 requests a second against 80 a second of capacity: the queue fills and the rest is shed.
+  const auto once = overloaded("{max_attempts: 1, retry_on: [503]}");
+  EXPECT_GT(once.metrics.attempt_results.at("503"), 0u);
+  EXPECT_GT(once.metrics.p50_latency_ms, 25.0);  // answers wait their turn
+  EXPECT_EQ(once.outcome, verdict::broken);
+  const auto retried = overloaded("{max_attempts: 5, backoff: {base: 10ms, max: 50ms, jitter: none}, retry_on: [503]}");
+  // Retries add load to a server already past its capacity: more calls for each request.
+  EXPECT_GT(static_cast<double>(retried.metrics.upstream_requests) / static_cast<double>(retried.metrics.submitted), 1.5);
+  EXPECT_EQ(retried.metrics.lost, 0u);
+}
+
 TEST(sim, what_only_a_live_run_can_judge_is_skipped_with_the_reason) {
   const auto plan = small("{max_attempts: 2, retry_on: [503]}", R"(  - id: logs
     inject: {fault: status, status: 503, probability: 0.1}
