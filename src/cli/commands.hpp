@@ -53,6 +53,7 @@ int write_report_files(const scenario::run_result& run, const report_files& file
 
 command add_run_command(CLI::App& app);
 command add_sim_command(CLI::App& app);
+command add_sweep_command(CLI::App& app);
 command add_merge_command(CLI::App& app);
 command add_render_command(CLI::App& app);
 command add_lint_command(CLI::App& app);

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
 
-  const std::vector<command> commands{add_run_command(app), add_sim_command(app), add_merge_command(app), add_lint_command(app),
+  const std::vector<command> commands{add_run_command(app), add_sim_command(app), add_sweep_command(app), add_merge_command(app), add_lint_command(app),
                                        add_render_command(app), add_new_command(app), add_import_openapi_command(app),
                                        add_serve_command(app), add_dlq_command(app)};
 
