@@ -74,6 +74,19 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
 
 }  // namespace
 
+// The failure mode's texts as the reports print them (redacted): its id and reason, and each
+// judged expectation's expected value, note and evidence.
+void scan_report_texts(secret_scan& scan, const failure_mode_result& result) {
+  const std::string artifact = "report texts";
+  std::uint64_t n = 0;
+  scan.scan_record(artifact, core::redact(result.id + ' ' + result.reason), ++n);
+  for (const auto& r : result.expectations) {
+    if (r.name.empty()) continue;  // not judged yet
+    scan.scan_record(artifact, core::redact(r.name + ' ' + r.expected + ' ' + r.note), ++n);
+    for (const auto& ev : r.evidence) scan.scan_record(artifact, core::redact(ev.what), ++n, ev.request, ev.at_ms);
+  }
+}
+
 std::optional<core::duration> faults_end(const std::vector<plan::fault>& inject) {
   core::duration end = core::duration::zero();
   if (inject.empty()) return std::nullopt;
@@ -405,19 +418,6 @@ void scan_written(secret_scan& scan, const mocks::server& upstream, event_log* l
     const std::string fields = r.request_id + ' ' + r.idempotency_key + ' ' + r.endpoint_id + ' ' + r.method + ' ' +
                                r.fault + ' ' + r.tls_error;
     scan.scan_record("mock request records", fields, ++n, 0, core::to_millis(r.at));
-  }
-}
-
-// The failure mode's texts as the reports print them (redacted): its id and reason, and each
-// judged expectation's expected value, note and evidence.
-void scan_report_texts(secret_scan& scan, const failure_mode_result& result) {
-  const std::string artifact = "report texts";
-  std::uint64_t n = 0;
-  scan.scan_record(artifact, core::redact(result.id + ' ' + result.reason), ++n);
-  for (const auto& r : result.expectations) {
-    if (r.name.empty()) continue;  // not judged yet
-    scan.scan_record(artifact, core::redact(r.name + ' ' + r.expected + ' ' + r.note), ++n);
-    for (const auto& ev : r.evidence) scan.scan_record(artifact, core::redact(ev.what), ++n, ev.request, ev.at_ms);
   }
 }
 

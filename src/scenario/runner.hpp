@@ -19,6 +19,7 @@
 namespace planproof::scenario {
 
 struct run_tls;  // scenario/run_tls.hpp
+class secret_scan;  // scenario/secret_scan.hpp
 
 // Where a running failure mode stands, for a live progress line. Plan time; counters from run_stats.
 struct run_progress {
@@ -89,6 +90,8 @@ std::uint64_t derive_seed(std::uint64_t seed, std::string_view id, std::uint64_t
 // The metrics the event stream gives (requests, attempts, latency, timeline...); the upstream's
 // own counts (requests received, side effects, faults) are the executor's to add.
 run_metrics metrics_from(const run_stats& stats, std::uint64_t planned, core::duration elapsed);
+// no_secret_in_logs: the failure mode's texts as the reports print them, searched.
+void scan_report_texts(secret_scan& scan, const failure_mode_result& result);
 // When the last fault window ends (plan time since traffic start), from which recovery is
 // measured; none when a fault has no end (or there is no fault).
 std::optional<core::duration> faults_end(const std::vector<plan::fault>& inject);

@@ -1,12 +1,19 @@
 #include "scenario/sim_runner.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <unordered_map>
 
 #include "core/units.hpp"
 #include "mocks/webhook_deliveries.hpp"
 #include "plan/catalog.hpp"
 #include "plan/traffic_profile.hpp"
+#include "scenario/auth_material.hpp"
+#include "scenario/event_log.hpp"
 #include "scenario/expectations.hpp"
+#include "scenario/secret_scan.hpp"
+#include "scenario/pull_walk.hpp"
 #include "scenario/run_stats.hpp"
 #include "scenario/timeline.hpp"
 #include "sim/client.hpp"
@@ -16,7 +23,7 @@
 namespace planproof::scenario {
 namespace {
 
-enum traffic_event : std::uint32_t { ev_arrival = sim::first_free_event_kind, ev_start };
+enum traffic_event : std::uint32_t { ev_arrival = sim::first_free_event_kind, ev_start, ev_refetch };
 
 // Events between two looks at the stop token and the progress callback.
 constexpr std::uint64_t check_every = 1u << 14;
@@ -24,70 +31,124 @@ constexpr std::uint64_t check_every = 1u << 14;
 // The failure mode's traffic on the virtual clock, as the live traffic generator sends it: open
 // loop (request i due at its schedule offset, started then or when one of `concurrency` workers is
 // free) or closed loop (each worker sends its next request when its last has ended and think_time
-// has passed, until the duration is over).
+// has passed, until the duration is over). On a paginated endpoint each worker walks the
+// collection page after page (pull_walk), fetching a page again at once when the walk says so.
 struct sim_traffic {
   sim::scheduler& sched;
   sim::sim_client* client = nullptr;
   const plan::traffic_config& traffic;
   plan::arrival_schedule schedule;
   std::size_t endpoint = 0;
+  const plan::endpoint& spec;
+  std::shared_ptr<const mocks::paged_collection> pages;  // null: not paginated
   core::time_point origin;
   std::uint64_t workers = 0;
-  std::uint64_t busy = 0;
-  std::uint64_t backlog = 0;  // open loop: requests due while every worker was busy
-  std::uint64_t next = 0;     // requests of the schedule due so far (open) or started (closed)
-  std::uint64_t* ids;         // shared by every client's traffic: request ids are unique in the run
-  std::uint32_t owner = 0;    // the client it drives
+  std::vector<std::uint32_t> idle;  // open loop: free workers
+  std::unordered_map<std::uint64_t, std::uint32_t> worker_of;  // requests in flight
+  std::uint64_t backlog = 0;   // open loop: requests due while every worker was busy
+  std::uint64_t next = 0;      // requests of the schedule due so far (open) or started (closed)
+  std::uint64_t refetches = 0; // pages fetched again: extra requests, planned too
+  std::uint64_t* ids;          // shared by every client's traffic: request ids are unique in the run
+  std::uint32_t owner = 0;     // the client it drives
   bool stopping = false;
+  std::vector<pull_walk> walks;  // one per worker on a paginated endpoint
+  pull_tally* tally = nullptr;
 
-  sim_traffic(sim::scheduler& s, const plan::traffic_config& t, std::size_t e, core::time_point o, std::uint64_t& i,
-              std::uint32_t w)
-      : sched(s), traffic(t), schedule(t), endpoint(e), origin(o), ids(&i), owner(w) {
+  sim_traffic(sim::scheduler& s, const plan::traffic_config& t, std::size_t e, const plan::endpoint& ep,
+              std::shared_ptr<const mocks::paged_collection> p, core::time_point o, std::uint64_t& i, std::uint32_t w,
+              pull_tally& pulls, std::uint32_t max_fetches)
+      : sched(s), traffic(t), schedule(t), endpoint(e), spec(ep), pages(std::move(p)), origin(o), ids(&i), owner(w),
+        tally(&pulls) {
     const auto most = closed_loop() ? plan::max_planned_requests : schedule.size();
     workers = std::min<std::uint64_t>(static_cast<std::uint64_t>(std::max(1, t.concurrency)), most);
+    for (auto k = workers; k-- > 0;) idle.push_back(static_cast<std::uint32_t>(k));
+    if (pages) {
+      walks.reserve(workers);
+      for (std::uint64_t k = 0; k < workers; ++k) {
+        walks.emplace_back(pull_walk::settings{pages->size(), pages->page_size(), spec.pagination->refetch_on_page_shift,
+                                               max_fetches},
+                           [c = pages](std::size_t i) { return c->record_id(i); }, pulls);
+      }
+    }
   }
   bool closed_loop() const noexcept { return traffic.profile == plan::traffic_profile::closed_loop; }
-  std::uint64_t planned() const noexcept { return closed_loop() ? next : schedule.size(); }
+  std::uint64_t planned() const noexcept { return (closed_loop() ? next : schedule.size()) + refetches; }
 
   void begin() {
     if (closed_loop()) {
-      for (std::uint64_t w = 0; w < workers; ++w) sched.at(origin, ev_start, 0, 0, owner);
+      for (std::uint32_t w = 0; w < workers; ++w) sched.at(origin, ev_start, w, 0, owner);
     } else if (schedule.size() != 0) {
       sched.at(origin + schedule.at(0), ev_arrival, 0, 0, owner);
     }
   }
-  void start() {
-    ++busy;
-    client->submit(++*ids, endpoint);
+  void start(std::uint32_t worker) {
+    const auto id = ++*ids;
+    worker_of.emplace(id, worker);
+    std::size_t page = 0;
+    bool restartable = false;
+    if (!walks.empty()) {
+      page = walks[worker].page();
+      restartable = page != 0 && spec.pagination->restart_on_invalid_cursor;
+    }
+    client->submit(id, endpoint, page, restartable);
+  }
+  std::uint32_t take_idle() {
+    const auto w = idle.back();
+    idle.pop_back();
+    return w;
   }
   void dispatch(const sim::sim_event& e) {
     if (stopping) return;
     if (e.kind == ev_arrival) {
       ++next;
-      if (busy < workers) start();
+      if (!idle.empty()) start(take_idle());
       else ++backlog;
       if (next < schedule.size()) sched.at(origin + schedule.at(next), ev_arrival, 0, 0, owner);
       return;
     }
-    // ev_start: a closed-loop worker (or an open-loop worker taking from the backlog) is free.
+    if (e.kind == ev_refetch) {
+      ++refetches;
+      start(e.slot);
+      return;
+    }
+    // ev_start: a closed-loop worker (slot) is free, or an open-loop worker may take from the backlog.
     if (closed_loop()) {
       if (sched.now() - origin >= traffic.duration || next >= plan::max_planned_requests) return;
       ++next;
-    } else {
-      if (backlog == 0) return;
+      start(e.slot);
+    } else if (backlog != 0 && !idle.empty()) {
       --backlog;
+      start(take_idle());
     }
-    start();
   }
-  // A request ended: its worker takes the next one, at the same instant but as an event of its
-  // own, so a run of requests that end at once does not recurse.
-  void on_end() {
-    --busy;
-    if (closed_loop()) {
-      sched.after(traffic.think_time, ev_start, 0, 0, owner);
-    } else if (backlog != 0) {
-      sched.after(core::duration::zero(), ev_start, 0, 0, owner);
+  // A request ended: its walk reads the page, and its worker fetches the page again or takes the
+  // next request, at the same instant but as an event of its own, so a run of requests that end at
+  // once does not recurse.
+  void on_end(const sim::sim_client::ending& end) {
+    const auto it = worker_of.find(end.request);
+    if (it == worker_of.end()) return;
+    const auto worker = it->second;
+    worker_of.erase(it);
+    if (!walks.empty()) {
+      auto& walk = walks[worker];
+      std::optional<page_records> read;
+      if (end.succeeded && end.body != nullptr) read = read_page(*end.body, *spec.pagination);
+      walk.on_answer(read, end.restarted, end.request, core::to_millis(sched.now() - origin),
+                     pages->target_for_page(end.restarted ? 0 : end.page));
+      if (walk.refetching() && !stopping) {
+        sched.after(core::duration::zero(), ev_refetch, worker, 0, owner);
+        return;
+      }
     }
+    if (closed_loop()) {
+      sched.after(traffic.think_time, ev_start, worker, 0, owner);
+    } else {
+      idle.push_back(worker);
+      if (backlog != 0) sched.after(core::duration::zero(), ev_start, 0, 0, owner);
+    }
+  }
+  void finish() {
+    for (auto& w : walks) w.finish();
   }
 };
 
@@ -128,17 +189,24 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
   const auto clients = static_cast<std::uint32_t>(std::max(1, settings.clients));
   std::uint64_t ids = 0;
   std::vector<std::unique_ptr<sim_traffic>> generators;
+  pull_tally pulls;
+  const auto& spec = plan.endpoints[endpoint];
+  const auto max_fetches = static_cast<std::uint32_t>(std::max(1, retry.max_attempts));
   std::vector<std::unique_ptr<sim::sim_client>> simulated;
   generators.reserve(clients);
   simulated.reserve(clients);
   for (std::uint32_t c = 0; c < clients; ++c) {
-    generators.push_back(std::make_unique<sim_traffic>(sched, traffic, endpoint, origin, ids, c));
+    generators.push_back(std::make_unique<sim_traffic>(sched, traffic, endpoint, spec, upstream.pages(endpoint), origin,
+                                                       ids, c, pulls, max_fetches));
     auto* generator = generators.back().get();
     // The first client draws as `run`'s one client does; the others each from a stream of their own.
     const auto seed = c == 0 ? derive_seed(options.seed, mode.id, 2)
                              : derive_seed(options.seed, mode.id + "#" + std::to_string(c), 2);
     simulated.push_back(std::make_unique<sim::sim_client>(sched, upstream, plan, retry, events, seed,
-                                                         [generator](std::uint64_t) { generator->on_end(); }, c));
+                                                         [generator](const sim::sim_client::ending& end) {
+                                                           generator->on_end(end);
+                                                         },
+                                                         c));
     generator->client = simulated.back().get();
     generator->begin();
   }
@@ -147,6 +215,34 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
     for (const auto& g : generators) n += g->planned();
     return n;
   };
+
+  // no_secret_in_logs: the simulator sends no credential anywhere; what it writes (this failure
+  // mode's part of the decision log, the lines --verbose prints, the report texts) is searched for
+  // the plan's credentials all the same.
+  const bool scan_secrets = std::any_of(mode.expect.begin(), mode.expect.end(),
+                                        [](const auto& x) { return x.name == "no_secret_in_logs"; });
+  secret_scan scan(scan_secrets ? secret_forms(resolve_auth(plan.auth)) : std::vector<secret_form>());
+  event_log* const scanned_log = scan_secrets ? options.log : nullptr;
+  std::uint64_t log_from = 0;
+  std::uint64_t text_line = 0, text_offset = 0;
+  if (scanned_log != nullptr) {
+    if (!scanned_log->path().empty()) {
+      scanned_log->flush();
+      std::error_code ec;
+      log_from = std::filesystem::file_size(scanned_log->path(), ec);
+      if (ec) log_from = 0;
+    }
+    scanned_log->set_text_observer([&](std::string_view line) {
+      scan.scan_line("verbose output (standard error)", line, ++text_line, text_offset);
+      text_offset += line.size() + 1;
+    });
+  }
+  struct observer_reset {
+    event_log* log;
+    ~observer_reset() {
+      if (log != nullptr) log->set_text_observer({});
+    }
+  } const reset{scanned_log};
 
   // The live run's bound: the traffic, the last requests' whole deadline, as long again for a backlog.
   const auto bound = origin + traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
@@ -167,6 +263,7 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
     }
   }
   const auto planned = planned_so_far();
+  for (auto& g : generators) g->finish();
   result.metrics = metrics_from(stats, planned, sched.now() - origin);
   auto& m = result.metrics;
   m.upstream_requests = upstream.requests();
@@ -177,6 +274,7 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
     m.duplicate_evidence.push_back({request, core::to_millis(at), "request " + std::to_string(request) + ": applied again"});
   }
   m.fault_windows = fault_windows(mode.inject);
+  if (upstream.pages(endpoint)) m.pull = pulls;
   if (interrupted) {
     result.outcome = verdict::error;
     result.reason = "interrupted: the simulation was stopped at " + core::format_duration(sched.now() - origin) +
@@ -185,8 +283,30 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
   }
   result.outcome = verdict::held;
   for (const auto& x : mode.expect) {
-    result.expectations.push_back(evaluate(x, stats, m));
-    if (!result.expectations.back().held) result.outcome = verdict::broken;
+    // no_secret_in_logs is judged last, over the other results' texts as well.
+    result.expectations.push_back(x.name == "no_secret_in_logs" ? expectation_result{} : evaluate(x, stats, m));
+  }
+  if (scan_secrets) {
+    std::string error;
+    if (scanned_log != nullptr && !scanned_log->path().empty()) {
+      scanned_log->flush();
+      scan.scan_file("decision log " + scanned_log->path().string(), scanned_log->path(), log_from, error);
+    }
+    scan_report_texts(scan, result);
+    for (std::size_t i = 0; i < mode.expect.size(); ++i) {
+      if (mode.expect[i].name != "no_secret_in_logs") continue;
+      auto& r = result.expectations[i];
+      r = evaluate(mode.expect[i], scan);
+      r.note = "the simulator sends no credential; " + r.note;
+      if (!error.empty()) {
+        r.observed = nullptr;
+        r.held = false;
+        r.note = error + "; " + r.note;
+      }
+    }
+  }
+  for (const auto& r : result.expectations) {
+    if (!r.held) result.outcome = verdict::broken;
   }
   return result;
 }
@@ -203,21 +323,15 @@ std::string sim_unsupported_reason(const plan::integration_plan& plan, const pla
     if (std::find(live_only.begin(), live_only.end(), what) == live_only.end()) live_only.push_back(std::move(what));
   };
   const auto& traffic = plan.traffic_for(mode);
-  // A paginated endpoint is read page by page as a plain endpoint: each request a page, each answer
-  // checked as the first page is. What needs the walk itself is judged live only.
-  const auto* endpoint = plan.find_endpoint(traffic.endpoint);
-  const bool paginated = endpoint != nullptr && endpoint->pagination;
   if (!traffic.webhooks.empty()) add("inbound webhook streams");
   for (const auto& f : mode.inject) {
     const auto* entry = plan::find_fault(f.kind);
     if (entry != nullptr && entry->provider) add("webhook fault '" + f.kind + "'");
     if (f.kind == "tls") add("fault 'tls' (TLS handshakes)");
-    if (f.kind == "pagination") add("fault 'pagination' (pages walked)");
   }
   for (const auto& x : mode.expect) {
-    if (x.name == "no_secret_in_logs") add("expectation 'no_secret_in_logs' (the simulator writes no logs)");
     if (x.name == "rejects_bad_signatures") add("expectation 'rejects_bad_signatures' (webhooks)");
-    if (x.name == "processed_exactly_once" && paginated) add("expectation 'processed_exactly_once' (pages walked)");
+
   }
   if (!live_only.empty()) {
     std::string what;

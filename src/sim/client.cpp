@@ -34,6 +34,11 @@ struct sim_client::request {
   core::time_point submitted{};
   core::time_point started{};
   bool waiting_for_token = false;
+  std::size_t page = 0;       // the page it asks for now
+  std::size_t first_page = 0; // the page it was sent for
+  bool restartable = false;   // a refused cursor may start the read again from the first page (once)
+  bool restarted = false;
+  std::string body;           // a page answer that succeeded
 };
 
 struct sim_client::breaker_events final : resilience::breaker_observer {
@@ -46,7 +51,7 @@ struct sim_client::breaker_events final : resilience::breaker_observer {
 
 sim_client::sim_client(scheduler& sched, upstream_model& upstream, const plan::integration_plan& plan,
                        const plan::retry_config& retry, core::event_sink& events, std::uint64_t seed,
-                       std::function<void(std::uint64_t)> on_end, std::uint32_t owner)
+                       std::function<void(const ending&)> on_end, std::uint32_t owner)
     : sched_(&sched),
       upstream_(&upstream),
       plan_(&plan),
@@ -86,17 +91,16 @@ sim_client::sim_client(scheduler& sched, upstream_model& upstream, const plan::i
     client::response_mapper mapper(e, mapping);
     mappers_.emplace_back();
     if (mapper.active()) mappers_.back().emplace(std::move(mapper));
-    // As the mock: a paginated endpoint answers with a page of its collection (the first: every page
-    // holds records made from the same example), its broken answers are made from the example.
+    // As the mock: broken answers are made from the example (a paginated endpoint's pages come
+    // from the upstream's collection with each answer).
     examples_.push_back(e.response_example ? plan::json_text(*e.response_example) : "{}");
-    const auto pages = e.pagination ? mocks::make_collection(plan, e) : nullptr;
-    bodies_.push_back(pages ? pages->serve(mocks::page_position{0, pages->page_size(), false}).body : examples_.back());
+    bodies_.push_back(examples_.back());
   }
 }
 
 sim_client::~sim_client() = default;
 
-void sim_client::submit(std::uint64_t id, std::size_t endpoint) {
+void sim_client::submit(std::uint64_t id, std::size_t endpoint, std::size_t page, bool restartable) {
   std::uint32_t slot = 0;
   if (!free_.empty()) {
     slot = free_.back();
@@ -113,6 +117,10 @@ void sim_client::submit(std::uint64_t id, std::size_t endpoint) {
   r.last = {};
   r.generation = 0;
   r.waiting_for_token = false;
+  r.page = r.first_page = page;
+  r.restartable = restartable && page != 0;
+  r.restarted = false;
+  r.body.clear();
   r.submitted = sched_->now();
   ++in_flight_;
   emit({.kind = core::event_kind::request_submitted, .at = r.submitted, .request = id,
@@ -190,7 +198,7 @@ void sim_client::send(std::uint32_t slot) {
   r.started = now;
   emit({.kind = core::event_kind::attempt_started, .at = now, .request = r.id,
         .attempt = static_cast<std::uint32_t>(budget->attempt)});
-  const auto a = upstream_->on_request(r.endpoint, now, tokens_ ? current_token_ : 0, r.id);
+  auto a = upstream_->on_request(r.endpoint, now, tokens_ ? current_token_ : 0, r.id, r.page);
   const auto read_timeout = std::min(budget->read_timeout, r.state->remaining());
   resilience::attempt_result result;
   core::duration took = a.after;
@@ -203,11 +211,14 @@ void sim_client::send(std::uint32_t slot) {
     result.retry_after = a.retry_after;
     const auto& success = plan_->endpoints[r.endpoint].statuses.success;
     if (a.error == error_class::none && std::find(success.begin(), success.end(), a.status) != success.end()) {
-      const auto& checked = check_body(r.endpoint, a);
+      // A page is checked as it is (pages differ); other bodies once per endpoint and variant.
+      const bool page = a.page_body && a.body == body_variant::normal;
+      const auto checked = page ? check(r.endpoint, "application/json", *a.page_body) : check_body(r.endpoint, a);
       result.error = checked.error;
       result.records = checked.records;
       result.records_rejected = checked.rejected;
       if (checked.error != error_class::none || checked.rejected != 0) result.detail = checked.detail;
+      if (page && checked.error == error_class::none) r.body = std::move(*a.page_body);
     }
   }
   r.last = std::move(result);
@@ -236,6 +247,11 @@ const sim_client::body_check& sim_client::check_body(std::size_t endpoint, const
       break;
     }
   }
+  return checked_.emplace(key, check(endpoint, content_type, body)).first->second;
+}
+
+sim_client::body_check sim_client::check(std::size_t endpoint, std::string_view content_type,
+                                         std::string_view body) const {
   body_check c;
   const auto& e = plan_->endpoints[endpoint];
   if (const auto& mapper = mappers_[endpoint]) {
@@ -261,7 +277,7 @@ const sim_client::body_check& sim_client::check_body(std::size_t endpoint, const
       c.detail = jec ? "body is not JSON: " + jec.message() : "Content-Type " + std::string(content_type) + " is not JSON";
     }
   }
-  return checked_.emplace(key, std::move(c)).first->second;
+  return c;
 }
 
 void sim_client::on_answer(std::uint32_t slot) {
@@ -281,6 +297,17 @@ void sim_client::on_answer(std::uint32_t slot) {
       case resilience::breaker_outcome::ignored: breaker->on_ignored(r.permit, finished); break;
     }
   }
+  if (r.restartable && r.last.error == error_class::none && r.last.status >= 400 && r.last.status < 500 &&
+      r.last.status != 401 && r.last.status != 403 && r.last.status != 408 && r.last.status != 429 &&
+      r.state->attempts() < policy.config().max_attempts) {
+    // The cursor was refused (expired, evicted): the read starts again from the first page, once.
+    emit({.kind = core::event_kind::read_restarted, .at = finished, .request = r.id,
+          .attempt = static_cast<std::uint32_t>(r.state->attempts() + 1), .status = r.last.status});
+    r.page = 0;
+    r.restartable = false;
+    r.restarted = true;
+    return proceed(slot);
+  }
   const auto decision = r.state->on_result(r.last);
   using action = resilience::retry_decision::action;
   switch (decision.what) {
@@ -290,12 +317,7 @@ void sim_client::on_answer(std::uint32_t slot) {
             .attempt = static_cast<std::uint32_t>(r.state->attempts()), .status = r.last.status,
             .latency = finished - r.submitted, .outcome = core::request_outcome::succeeded,
             .reason = core::end_reason::succeeded});
-      --in_flight_;
-      upstream_->on_request_ended(r.id);
-      ++r.step;
-      free_.push_back(slot);
-      if (on_end_) on_end_(r.id);
-      return;
+      return finish(slot, true);
     case action::give_up:
       if (decision.reason == core::end_reason::retry_budget_exhausted) {
         emit({.kind = core::event_kind::retry_refused, .at = finished, .request = r.id,
@@ -325,12 +347,19 @@ void sim_client::end(std::uint32_t slot, core::end_reason reason) {
   emit({.kind = core::event_kind::request_completed, .at = now, .request = r.id,
         .attempt = static_cast<std::uint32_t>(r.state->attempts()), .status = r.last.status, .error = r.last.error,
         .latency = now - r.submitted, .outcome = core::request_outcome::dead_lettered, .reason = reason});
+  if (r.waiting_for_token) std::erase(token_waiters_, slot);
+  finish(slot, false);
+}
+
+void sim_client::finish(std::uint32_t slot, bool succeeded) {
+  auto& r = *slots_[slot];
   --in_flight_;
   upstream_->on_request_ended(r.id);
   ++r.step;
-  if (r.waiting_for_token) std::erase(token_waiters_, slot);
   free_.push_back(slot);
-  if (on_end_) on_end_(r.id);
+  // The slot is free again before the traffic hears of it, and the traffic starts nothing from
+  // inside this call: its next request is an event of its own.
+  if (on_end_) on_end_(ending{r.id, succeeded, succeeded && !r.body.empty() ? &r.body : nullptr, r.restarted, r.first_page});
 }
 
 void sim_client::start_token_fetch(std::uint32_t slot) {

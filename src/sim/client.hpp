@@ -31,16 +31,25 @@ inline constexpr std::uint32_t first_free_event_kind = 4;
 
 class sim_client {
  public:
+  // How a logical request ended, for the traffic: a page walk reads the page it got.
+  struct ending {
+    std::uint64_t request = 0;
+    bool succeeded = false;
+    const std::string* body = nullptr;  // a page request that succeeded: the page's body
+    bool restarted = false;             // the read started again from the first page (refused cursor)
+    std::size_t page = 0;               // the page it asked for first
+  };
   // `on_end`: a logical request ended (however it ended): the traffic may start the next one.
   sim_client(scheduler& sched, upstream_model& upstream, const plan::integration_plan& plan,
              const plan::retry_config& retry, core::event_sink& events, std::uint64_t seed,
-             std::function<void(std::uint64_t request)> on_end, std::uint32_t owner = 0);
+             std::function<void(const ending&)> on_end, std::uint32_t owner = 0);
   ~sim_client();
   sim_client(const sim_client&) = delete;
   sim_client& operator=(const sim_client&) = delete;
 
-  // Starts logical request `id` to plan.endpoints[endpoint] now.
-  void submit(std::uint64_t id, std::size_t endpoint);
+  // Starts logical request `id` to plan.endpoints[endpoint] now; on a paginated endpoint for page
+  // `page`, starting again from the first page once when the cursor is refused and `restartable`.
+  void submit(std::uint64_t id, std::size_t endpoint, std::size_t page = 0, bool restartable = false);
   // Runs one of the client's events (kind < first_free_event_kind).
   void dispatch(const sim_event& e);
 
@@ -67,13 +76,15 @@ class sim_client {
   void on_token_answer();
   void wake_token_waiters();
   const body_check& check_body(std::size_t endpoint, const answer& a);
+  body_check check(std::size_t endpoint, std::string_view content_type, std::string_view body) const;
+  void finish(std::uint32_t slot, bool succeeded);
 
   scheduler* sched_;
   upstream_model* upstream_;
   const plan::integration_plan* plan_;
   plan::retry_config retry_;
   core::event_sink* events_;
-  std::function<void(std::uint64_t)> on_end_;
+  std::function<void(const ending&)> on_end_;
   std::uint32_t owner_ = 0;  // this client's number: on its events, and in its token ids
   resilience::seeded_random rng_;
   std::vector<resilience::retry_policy> policies_;  // per endpoint

@@ -35,6 +35,7 @@ upstream_model::upstream_model(const plan::integration_plan& plan, std::vector<p
   for (const auto& e : plan.endpoints) {
     unsafe_.push_back(e.method == "POST" || e.method == "PATCH");
     keyed_.push_back(e.idempotency_header.has_value());
+    pages_.push_back(e.pagination ? mocks::make_collection(plan, e) : nullptr);
   }
   injected_.assign(injector_.faults().size(), 0);
   if (const auto& c = settings_.capacity) {
@@ -102,7 +103,7 @@ void upstream_model::on_request_ended(std::uint64_t request) {
 }
 
 answer upstream_model::on_request(std::size_t endpoint, core::time_point now, std::uint64_t token,
-                                  std::uint64_t request) {
+                                  std::uint64_t request, std::size_t page) {
   ++requests_;
   const auto elapsed = now - origin_;
   answer a;
@@ -114,9 +115,16 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
   }
   const auto& e = plan_->endpoints[endpoint];
   a.status = e.success_status();
-  const auto decided = injector_.decide(e.id, elapsed, "", [](std::string_view) { return std::string_view(); });
+  const auto& pages = pages_[endpoint];
+  const mocks::page_position at{page * (pages ? pages->page_size() : 1), pages ? pages->page_size() : 1, page > 0};
+  const mocks::page_scope scope{pages != nullptr, pages != nullptr && page > 0, pages != nullptr && page > 0};
+  const auto decided =
+      injector_.decide(e.id, elapsed, "", [](std::string_view) { return std::string_view(); }, scope);
   if (!decided) {
-    if (serve(a, now) && commit(a, now)) account_effect(endpoint, request, elapsed);
+    if (serve(a, now) && commit(a, now)) {
+      account_effect(endpoint, request, elapsed);
+      if (pages) a.page_body = pages->serve(at).body;
+    }
     return a;
   }
   const auto& f = injector_.faults()[decided->index];
@@ -130,6 +138,15 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
   if (kind == "rate_limit") {
     a.status = f.status;
     if (decided->retry_after) a.retry_after = whole_seconds(*decided->retry_after);
+    return a;
+  }
+  if (kind == "pagination") {
+    if (f.breakage == plan::page_breakage::invalid_cursor) {
+      a.status = f.status;  // the cursor is refused: nothing reached the backend
+      return a;
+    }
+    account_effect(endpoint, request, elapsed);
+    a.page_body = pages->serve(at, f.breakage).body;
     return a;
   }
   if (kind == "auth_expiry") {
@@ -148,6 +165,7 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
   account_effect(endpoint, request, elapsed);
   if (kind == "latency") {
     a.after += decided->delay;
+    if (pages) a.page_body = pages->serve(at).body;
   } else if (kind == "hang") {
     a.hangs = true;
   } else if (kind == "reset" || kind == "empty_reply" || kind == "close" || kind == "outage") {
@@ -155,6 +173,7 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
     a.error = core::error_class::reset;
   } else if (kind == "slow_body") {
     a.after += f.over;
+    if (pages) a.page_body = pages->serve(at).body;
   } else if (kind == "malformed") {
     switch (f.malformed) {
       case plan::malformation::truncated: a.body = body_variant::truncated; break;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -18,6 +19,7 @@
 
 #include "core/clock.hpp"
 #include "mocks/fault_injector.hpp"
+#include "mocks/pagination.hpp"
 #include "plan/model.hpp"
 
 namespace planproof::sim {
@@ -33,6 +35,8 @@ struct answer {
   bool hangs = false;                            // no answer: only the client's read timeout ends it
   body_variant body = body_variant::normal;
   std::size_t fault = 0;                         // drifted: which fault's drift
+  // A page of a paginated endpoint, whole or broken by a pagination fault (body is then normal).
+  std::optional<std::string> page_body;
 };
 
 struct token_answer {
@@ -60,8 +64,12 @@ class upstream_model {
                  settings s);
 
   // One attempt at `endpoint` (an index into plan.endpoints) sent at `now`, carrying credential
-  // `token` (0: none; OAuth2 and JWT only) and the logical request's id `request`.
-  answer on_request(std::size_t endpoint, core::time_point now, std::uint64_t token, std::uint64_t request);
+  // `token` (0: none; OAuth2 and JWT only) and the logical request's id `request`; on a paginated
+  // endpoint, asking for page `page` (0-based, of the collection's page size).
+  answer on_request(std::size_t endpoint, core::time_point now, std::uint64_t token, std::uint64_t request,
+                    std::size_t page = 0);
+  // The collection a paginated endpoint serves; null for another endpoint.
+  const std::shared_ptr<const mocks::paged_collection>& pages(std::size_t endpoint) const { return pages_[endpoint]; }
   // OAuth2: a token request at `now`; an issued token is known by `generation`.
   token_answer on_token_request(core::time_point now, std::uint64_t generation);
   // JWT: a token the client minted, good for `lifetime` from `now`.
@@ -107,6 +115,7 @@ class upstream_model {
   std::unordered_map<std::uint64_t, credential> credentials_;
   std::vector<bool> unsafe_;     // per endpoint: POST or PATCH, a side effect
   std::vector<bool> keyed_;      // per endpoint: takes an idempotency key
+  std::vector<std::shared_ptr<const mocks::paged_collection>> pages_;  // per endpoint, when paginated
   std::unordered_set<std::uint64_t> keys_;     // idempotency keys stored
   std::unordered_set<std::uint64_t> effects_;  // requests that had an effect
   std::vector<std::uint64_t> injected_;        // per fault

@@ -116,14 +116,29 @@ TEST(sim, a_server_of_limited_capacity_queues_then_sheds_and_retries_make_it_wor
 }
 
 TEST(sim, what_only_a_live_run_can_judge_is_skipped_with_the_reason) {
+  const auto plan = small("{max_attempts: 2, retry_on: [503]}", R"(  - id: handshake
+    inject: {fault: tls, tls: expired_certificate, probability: 0.1}
+    expect: {success_rate: ">= 0.9"}
+)");
+  const auto run = run_sim(plan, {});
+  const auto& r = only(run);
+  EXPECT_EQ(r.outcome, verdict::skipped);
+  EXPECT_NE(r.reason.find("only `planproof run` judges: fault 'tls' (TLS handshakes)"), std::string::npos) << r.reason;
+}
+
+// The simulator sends no credential, but what it writes is searched for the plan's all the same.
+TEST(sim, no_secret_in_logs_searches_what_the_simulator_wrote) {
   const auto plan = small("{max_attempts: 2, retry_on: [503]}", R"(  - id: logs
     inject: {fault: status, status: 503, probability: 0.1}
     expect: {no_secret_in_logs: true}
 )");
   const auto run = run_sim(plan, {});
   const auto& r = only(run);
-  EXPECT_EQ(r.outcome, verdict::skipped);
-  EXPECT_NE(r.reason.find("only `planproof run` judges: expectation 'no_secret_in_logs'"), std::string::npos) << r.reason;
+  EXPECT_EQ(r.outcome, verdict::held);
+  const auto& e = r.expectations.at(0);
+  EXPECT_EQ(e.name, "no_secret_in_logs");
+  EXPECT_TRUE(e.held);
+  EXPECT_NE(e.note.find("report texts"), std::string::npos) << e.note;
 }
 
 }  // namespace
