@@ -52,6 +52,7 @@ struct sim_traffic {
   std::uint32_t owner = 0;     // the client it drives
   bool stopping = false;
   std::vector<pull_walk> walks;  // one per worker on a paginated endpoint
+  std::unordered_map<const std::string*, std::optional<page_records>>* pages_read = nullptr;
   pull_tally* tally = nullptr;
 
   sim_traffic(sim::scheduler& s, const plan::traffic_config& t, std::size_t e, const plan::endpoint& ep,
@@ -63,11 +64,18 @@ struct sim_traffic {
     workers = std::min<std::uint64_t>(static_cast<std::uint64_t>(std::max(1, t.concurrency)), most);
     for (auto k = workers; k-- > 0;) idle.push_back(static_cast<std::uint32_t>(k));
     if (pages) {
+      // A record's id is made from its JSON: worked out once per record, not once per page read.
+      auto known = std::make_shared<std::vector<std::string>>(pages->size());
       walks.reserve(workers);
       for (std::uint64_t k = 0; k < workers; ++k) {
         walks.emplace_back(pull_walk::settings{pages->size(), pages->page_size(), spec.pagination->refetch_on_page_shift,
                                                max_fetches},
-                           [c = pages](std::size_t i) { return c->record_id(i); }, pulls);
+                           [c = pages, known](std::size_t i) {
+                             auto& id = (*known)[i];
+                             if (id.empty()) id = c->record_id(i);
+                             return id;
+                           },
+                           pulls);
       }
     }
   }
@@ -132,7 +140,12 @@ struct sim_traffic {
     if (!walks.empty()) {
       auto& walk = walks[worker];
       std::optional<page_records> read;
-      if (end.succeeded && end.body != nullptr) read = read_page(*end.body, *spec.pagination);
+      if (end.succeeded && end.body != nullptr) {
+        // The upstream shares each version of a page: it is read once.
+        auto [it, fresh] = pages_read->try_emplace(end.body);
+        if (fresh) it->second = read_page(*end.body, *spec.pagination);
+        read = it->second;
+      }
       walk.on_answer(read, end.restarted, end.request, core::to_millis(sched.now() - origin),
                      pages->target_for_page(end.restarted ? 0 : end.page));
       if (walk.refetching() && !stopping) {
@@ -190,6 +203,7 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
   std::uint64_t ids = 0;
   std::vector<std::unique_ptr<sim_traffic>> generators;
   pull_tally pulls;
+  std::unordered_map<const std::string*, std::optional<page_records>> pages_read;
   const auto& spec = plan.endpoints[endpoint];
   const auto max_fetches = static_cast<std::uint32_t>(std::max(1, retry.max_attempts));
   std::vector<std::unique_ptr<sim::sim_client>> simulated;
@@ -199,6 +213,7 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
     generators.push_back(std::make_unique<sim_traffic>(sched, traffic, endpoint, spec, upstream.pages(endpoint), origin,
                                                        ids, c, pulls, max_fetches));
     auto* generator = generators.back().get();
+    generator->pages_read = &pages_read;
     // The first client draws as `run`'s one client does; the others each from a stream of their own.
     const auto seed = c == 0 ? derive_seed(options.seed, mode.id, 2)
                              : derive_seed(options.seed, mode.id + "#" + std::to_string(c), 2);

@@ -38,7 +38,7 @@ struct sim_client::request {
   std::size_t first_page = 0; // the page it was sent for
   bool restartable = false;   // a refused cursor may start the read again from the first page (once)
   bool restarted = false;
-  std::string body;           // a page answer that succeeded
+  std::shared_ptr<const std::string> body;  // a page answer that succeeded
 };
 
 struct sim_client::breaker_events final : resilience::breaker_observer {
@@ -120,7 +120,7 @@ void sim_client::submit(std::uint64_t id, std::size_t endpoint, std::size_t page
   r.page = r.first_page = page;
   r.restartable = restartable && page != 0;
   r.restarted = false;
-  r.body.clear();
+  r.body.reset();
   r.submitted = sched_->now();
   ++in_flight_;
   emit({.kind = core::event_kind::request_submitted, .at = r.submitted, .request = id,
@@ -212,13 +212,20 @@ void sim_client::send(std::uint32_t slot) {
     const auto& success = plan_->endpoints[r.endpoint].statuses.success;
     if (a.error == error_class::none && std::find(success.begin(), success.end(), a.status) != success.end()) {
       // A page is checked as it is (pages differ); other bodies once per endpoint and variant.
+      // A page is checked once per version of it (pages differ); other bodies once per variant.
       const bool page = a.page_body && a.body == body_variant::normal;
-      const auto checked = page ? check(r.endpoint, "application/json", *a.page_body) : check_body(r.endpoint, a);
+      const body_check* found = nullptr;
+      if (page) {
+        auto& slot_check = pages_checked_[(static_cast<std::uint64_t>(r.endpoint) << 48) | a.page_key];
+        if (!slot_check) slot_check = check(r.endpoint, "application/json", *a.page_body);
+        found = &*slot_check;
+      }
+      const auto& checked = page ? *found : check_body(r.endpoint, a);
       result.error = checked.error;
       result.records = checked.records;
       result.records_rejected = checked.rejected;
       if (checked.error != error_class::none || checked.rejected != 0) result.detail = checked.detail;
-      if (page && checked.error == error_class::none) r.body = std::move(*a.page_body);
+      if (page && checked.error == error_class::none) r.body = std::move(a.page_body);
     }
   }
   r.last = std::move(result);
@@ -359,7 +366,7 @@ void sim_client::finish(std::uint32_t slot, bool succeeded) {
   free_.push_back(slot);
   // The slot is free again before the traffic hears of it, and the traffic starts nothing from
   // inside this call: its next request is an event of its own.
-  if (on_end_) on_end_(ending{r.id, succeeded, succeeded && !r.body.empty() ? &r.body : nullptr, r.restarted, r.first_page});
+  if (on_end_) on_end_(ending{r.id, succeeded, succeeded && r.body ? r.body.get() : nullptr, r.restarted, r.first_page});
 }
 
 void sim_client::start_token_fetch(std::uint32_t slot) {

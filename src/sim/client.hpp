@@ -95,6 +95,7 @@ class sim_client {
   std::vector<std::string> bodies_;    // per endpoint: the normal answer's body
   std::vector<std::string> examples_;  // per endpoint: the example, which broken answers are made from
   std::map<std::tuple<std::size_t, int, std::size_t>, body_check> checked_;
+  std::unordered_map<std::uint64_t, std::optional<body_check>> pages_checked_;  // by endpoint and page key
   // Access tokens (OAuth2 fetched from the upstream, JWT minted).
   std::optional<resilience::token_lifecycle> tokens_;
   bool jwt_ = false;

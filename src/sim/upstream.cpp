@@ -116,14 +116,13 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
   const auto& e = plan_->endpoints[endpoint];
   a.status = e.success_status();
   const auto& pages = pages_[endpoint];
-  const mocks::page_position at{page * (pages ? pages->page_size() : 1), pages ? pages->page_size() : 1, page > 0};
   const mocks::page_scope scope{pages != nullptr, pages != nullptr && page > 0, pages != nullptr && page > 0};
   const auto decided =
       injector_.decide(e.id, elapsed, "", [](std::string_view) { return std::string_view(); }, scope);
   if (!decided) {
     if (serve(a, now) && commit(a, now)) {
       account_effect(endpoint, request, elapsed);
-      if (pages) a.page_body = pages->serve(at).body;
+      if (pages) serve_page(a, endpoint, page, std::nullopt);
     }
     return a;
   }
@@ -146,7 +145,7 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
       return a;
     }
     account_effect(endpoint, request, elapsed);
-    a.page_body = pages->serve(at, f.breakage).body;
+    serve_page(a, endpoint, page, f.breakage);
     return a;
   }
   if (kind == "auth_expiry") {
@@ -165,7 +164,7 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
   account_effect(endpoint, request, elapsed);
   if (kind == "latency") {
     a.after += decided->delay;
-    if (pages) a.page_body = pages->serve(at).body;
+    if (pages) serve_page(a, endpoint, page, std::nullopt);
   } else if (kind == "hang") {
     a.hangs = true;
   } else if (kind == "reset" || kind == "empty_reply" || kind == "close" || kind == "outage") {
@@ -173,7 +172,7 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
     a.error = core::error_class::reset;
   } else if (kind == "slow_body") {
     a.after += f.over;
-    if (pages) a.page_body = pages->serve(at).body;
+    if (pages) serve_page(a, endpoint, page, std::nullopt);
   } else if (kind == "malformed") {
     switch (f.malformed) {
       case plan::malformation::truncated: a.body = body_variant::truncated; break;
@@ -189,6 +188,19 @@ answer upstream_model::on_request(std::size_t endpoint, core::time_point now, st
     a.fault = decided->index;
   }
   return a;
+}
+
+void upstream_model::serve_page(answer& a, std::size_t endpoint, std::size_t page,
+                                std::optional<plan::page_breakage> breakage) {
+  a.page_key = page * 5 + (breakage ? static_cast<std::uint64_t>(*breakage) + 1 : 0);
+  const auto key = (static_cast<std::uint64_t>(endpoint) << 48) | a.page_key;
+  auto& body = served_[key];
+  if (!body) {
+    const auto& pages = *pages_[endpoint];
+    const mocks::page_position at{page * pages.page_size(), pages.page_size(), page > 0};
+    body = std::make_shared<const std::string>(pages.serve(at, breakage).body);
+  }
+  a.page_body = body;
 }
 
 token_answer upstream_model::on_token_request(core::time_point now, std::uint64_t generation) {

@@ -36,7 +36,9 @@ struct answer {
   body_variant body = body_variant::normal;
   std::size_t fault = 0;                         // drifted: which fault's drift
   // A page of a paginated endpoint, whole or broken by a pagination fault (body is then normal).
-  std::optional<std::string> page_body;
+  // Pages are built once and shared: `page_key` tells them apart within the endpoint.
+  std::shared_ptr<const std::string> page_body;
+  std::uint64_t page_key = 0;
 };
 
 struct token_answer {
@@ -116,6 +118,10 @@ class upstream_model {
   std::vector<bool> unsafe_;     // per endpoint: POST or PATCH, a side effect
   std::vector<bool> keyed_;      // per endpoint: takes an idempotency key
   std::vector<std::shared_ptr<const mocks::paged_collection>> pages_;  // per endpoint, when paginated
+  // Pages served so far, by endpoint and page key: at most four versions (whole, short, repeated,
+  // shifted) of each page of the collection.
+  std::unordered_map<std::uint64_t, std::shared_ptr<const std::string>> served_;
+  void serve_page(answer& a, std::size_t endpoint, std::size_t page, std::optional<plan::page_breakage> breakage);
   std::unordered_set<std::uint64_t> keys_;     // idempotency keys stored
   std::unordered_set<std::uint64_t> effects_;  // requests that had an effect
   std::vector<std::uint64_t> injected_;        // per fault
