@@ -208,7 +208,10 @@ std::string sweep_chart_html(const scenario::sweep_result& r, std::size_t metric
   }
   svg += "</svg>";
   std::string title = "planproof sweep: " + r.plan_name + " / " + r.failure_mode;
-  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + markup_text(title) +
+  // XHTML-compatible markup, and a Content-Security-Policy that lets the page load nothing.
+  return "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/>"
+         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"/>"
+         "<title>" + markup_text(title) +
          "</title><style>body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}svg.chart{width:100%;"
          "max-width:720px;height:auto}ul{list-style:none;padding:0}</style></head><body><h1>" +
          markup_text(title) + "</h1><figure>" + svg + "<figcaption>" + markup_text(std::string(m.name)) + ": " +

@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 
 #include "report/html_report.hpp"
+#include "report/sweep_report.hpp"
 #include "report/sample_run.hpp"
 #include "support/process.hpp"
 
@@ -120,6 +121,39 @@ TEST(html_render, the_report_renders_in_chromium_without_errors_or_network) {
   EXPECT_EQ(r.dom.find("parsererror"), std::string::npos);
   EXPECT_TRUE(r.page_messages.empty()) << r.page_messages.front();
   EXPECT_TRUE(r.page_requests.empty()) << *r.page_requests.begin();
+}
+
+// The sweep chart: a page of its own, rendered and parsed as XML, loading nothing, with a value
+// that looks like markup kept as text.
+TEST(html_render, the_sweep_chart_renders_and_parses_as_xml_without_network) {
+  scenario::sweep_result sweep;
+  sweep.plan_name = "contention-backoff";
+  sweep.failure_mode = "contended_write";
+  sweep.repeat = 2;
+  sweep.axes = {{"retry.backoff.jitter", {"none", "full", "<b>equal</b>"}}, {"traffic.clients", {"10", "50"}}};
+  const auto metrics = scenario::sweep_metrics().size();
+  for (std::size_t j = 0; j < 3; ++j) {
+    for (std::size_t c = 0; c < 2; ++c) {
+      scenario::sweep_point p;
+      p.values = {sweep.axes[0].values[j], sweep.axes[1].values[c]};
+      for (std::size_t k = 0; k < metrics; ++k) {
+        p.metrics.push_back({.mean = 10.0 * static_cast<double>(j + 1) * static_cast<double>(c + 1), .samples = 2});
+      }
+      sweep.points.push_back(p);
+    }
+  }
+  test::temp_dir dir;
+  const auto html = sweep_chart_html(sweep, 8);
+  for (const char* name : {"sweep.html", "sweep.xhtml"}) {
+    const auto r = render(write(dir, name, html), dir);
+    ASSERT_EQ(r.exit_code, 0) << r.diagnostics;
+    EXPECT_EQ(occurrences(r.dom, "<svg "), 1u) << name << r.diagnostics;
+    EXPECT_EQ(occurrences(r.dom, "<polyline"), 2u) << name;  // one line per client count
+    EXPECT_EQ(r.dom.find("parsererror"), std::string::npos) << name << r.diagnostics;
+    EXPECT_EQ(r.dom.find("<b>"), std::string::npos) << name;
+    EXPECT_TRUE(r.page_messages.empty()) << name << ": " << r.page_messages.front();
+    EXPECT_TRUE(r.page_requests.empty()) << name << ": " << *r.page_requests.begin();
+  }
 }
 
 // As XHTML the page goes through Chromium's XML parser, which stops at the first error it meets
