@@ -83,6 +83,20 @@ TEST(json_report, reads_back_every_double_exactly_from_a_file) {
   EXPECT_EQ(text_of(read_json(dir / "report.json")) + "\n", planproof::test::read_file(dir / "report.json"));
 }
 
+// A simulated run wrote no dead-letter file: read back (as merge reads shards), it names none,
+// while its settings keep the plan's path.
+TEST(json_report, a_simulated_run_read_back_names_no_dead_letter_file) {
+  auto run = test::sample_run();
+  run.mode = "sim";
+  run.dead_letter_path.clear();
+  const auto json = to_json(run);
+  EXPECT_EQ(json.at("settings").at("retry").at("dead_letter").at("path").as_string(), run.retry.dead_letter_path);
+  const auto again = from_json(json);
+  EXPECT_EQ(again.mode, "sim");
+  EXPECT_TRUE(again.dead_letter_path.empty());
+  EXPECT_EQ(again.retry.dead_letter_path, run.retry.dead_letter_path);
+}
+
 TEST(json_report, the_shard_is_recorded) {
   auto run = test::sample_run();
   EXPECT_FALSE(to_json(run).as_object().contains("shard"));
