@@ -50,6 +50,11 @@ canned_response with_overstated_length(canned_response r, std::size_t extra);
 // An IMF-fixdate (RFC 9110 section 5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string http_date(std::chrono::system_clock::time_point t);
 
+// `malformed: wrong_content_type`: what a proxy's error page or a captive portal looks like to a
+// JSON client.
+inline constexpr std::string_view html_content_type = "text/html; charset=utf-8";
+inline constexpr std::string_view html_error_page = "<html><body><h1>Service Unavailable</h1></body></html>";
+
 // The `malformed: truncated` body: the first half of `body`, at least one byte shorter, and
 // shortened further until it does not parse as JSON ("{}" -> "{", "12" -> "").
 std::string truncate_body(std::string_view body);

@@ -83,10 +83,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::string_view crlf = "\r\n";
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
-// `malformed: wrong_content_type`: what a proxy's error page or a captive portal looks like to a
-// JSON client.
-constexpr std::string_view html_content_type = "text/html; charset=utf-8";
-constexpr std::string_view html_error_page = "<html><body><h1>Service Unavailable</h1></body></html>";
 
 // A `close` fault's cut in a body of `size` bytes: `after_bytes` (default half), and never the
 // whole body, so the answer always ends mid-response.

@@ -71,10 +71,6 @@ std::string utc_timestamp(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-bool is_json_content_type(std::string_view ct) {
-  return ct.empty() || ct.find("json") != std::string_view::npos;
-}
-
 }  // namespace
 
 struct http_client::breaker_events final : resilience::breaker_observer {
@@ -267,36 +263,13 @@ asio::awaitable<resilience::attempt_result> http_client::attempt(const plan::end
   const auto& success = endpoint.statuses.success;
   const bool succeeded = std::find(success.begin(), success.end(), result.status) != success.end();
   if (!succeeded) co_return result;
-  const auto ct = res[http::field::content_type];
   const auto mapper = mappers_.find(endpoint.id);
-  if (mapper != mappers_.end()) {
-    if (!is_json_content_type(ct)) {
-      result.error = error_class::schema_error;
-      result.detail = "Content-Type " + std::string(ct.substr(0, 100)) + " is not JSON";
-      co_return result;
-    }
-    const auto mapped = mapper->second.map(res.body());
-    result.records = mapped.records;
-    if (mapped.body_rejected || mapped.unmapped_fields) {
-      // Nothing in the body can be used (a broken envelope, a single record that does not map), or
-      // the upstream's shape changed under a mapping that rejects unknown fields: the attempt
-      // failed, as the plan's retry_on judges it. Bad values in some records of a list are not a
-      // failed answer: those records are set aside and the rest is used.
-      result.error = error_class::schema_error;
-      result.detail = mapped.summary();
-    } else if (!mapped.ok()) {
-      result.records_rejected = mapped.rejected;
-      result.detail = mapped.summary();
-    }
-  } else if (endpoint.response_example) {
-    // The endpoint promises a JSON body: a truncated or non-JSON one is a schema error even on 2xx.
-    boost::system::error_code jec;
-    boost::json::parse(res.body(), jec);
-    if (jec || !is_json_content_type(ct)) {
-      result.error = error_class::schema_error;
-      result.detail = jec ? "body is not JSON: " + jec.message() : "Content-Type " + std::string(ct.substr(0, 100)) + " is not JSON";
-    }
-  }
+  auto checked = check_success_body(endpoint, mapper == mappers_.end() ? nullptr : &mapper->second,
+                                    res[http::field::content_type], res.body());
+  result.error = checked.error;
+  result.records = checked.records;
+  result.records_rejected = checked.rejected;
+  result.detail = std::move(checked.detail);
   if (success_body != nullptr && result.error == error_class::none) *success_body = std::move(res.body());
   co_return result;
 }

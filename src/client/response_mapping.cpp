@@ -817,4 +817,43 @@ mapping_result response_mapper::map_value(const json::value& body) const {
   return r;
 }
 
+bool is_json_content_type(std::string_view content_type) noexcept {
+  return content_type.empty() || content_type.find("json") != std::string_view::npos;
+}
+
+body_check check_success_body(const plan::endpoint& endpoint, const response_mapper* mapper,
+                              std::string_view content_type, std::string_view body) {
+  body_check c;
+  const auto not_json = [&] { return "Content-Type " + std::string(content_type.substr(0, 100)) + " is not JSON"; };
+  if (mapper != nullptr) {
+    if (!is_json_content_type(content_type)) {
+      c.error = core::error_class::schema_error;
+      c.detail = not_json();
+      return c;
+    }
+    const auto mapped = mapper->map(body);
+    c.records = mapped.records;
+    if (mapped.body_rejected || mapped.unmapped_fields) {
+      // Nothing in the body can be used (a broken envelope, a single record that does not map), or
+      // the upstream's shape changed under a mapping that rejects unknown fields: the attempt
+      // failed, as the plan's retry_on judges it. Bad values in some records of a list are not a
+      // failed answer: those records are set aside and the rest is used.
+      c.error = core::error_class::schema_error;
+      c.detail = mapped.summary();
+    } else if (!mapped.ok()) {
+      c.rejected = mapped.rejected;
+      c.detail = mapped.summary();
+    }
+  } else if (endpoint.response_example) {
+    // The endpoint promises a JSON body: a truncated or non-JSON one is a schema error even on 2xx.
+    boost::system::error_code jec;
+    boost::json::parse(body, jec);
+    if (jec || !is_json_content_type(content_type)) {
+      c.error = core::error_class::schema_error;
+      c.detail = jec ? "body is not JSON: " + jec.message() : not_json();
+    }
+  }
+  return c;
+}
+
 }  // namespace planproof::client

@@ -108,4 +108,21 @@ class response_mapper {
   std::unique_ptr<const detail::compiled_mapping> impl_;  // keeps <regex> out of this header
 };
 
+// What the client makes of a success answer's body: with a mapper (the endpoint has a response
+// schema or mapping), a body that is not JSON or cannot be used at all is a schema_error, and bad
+// records of a list are set aside (`rejected`) while the rest is used; without one, an endpoint
+// that promises a JSON body (an example) gets a schema_error for one that does not parse. `detail`
+// says where, when there is an error or a record set aside. The live client and the simulator
+// both judge answers with it.
+struct body_check {
+  core::error_class error = core::error_class::none;
+  std::size_t records = 0;   // records of a list body
+  std::size_t rejected = 0;  // ...set aside
+  std::string detail;
+};
+// An empty Content-Type or one naming json.
+bool is_json_content_type(std::string_view content_type) noexcept;
+body_check check_success_body(const plan::endpoint& endpoint, const response_mapper* mapper,
+                              std::string_view content_type, std::string_view body);
+
 }  // namespace planproof::client

@@ -70,4 +70,23 @@ bool token_lifecycle::on_rejected(core::time_point /*now*/, std::uint64_t genera
   return true;
 }
 
+core::duration minted_jwt_lifetime(const plan::jwt_config& jwt) noexcept {
+  return std::max<core::duration>(std::chrono::seconds(1), std::chrono::floor<std::chrono::seconds>(jwt.lifetime));
+}
+
+std::optional<token_lifecycle_config> lifecycle_for(const plan::auth_config& auth, const plan::retry_config& retry) {
+  if (auth.method == plan::auth_method::oauth2_client_credentials && auth.oauth2) {
+    return token_lifecycle_config{.refresh_before_expiry = auth.oauth2->refresh_before_expiry,
+                                  .default_lifetime = auth.oauth2->token_lifetime,
+                                  .fetch_backoff = retry.backoff};
+  }
+  if (auth.method == plan::auth_method::jwt && auth.jwt) {
+    return token_lifecycle_config{
+        .refresh_before_expiry = std::min<core::duration>(auth.jwt->lifetime / 5, std::chrono::seconds(30)),
+        .default_lifetime = minted_jwt_lifetime(*auth.jwt),
+        .fetch_backoff = retry.backoff};
+  }
+  return std::nullopt;
+}
+
 }  // namespace planproof::resilience

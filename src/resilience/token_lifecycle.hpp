@@ -22,6 +22,14 @@ struct token_lifecycle_config {
   plan::backoff_config fetch_backoff;
 };
 
+// A JWT's lifetime as the client mints it: whole seconds, at least one.
+core::duration minted_jwt_lifetime(const plan::jwt_config& jwt) noexcept;
+// The lifecycle the plan's auth gives the client's tokens: OAuth2 refreshes refresh_before_expiry
+// ahead and assumes token_lifetime when an answer names none; a JWT is refreshed a fifth of its
+// lifetime (at most 30 s) ahead; failed fetches back off with the plan's backoff. None for a method
+// without tokens.
+std::optional<token_lifecycle_config> lifecycle_for(const plan::auth_config& auth, const plan::retry_config& retry);
+
 // What a request should do about its credential now.
 enum class token_action : std::uint8_t {
   use,              // the current token is valid: send with it

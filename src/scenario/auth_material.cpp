@@ -7,6 +7,7 @@
 #include "core/logging.hpp"
 #include "core/secret.hpp"
 #include "mocks/token_authority.hpp"
+#include "resilience/token_lifecycle.hpp"
 
 namespace planproof::scenario {
 namespace {
@@ -174,9 +175,7 @@ client::oauth2_options oauth2_client_options(const plan::auth_config& auth, cons
   o.client_secret = material.client_secret;
   o.scopes = cfg.scopes;
   o.audience = cfg.audience;
-  o.lifecycle.refresh_before_expiry = cfg.refresh_before_expiry;
-  o.lifecycle.default_lifetime = cfg.token_lifetime;
-  o.lifecycle.fetch_backoff = retry.backoff;
+  o.lifecycle = *resilience::lifecycle_for(auth, retry);
   return o;
 }
 
@@ -185,12 +184,10 @@ client::jwt_options jwt_client_options(const plan::auth_config& auth, const auth
   const auto& cfg = *auth.jwt;
   client::jwt_options o{.key = *material.jwt_key};
   o.claims.insert(cfg.claims.begin(), cfg.claims.end());
-  o.lifetime = std::max(std::chrono::seconds(1), std::chrono::floor<std::chrono::seconds>(cfg.lifetime));
+  o.lifetime = std::chrono::duration_cast<std::chrono::seconds>(resilience::minted_jwt_lifetime(cfg));
   o.header = auth.header;
   o.calendar = calendar;
-  o.lifecycle.refresh_before_expiry = std::min<core::duration>(cfg.lifetime / 5, std::chrono::seconds(30));
-  o.lifecycle.default_lifetime = o.lifetime;
-  o.lifecycle.fetch_backoff = retry.backoff;
+  o.lifecycle = *resilience::lifecycle_for(auth, retry);
   return o;
 }
 

@@ -68,6 +68,15 @@ class event_log final : public core::event_sink {
   std::unordered_map<std::uint64_t, in_flight> open_;
 };
 
+// Removes a log's text observer when it goes out of scope (the observer refers to the caller's
+// locals), however the scope is left. A null log is left alone.
+struct text_observer_reset {
+  event_log* log;
+  ~text_observer_reset() {
+    if (log != nullptr) log->set_text_observer({});
+  }
+};
+
 // Forwards every event to two sinks, in order (the run's fold, then the log).
 class event_tee final : public core::event_sink {
  public:

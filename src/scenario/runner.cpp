@@ -74,19 +74,6 @@ run_metrics collect_metrics(const run_stats& stats, std::uint64_t planned, const
 
 }  // namespace
 
-// The failure mode's texts as the reports print them (redacted): its id and reason, and each
-// judged expectation's expected value, note and evidence.
-void scan_report_texts(secret_scan& scan, const failure_mode_result& result) {
-  const std::string artifact = "report texts";
-  std::uint64_t n = 0;
-  scan.scan_record(artifact, core::redact(result.id + ' ' + result.reason), ++n);
-  for (const auto& r : result.expectations) {
-    if (r.name.empty()) continue;  // not judged yet
-    scan.scan_record(artifact, core::redact(r.name + ' ' + r.expected + ' ' + r.note), ++n);
-    for (const auto& ev : r.evidence) scan.scan_record(artifact, core::redact(ev.what), ++n, ev.request, ev.at_ms);
-  }
-}
-
 std::optional<core::duration> faults_end(const std::vector<plan::fault>& inject) {
   core::duration end = core::duration::zero();
   if (inject.empty()) return std::nullopt;
@@ -388,12 +375,6 @@ std::string token_name(const std::string& group, std::size_t n) {
                                 : group.substr(0, s) + " " + std::to_string(n) + group.substr(s + 1);
 }
 
-struct observer_reset {
-  event_log* log;
-  ~observer_reset() {
-    if (log != nullptr) log->set_text_observer({});
-  }
-};
 
 // What the failure mode wrote or kept, read back for no_secret_in_logs: its part of the decision
 // log file and of the dead-letter file, and the fields of the mock's request records that reports
@@ -418,6 +399,19 @@ void scan_written(secret_scan& scan, const mocks::server& upstream, event_log* l
     const std::string fields = r.request_id + ' ' + r.idempotency_key + ' ' + r.endpoint_id + ' ' + r.method + ' ' +
                                r.fault + ' ' + r.tls_error;
     scan.scan_record("mock request records", fields, ++n, 0, core::to_millis(r.at));
+  }
+}
+
+// The failure mode's texts as the reports print them (redacted): its id and reason, and each
+// judged expectation's expected value, note and evidence.
+void scan_report_texts(secret_scan& scan, const failure_mode_result& result) {
+  const std::string artifact = "report texts";
+  std::uint64_t n = 0;
+  scan.scan_record(artifact, core::redact(result.id + ' ' + result.reason), ++n);
+  for (const auto& r : result.expectations) {
+    if (r.name.empty()) continue;  // not judged yet
+    scan.scan_record(artifact, core::redact(r.name + ' ' + r.expected + ' ' + r.note), ++n);
+    for (const auto& ev : r.evidence) scan.scan_record(artifact, core::redact(ev.what), ++n, ev.request, ev.at_ms);
   }
 }
 
@@ -580,7 +574,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
       });
     }
     // The observer refers to this block's locals: it goes with them, however the block is left.
-    const observer_reset reset{scanned_log};
+    const text_observer_reset reset{scanned_log};
 
     // Against a real upstream every request reads the endpoint's path: its pages are its own.
     traffic_generator generator{io,       client, clock, scale, origin, traffic, plan::arrival_schedule(traffic),
@@ -684,18 +678,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   if (scan_secrets) {
     std::string error;
     scan_written(scan, upstream, scanned_log, log_from, dead_letters, dead_letters_from, error);
-    scan_report_texts(scan, result);
-    for (std::size_t i = 0; i < mode.expect.size(); ++i) {
-      if (mode.expect[i].name != "no_secret_in_logs") continue;
-      auto& r = result.expectations[i];
-      r = evaluate(mode.expect[i], scan);
-      if (!error.empty()) {
-        // What could not be read was not shown to be clean.
-        r.observed = nullptr;
-        r.held = false;
-        r.note = error + "; " + r.note;
-      }
-    }
+    judge_secrets(mode, scan, error, result);
   }
   for (const auto& r : result.expectations) {
     if (!r.held) result.outcome = verdict::broken;
@@ -704,6 +687,23 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
 }
 
 }  // namespace
+
+void judge_secrets(const plan::failure_mode& mode, secret_scan& scan, const std::string& error,
+                   failure_mode_result& result, std::string_view preface) {
+  scan_report_texts(scan, result);
+  for (std::size_t i = 0; i < mode.expect.size(); ++i) {
+    if (mode.expect[i].name != "no_secret_in_logs") continue;
+    auto& r = result.expectations[i];
+    r = evaluate(mode.expect[i], scan);
+    r.note = std::string(preface) + r.note;
+    if (!error.empty()) {
+      // What could not be read was not shown to be clean.
+      r.observed = nullptr;
+      r.held = false;
+      r.note = error + "; " + r.note;
+    }
+  }
+}
 
 std::vector<const plan::failure_mode*> select_failure_modes(const plan::integration_plan& plan,
                                                             const run_options& options) {

@@ -90,8 +90,11 @@ std::uint64_t derive_seed(std::uint64_t seed, std::string_view id, std::uint64_t
 // The metrics the event stream gives (requests, attempts, latency, timeline...); the upstream's
 // own counts (requests received, side effects, faults) are the executor's to add.
 run_metrics metrics_from(const run_stats& stats, std::uint64_t planned, core::duration elapsed);
-// no_secret_in_logs: the failure mode's texts as the reports print them, searched.
-void scan_report_texts(secret_scan& scan, const failure_mode_result& result);
+// no_secret_in_logs, judged last: the failure mode's texts as the reports print them are searched
+// too, then each such expectation of `result` gets the scan's verdict (its note after `preface`);
+// `error`, what could not be read, leaves it unobserved and not held.
+void judge_secrets(const plan::failure_mode& mode, secret_scan& scan, const std::string& error,
+                   failure_mode_result& result, std::string_view preface = {});
 // When the last fault window ends (plan time since traffic start), from which recovery is
 // measured; none when a fault has no end (or there is no fault).
 std::optional<core::duration> faults_end(const std::vector<plan::fault>& inject);

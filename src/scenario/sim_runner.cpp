@@ -252,12 +252,7 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
       text_offset += line.size() + 1;
     });
   }
-  struct observer_reset {
-    event_log* log;
-    ~observer_reset() {
-      if (log != nullptr) log->set_text_observer({});
-    }
-  } const reset{scanned_log};
+  const text_observer_reset reset{scanned_log};
 
   // The live run's bound: the traffic, the last requests' whole deadline, as long again for a backlog.
   const auto bound = origin + traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
@@ -307,18 +302,7 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
       scanned_log->flush();
       scan.scan_file("decision log " + scanned_log->path().string(), scanned_log->path(), log_from, error);
     }
-    scan_report_texts(scan, result);
-    for (std::size_t i = 0; i < mode.expect.size(); ++i) {
-      if (mode.expect[i].name != "no_secret_in_logs") continue;
-      auto& r = result.expectations[i];
-      r = evaluate(mode.expect[i], scan);
-      r.note = "the simulator sends no credential; " + r.note;
-      if (!error.empty()) {
-        r.observed = nullptr;
-        r.held = false;
-        r.note = error + "; " + r.note;
-      }
-    }
+    judge_secrets(mode, scan, error, result, "the simulator sends no credential; ");
   }
   for (const auto& r : result.expectations) {
     if (!r.held) result.outcome = verdict::broken;
@@ -330,9 +314,8 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
 
 std::string sim_unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode,
                                    const plan::retry_config& retry) {
-  std::string out;
-  for (const auto& feature : plan::unsupported_features(plan, mode, retry)) out += (out.empty() ? "" : ", ") + feature;
-  if (!out.empty()) out = "not yet supported by this version: " + out;
+  // What run cannot do either (a simulated handshake needs no certificates: https as given).
+  std::string out = unsupported_reason(plan, mode, retry, true);
   std::vector<std::string> live_only;
   auto add = [&](std::string what) {
     if (std::find(live_only.begin(), live_only.end(), what) == live_only.end()) live_only.push_back(std::move(what));

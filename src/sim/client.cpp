@@ -14,11 +14,6 @@ namespace {
 
 using core::error_class;
 
-constexpr std::string_view html_content_type = "text/html; charset=utf-8";
-constexpr std::string_view html_page = "<html><body><h1>Service Unavailable</h1></body></html>";
-
-bool is_json_content_type(std::string_view ct) { return ct.empty() || ct.find("json") != std::string_view::npos; }
-
 }  // namespace
 
 // One logical request in flight. Slots are reused, so memory follows the requests in flight.
@@ -60,22 +55,10 @@ sim_client::sim_client(scheduler& sched, upstream_model& upstream, const plan::i
       on_end_(std::move(on_end)),
       owner_(owner),
       rng_(seed) {
-  const auto& auth = plan.auth;
-  const bool oauth2 = auth.method == plan::auth_method::oauth2_client_credentials && auth.oauth2.has_value();
-  jwt_ = auth.method == plan::auth_method::jwt && auth.jwt.has_value();
-  // The lifecycle settings the live client gets from the plan (scenario/auth_material.cpp).
-  if (oauth2) {
-    tokens_.emplace(resilience::token_lifecycle_config{.refresh_before_expiry = auth.oauth2->refresh_before_expiry,
-                                                       .default_lifetime = auth.oauth2->token_lifetime,
-                                                       .fetch_backoff = retry.backoff});
-  } else if (jwt_) {
-    jwt_lifetime_ = std::max<core::duration>(std::chrono::seconds(1),
-                                             std::chrono::floor<std::chrono::seconds>(auth.jwt->lifetime));
-    tokens_.emplace(resilience::token_lifecycle_config{
-        .refresh_before_expiry = std::min<core::duration>(auth.jwt->lifetime / 5, std::chrono::seconds(30)),
-        .default_lifetime = jwt_lifetime_,
-        .fetch_backoff = retry.backoff});
-  }
+  // The lifecycle the live client's tokens get (scenario/auth_material.cpp).
+  if (auto lifecycle = resilience::lifecycle_for(plan.auth, retry)) tokens_.emplace(*lifecycle);
+  jwt_ = tokens_ && plan.auth.method == plan::auth_method::jwt;
+  if (jwt_) jwt_lifetime_ = resilience::minted_jwt_lifetime(*plan.auth.jwt);
   const bool refreshable = tokens_.has_value();
   if (retry.retry_budget) budget_.emplace(*retry.retry_budget);
   if (retry.circuit_breaker) breaker_events_ = std::make_unique<breaker_events>(*this);
@@ -244,8 +227,8 @@ const sim_client::body_check& sim_client::check_body(std::size_t endpoint, const
     case body_variant::truncated: body = mocks::truncate_body(examples_[endpoint]); break;
     case body_variant::invalid_utf8: body = mocks::invalid_utf8_body(examples_[endpoint]); break;
     case body_variant::wrong_content_type:
-      content_type = html_content_type;
-      body = html_page;
+      content_type = mocks::html_content_type;
+      body = mocks::html_error_page;
       break;
     case body_variant::drifted: {
       boost::system::error_code ec;
@@ -255,36 +238,6 @@ const sim_client::body_check& sim_client::check_body(std::size_t endpoint, const
     }
   }
   return checked_.emplace(key, check(endpoint, content_type, body)).first->second;
-}
-
-sim_client::body_check sim_client::check(std::size_t endpoint, std::string_view content_type,
-                                         std::string_view body) const {
-  body_check c;
-  const auto& e = plan_->endpoints[endpoint];
-  if (const auto& mapper = mappers_[endpoint]) {
-    if (!is_json_content_type(content_type)) {
-      c.error = error_class::schema_error;
-      c.detail = "Content-Type " + std::string(content_type) + " is not JSON";
-    } else {
-      const auto mapped = mapper->map(body);
-      c.records = mapped.records;
-      if (mapped.body_rejected || mapped.unmapped_fields) {
-        c.error = error_class::schema_error;
-        c.detail = mapped.summary();
-      } else if (!mapped.ok()) {
-        c.rejected = mapped.rejected;
-        c.detail = mapped.summary();
-      }
-    }
-  } else if (e.response_example) {
-    boost::system::error_code jec;
-    boost::json::parse(body, jec);
-    if (jec || !is_json_content_type(content_type)) {
-      c.error = error_class::schema_error;
-      c.detail = jec ? "body is not JSON: " + jec.message() : "Content-Type " + std::string(content_type) + " is not JSON";
-    }
-  }
-  return c;
 }
 
 void sim_client::on_answer(std::uint32_t slot) {

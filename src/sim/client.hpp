@@ -60,12 +60,7 @@ class sim_client {
  private:
   struct request;
   struct breaker_events;
-  struct body_check {
-    core::error_class error = core::error_class::none;
-    std::size_t records = 0;
-    std::size_t rejected = 0;
-    std::string detail;
-  };
+  using body_check = client::body_check;
 
   void emit(const core::event& e) { events_->on_event(e); }
   void proceed(std::uint32_t slot);
@@ -76,7 +71,10 @@ class sim_client {
   void on_token_answer();
   void wake_token_waiters();
   const body_check& check_body(std::size_t endpoint, const answer& a);
-  body_check check(std::size_t endpoint, std::string_view content_type, std::string_view body) const;
+  body_check check(std::size_t endpoint, std::string_view content_type, std::string_view body) const {
+    return client::check_success_body(plan_->endpoints[endpoint], mappers_[endpoint] ? &*mappers_[endpoint] : nullptr,
+                                      content_type, body);
+  }
   void finish(std::uint32_t slot, bool succeeded);
 
   scheduler* sched_;
