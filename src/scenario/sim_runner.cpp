@@ -53,13 +53,11 @@ struct sim_traffic {
   bool stopping = false;
   std::vector<pull_walk> walks;  // one per worker on a paginated endpoint
   std::unordered_map<const std::string*, std::optional<page_records>>* pages_read = nullptr;
-  pull_tally* tally = nullptr;
 
   sim_traffic(sim::scheduler& s, const plan::traffic_config& t, std::size_t e, const plan::endpoint& ep,
               std::shared_ptr<const mocks::paged_collection> p, core::time_point o, std::uint64_t& i, std::uint32_t w,
               pull_tally& pulls, std::uint32_t max_fetches)
-      : sched(s), traffic(t), schedule(t), endpoint(e), spec(ep), pages(std::move(p)), origin(o), ids(&i), owner(w),
-        tally(&pulls) {
+      : sched(s), traffic(t), schedule(t), endpoint(e), spec(ep), pages(std::move(p)), origin(o), ids(&i), owner(w) {
     const auto most = closed_loop() ? plan::max_planned_requests : schedule.size();
     workers = std::min<std::uint64_t>(static_cast<std::uint64_t>(std::max(1, t.concurrency)), most);
     for (auto k = workers; k-- > 0;) idle.push_back(static_cast<std::uint32_t>(k));

@@ -12,22 +12,6 @@ core::diagnostic_error usage(std::string message) {
   return core::diagnostic_error(core::diagnostic{{}, core::severity::error, std::move(message)});
 }
 
-std::vector<double> measure(const failure_mode_result& r) {
-  const auto& m = r.metrics;
-  const double requests = static_cast<double>(std::max<std::uint64_t>(1, m.planned));
-  std::vector<double> out(sweep_metrics().size(), std::nan(""));
-  out[0] = static_cast<double>(m.succeeded) / requests;
-  out[1] = m.p50_latency_ms;
-  out[2] = m.p99_latency_ms;
-  out[3] = static_cast<double>(m.upstream_requests) / static_cast<double>(std::max<std::uint64_t>(1, m.submitted));
-  out[4] = m.peak_rate_after_recovery;
-  if (m.recovery_ms) out[5] = *m.recovery_ms;
-  out[6] = static_cast<double>(m.dead_lettered);
-  out[7] = m.duration_ms;
-  out[8] = static_cast<double>(m.upstream_requests);
-  return out;
-}
-
 spread summarize(const std::vector<double>& xs) {
   spread s;
   double sum = 0;
@@ -56,16 +40,28 @@ spread summarize(const std::vector<double>& xs) {
 }  // namespace
 
 const std::vector<sweep_metric>& sweep_metrics() {
+  using result = const failure_mode_result&;
   static const std::vector<sweep_metric> metrics{
-      {"success_rate", "share of logical requests that succeeded", false},
-      {"p50_ms", "median completion latency of a logical request (ms)", true},
-      {"p99_ms", "99th percentile completion latency (ms)", true},
-      {"amplification", "upstream calls per logical request", true},
-      {"peak_rate", "most upstream calls in one second once the faults ended", true},
-      {"recovery_ms", "from the end of the faults to the first success (ms)", true},
-      {"dead_letters", "logical requests dead-lettered", true},
-      {"completion_ms", "plan time until the last request ended (ms)", true},
-      {"upstream_calls", "upstream calls in all", true},
+      {"success_rate", "share of logical requests that succeeded", false,
+       [](result r) { return static_cast<double>(r.metrics.succeeded) / static_cast<double>(std::max<std::uint64_t>(1, r.metrics.planned)); }},
+      {"p50_ms", "median completion latency of a logical request (ms)", true,
+       [](result r) { return r.metrics.p50_latency_ms; }},
+      {"p99_ms", "99th percentile completion latency (ms)", true, [](result r) { return r.metrics.p99_latency_ms; }},
+      {"amplification", "upstream calls per logical request", true,
+       [](result r) {
+         return static_cast<double>(r.metrics.upstream_requests) /
+                static_cast<double>(std::max<std::uint64_t>(1, r.metrics.submitted));
+       }},
+      {"peak_rate", "most upstream calls in one second once the faults ended", true,
+       [](result r) { return r.metrics.peak_rate_after_recovery; }},
+      {"recovery_ms", "from the end of the faults to the first success (ms)", true,
+       [](result r) { return r.metrics.recovery_ms.value_or(std::nan("")); }},
+      {"dead_letters", "logical requests dead-lettered", true,
+       [](result r) { return static_cast<double>(r.metrics.dead_lettered); }},
+      {"completion_ms", "plan time until the last request ended (ms)", true,
+       [](result r) { return r.metrics.duration_ms; }},
+      {"upstream_calls", "upstream calls in all", true,
+       [](result r) { return static_cast<double>(r.metrics.upstream_requests); }},
   };
   return metrics;
 }
@@ -186,8 +182,7 @@ sweep_result run_sweep(const sweep_options& options) {
         throw usage("sweep: " + options.failure_mode + " cannot be simulated: " + mode.reason);
       }
       if (mode.outcome == verdict::held) ++point.held;
-      const auto measured = measure(mode);
-      for (std::size_t k = 0; k < measured.size(); ++k) samples[k].push_back(measured[k]);
+      for (std::size_t k = 0; k < sweep_metrics().size(); ++k) samples[k].push_back(sweep_metrics()[k].measure(mode));
       if (options.on_progress) options.on_progress(++done, total);
     }
     for (const auto& xs : samples) point.metrics.push_back(summarize(xs));

@@ -30,6 +30,8 @@ struct sweep_metric {
   std::string_view name;        // e.g. "success_rate"
   std::string_view description;
   bool lower_is_better = true;
+  // Its value in one simulated failure mode; NaN when that run did not measure it.
+  double (*measure)(const failure_mode_result&) = nullptr;
 };
 const std::vector<sweep_metric>& sweep_metrics();
 const sweep_metric* find_sweep_metric(std::string_view name);

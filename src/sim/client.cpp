@@ -272,7 +272,6 @@ void sim_client::on_answer(std::uint32_t slot) {
   using action = resilience::retry_decision::action;
   switch (decision.what) {
     case action::succeed:
-      if (r.last.records_rejected != 0) ++rejected_record_lines_;
       emit({.kind = core::event_kind::request_completed, .at = finished, .request = r.id,
             .attempt = static_cast<std::uint32_t>(r.state->attempts()), .status = r.last.status,
             .latency = finished - r.submitted, .outcome = core::request_outcome::succeeded,

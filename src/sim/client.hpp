@@ -54,8 +54,6 @@ class sim_client {
   void dispatch(const sim_event& e);
 
   std::size_t in_flight() const noexcept { return in_flight_; }
-  // Records of list answers set aside (the live client writes each such answer as a dead letter line).
-  std::uint64_t rejected_record_lines() const noexcept { return rejected_record_lines_; }
 
  private:
   struct request;
@@ -109,7 +107,6 @@ class sim_client {
   std::vector<std::unique_ptr<request>> slots_;
   std::vector<std::uint32_t> free_;
   std::size_t in_flight_ = 0;
-  std::uint64_t rejected_record_lines_ = 0;
 };
 
 }  // namespace planproof::sim
