@@ -523,32 +523,159 @@ std::string validate(const webhook_sender_config& c) {
   return {};
 }
 
+// --- the sans-io provider ------------------------------------------------------------------------------
+
+delivery_core::delivery_core(webhook_sender_config config) : config_(std::move(config)) {}
+
+std::string delivery_core::start() {
+  if (auto why = validate(config_); !why.empty()) return why;
+  if (config_.endpoint.signature) params_ = signature_params(*config_.endpoint.signature);
+  method_ = effective_method(config_.endpoint);
+  target_ = effective_path(config_);
+  planner_.emplace(config_.faults, config_.seed, config_.endpoint.signature.has_value(),
+                   default_stale_age(config_.endpoint));
+  schedule_ = planner_->schedule(config_.traffic);
+  counters_.dropped_events = schedule_.dropped;
+  return {};
+}
+
+core::duration delivery_core::backoff(int attempt) const {
+  const auto& r = config_.retry;
+  const double ns = static_cast<double>(r.base.count()) * std::pow(r.multiplier, attempt - 1);
+  if (!std::isfinite(ns) || ns >= static_cast<double>(r.max.count())) return r.max;
+  return core::duration(static_cast<core::duration::rep>(ns));
+}
+
+void delivery_core::create_due(core::duration now, std::span<const std::size_t> disabled) {
+  // The decisions are taken here, in creation order, so the seed fixes them.
+  for (; next_event_ < schedule_.events.size() && schedule_.events[next_event_].at <= now; ++next_event_) {
+    const auto& planned = schedule_.events[next_event_];
+    const std::uint64_t sequence = next_event_ + 1;
+    event_state ev;
+    if (planned.burst && std::find(disabled.begin(), disabled.end(), planned.burst_source) != disabled.end()) {
+      // Kept as an empty slot so that events_ stays indexed by sequence; its id is never sent.
+      ++counters_.skipped_burst_events;
+      events_.push_back(std::move(ev));
+      continue;
+    }
+    // Numbered among the events sent, so a skipped burst leaves no gap in the ids.
+    ev.number = config_.first_sequence + created_++;
+    ev.id = event_id(ev.number);
+    ev.body = event_body(config_.endpoint.request_example, config_.endpoint.dedup_key, ev.id).value_or("{}");
+    ev.decision = planner_->decide(planned.at, disabled);
+    ev.burst = planned.burst;
+    ev.copies_open = ev.decision.copies;
+    for (int c = 0; c < ev.decision.copies; ++c) {
+      pending_.push({planned.at + ev.decision.hold + c * ev.decision.copy_delay, sequence, c, 1});
+    }
+    ++counters_.events;
+    counters_.copies += static_cast<std::uint64_t>(ev.decision.copies);
+    if (ev.decision.hold > core::duration::zero()) ++counters_.held_back_events;
+    if (ev.decision.copies > 1) ++counters_.duplicated_events;
+    if (ev.burst) {
+      ++counters_.burst_events;
+      ++counters_.injected[planned.burst_source];
+    }
+    for (const auto source : ev.decision.applied) ++counters_.injected[source];
+    events_.push_back(std::move(ev));
+  }
+}
+
+std::optional<delivery_attempt> delivery_core::take_due(core::duration now, std::int64_t unix_now) {
+  if (pending_.empty() || pending_.top().due > now || counters_.in_flight >= config_.traffic.max_in_flight) {
+    return std::nullopt;
+  }
+  const pending_delivery d = pending_.top();
+  pending_.pop();
+  ++counters_.in_flight;
+  const auto& ev = events_[d.sequence - 1];
+  const auto copy = static_cast<std::size_t>(d.copy);
+  delivery_attempt a;
+  a.sequence = d.sequence;
+  a.copy = d.copy;
+  a.attempt = d.attempt;
+  a.signature = d.attempt == 1 ? ev.decision.signatures[copy]
+                : config_.endpoint.signature ? signature_kind::valid
+                                             : signature_kind::none;
+  a.method = method_;
+  a.target = target_;
+  a.headers = config_.target.headers;
+  if (!config_.target.attempt_header.empty()) {
+    a.headers.push_back({config_.target.attempt_header, std::to_string(d.attempt)});
+  }
+  // The event's id on every copy and redelivery, as providers name their events in a header
+  // (Standard Webhooks' webhook-id): a receiver can tell a redelivery from a new event.
+  a.headers.push_back({std::string(event_id_header), ev.id});
+  for (auto& h : sign_delivery(params_, config_.secret, unix_now, ev.body, a.signature, ev.decision.stale_ages[copy])) {
+    a.headers.push_back(std::move(h));
+  }
+  a.body = ev.body;
+  return a;
+}
+
+const delivery_record& delivery_core::finish(const delivery_attempt& a, core::duration started,
+                                             core::duration finished, int status, delivery_error error) {
+  --counters_.in_flight;
+  auto& ev = events_[a.sequence - 1];
+  const bool ok = status >= 200 && status < 300;
+  const bool last = a.attempt >= config_.retry.max_attempts;
+  delivery_record rec;
+  rec.event_id = ev.id;
+  rec.sequence = ev.number;
+  rec.copy = a.copy;
+  rec.attempt = a.attempt;
+  rec.duplicate = a.copy > 0;
+  rec.redelivery = a.attempt > 1;
+  rec.held_back = ev.decision.hold > core::duration::zero();
+  rec.burst = ev.burst;
+  rec.signature = a.signature;
+  rec.sent_at = started;
+  rec.status = status;
+  rec.error = error;
+  rec.latency = finished - started;
+  rec.outcome = ok ? delivery_outcome::delivered : last ? delivery_outcome::gave_up : delivery_outcome::retrying;
+
+  if (rec.outcome == delivery_outcome::retrying) {
+    pending_.push({finished + backoff(a.attempt), a.sequence, a.copy, a.attempt + 1});
+  } else if (--ev.copies_open == 0) {
+    ev.body = std::string();  // every copy is settled: the body is not sent again
+  }
+  ++counters_.attempts;
+  if (rec.redelivery) ++counters_.redeliveries;
+  if (a.signature != signature_kind::valid && a.signature != signature_kind::none) ++counters_.bad_signatures;
+  if (status == 0) ++counters_.errors;
+  if (rec.outcome == delivery_outcome::delivered) ++counters_.delivered;
+  if (rec.outcome == delivery_outcome::gave_up) ++counters_.given_up;
+  if (records_.size() < config_.max_records) {
+    records_.push_back(std::move(rec));
+    return records_.back();
+  }
+  ++counters_.dropped_records;
+  dropped_ = std::move(rec);
+  return dropped_;
+}
+
+void delivery_core::abandon() { --counters_.in_flight; }
+
+std::optional<core::duration> delivery_core::next_due() const {
+  std::optional<core::duration> next;
+  if (next_event_ < schedule_.events.size()) next = schedule_.events[next_event_].at;
+  if (!pending_.empty() && counters_.in_flight < config_.traffic.max_in_flight) {
+    next = next ? std::min(*next, pending_.top().due) : pending_.top().due;
+  }
+  return next;
+}
+
+bool delivery_core::finished() const noexcept {
+  return next_event_ == schedule_.events.size() && pending_.empty() && counters_.in_flight == 0;
+}
+
 // --- the sender --------------------------------------------------------------------------------------
 
 namespace detail {
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-struct event_state {
-  std::uint64_t number = 0;  // the sequence in the id: first_sequence, then one more per event created
-  std::string id;
-  std::string body;  // released once every copy has finished
-  event_decision decision;
-  bool burst = false;
-  int copies_open = 0;
-};
-
-// A delivery attempt waiting for its time. Ties go to the older event so that, with one delivery
-// in flight, arrival order is exactly the order of due times and then creation.
-struct pending_delivery {
-  core::duration due{};
-  std::uint64_t sequence = 0;
-  int copy = 0;
-  int attempt = 1;
-  auto key() const { return std::tie(due, sequence, copy, attempt); }
-  bool operator>(const pending_delivery& o) const { return key() > o.key(); }
-};
 
 delivery_error classify(const error_code& ec, bool connecting) {
   if (ec == beast::error::timeout) return connecting ? delivery_error::connect_timeout : delivery_error::read_timeout;
@@ -574,6 +701,7 @@ void log_escaped(std::string_view what, std::exception_ptr e) {
 
 }  // namespace
 
+// The Asio driver of delivery_core: one connection per attempt, real waits for plan time.
 class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_state> {
  public:
   webhook_sender_state(asio::any_io_executor ex, const core::clock& clock, core::time_point origin,
@@ -582,9 +710,9 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
         clock_(clock),
         origin_(origin),
         scale_(scale),
-        config_(std::move(config)),
         wake_(strand_),
-        disabled_(config_.disabled_faults) {}
+        core_(std::move(config)),
+        disabled_(core_.config().disabled_faults) {}
 
   std::error_code start() {
     {
@@ -592,27 +720,19 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
       if (stopped_) return make_error_code(std::errc::operation_canceled);
       if (started_) return make_error_code(std::errc::operation_in_progress);
       started_ = true;
+      start_error_ = core_.start();
     }
-    start_error_ = validate(config_);
     if (!start_error_.empty()) {
       spdlog::error("webhook sender: {}", start_error_);
       return make_error_code(std::errc::invalid_argument);
     }
-    if (config_.endpoint.signature) params_ = signature_params(*config_.endpoint.signature);
-    method_ = http::string_to_verb(effective_method(config_.endpoint));
-    target_ = effective_path(config_);
-    host_header_ = config_.target.host + ":" + std::to_string(config_.target.port);
-    remote_ = tcp::endpoint(asio::ip::make_address(config_.target.host), config_.target.port);
-    planner_.emplace(config_.faults, config_.seed, config_.endpoint.signature.has_value(),
-                     default_stale_age(config_.endpoint));
-    schedule_ = planner_->schedule(config_.traffic);
-    if (schedule_.dropped > 0) {
-      spdlog::warn("webhook sender: {} events beyond the limit of {} are not sent", schedule_.dropped,
-                   config_.traffic.max_events);
-    }
-    {
-      std::lock_guard lock(mutex_);
-      counters_.dropped_events = schedule_.dropped;
+    const auto& config = core_.config();
+    method_ = http::string_to_verb(effective_method(config.endpoint));
+    host_header_ = config.target.host + ":" + std::to_string(config.target.port);
+    remote_ = tcp::endpoint(asio::ip::make_address(config.target.host), config.target.port);
+    if (const auto dropped = core_.counters().dropped_events; dropped > 0) {
+      spdlog::warn("webhook sender: {} events beyond the limit of {} are not sent", dropped,
+                   config.traffic.max_events);
     }
     auto self = shared_from_this();
     asio::co_spawn(strand_, dispatch(self), [self](std::exception_ptr e) {
@@ -651,12 +771,12 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
 
   std::vector<delivery_record> records() const {
     std::lock_guard lock(mutex_);
-    return {records_.begin(), records_.end()};
+    return {core_.records().begin(), core_.records().end()};
   }
 
   webhook_sender_counters counters() const {
     std::lock_guard lock(mutex_);
-    return counters_;
+    return core_.counters();
   }
 
   bool done() const {
@@ -680,7 +800,7 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
   }
 
   std::int64_t unix_now() const {
-    if (config_.unix_now) return config_.unix_now();
+    if (core_.config().unix_now) return core_.config().unix_now();
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
@@ -690,90 +810,30 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
     return std::chrono::duration_cast<steady::duration>(scale_.to_real(plan));
   }
 
-  core::duration backoff(int attempt) const {
-    const auto& r = config_.retry;
-    const double ns = static_cast<double>(r.base.count()) * std::pow(r.multiplier, attempt - 1);
-    if (!std::isfinite(ns) || ns >= static_cast<double>(r.max.count())) return r.max;
-    return core::duration(static_cast<core::duration::rep>(ns));
-  }
-
-  // On the strand: the event's decision is taken here, in creation order, so the seed fixes it.
-  void create_event(std::size_t index) {
-    const auto& planned = schedule_.events[index];
-    const std::uint64_t sequence = index + 1;
-    std::vector<std::size_t> disabled;
-    {
-      std::lock_guard lock(mutex_);
-      disabled = disabled_;
-    }
-    event_state ev;
-    if (planned.burst && std::find(disabled.begin(), disabled.end(), planned.burst_source) != disabled.end()) {
-      // Kept as an empty slot so that events_ stays indexed by sequence; its id is never sent.
-      {
-        std::lock_guard lock(mutex_);
-        ++counters_.skipped_burst_events;
-      }
-      events_.push_back(std::move(ev));
-      return;
-    }
-    // Numbered among the events sent, so a skipped burst leaves no gap in the ids.
-    ev.number = config_.first_sequence + created_++;
-    ev.id = event_id(ev.number);
-    ev.body = event_body(config_.endpoint.request_example, config_.endpoint.dedup_key, ev.id).value_or("{}");
-    ev.decision = planner_->decide(planned.at, disabled);
-    ev.burst = planned.burst;
-    ev.copies_open = ev.decision.copies;
-    for (int c = 0; c < ev.decision.copies; ++c) {
-      pending_.push({planned.at + ev.decision.hold + c * ev.decision.copy_delay, sequence, c, 1});
-    }
-    {
-      std::lock_guard lock(mutex_);
-      ++counters_.events;
-      counters_.copies += static_cast<std::uint64_t>(ev.decision.copies);
-      if (ev.decision.hold > core::duration::zero()) ++counters_.held_back_events;
-      if (ev.decision.copies > 1) ++counters_.duplicated_events;
-      if (ev.burst) {
-        ++counters_.burst_events;
-        ++counters_.injected[planned.burst_source];
-      }
-      for (const auto source : ev.decision.applied) ++counters_.injected[source];
-    }
-    events_.push_back(std::move(ev));
-  }
-
   static asio::awaitable<void> dispatch(std::shared_ptr<webhook_sender_state> self) {
     auto& s = *self;
     for (;;) {
       const auto now = s.plan_now();
       if (!now) co_return;
-      while (s.next_event_ < s.schedule_.events.size() && s.schedule_.events[s.next_event_].at <= *now) {
-        s.create_event(s.next_event_++);
+      std::optional<core::duration> next;
+      std::vector<delivery_attempt> due;
+      {
+        std::lock_guard lock(s.mutex_);
+        s.core_.create_due(*now, s.disabled_);
+        while (auto a = s.core_.take_due(*now, s.unix_now())) due.push_back(std::move(*a));
+        if (s.core_.finished()) s.finished_ = true;
+        next = s.core_.next_due();
       }
-      while (!s.pending_.empty() && s.pending_.top().due <= *now && s.in_flight_ < s.config_.traffic.max_in_flight) {
-        const pending_delivery d = s.pending_.top();
-        s.pending_.pop();
-        ++s.in_flight_;
-        {
-          std::lock_guard lock(s.mutex_);
-          ++s.counters_.in_flight;
-        }
-        asio::co_spawn(s.strand_, deliver(self, d), [](std::exception_ptr e) { log_escaped("delivery", e); });
+      // Spawned with the lock released: a coroutine spawned on the strand we are on starts inline.
+      for (auto& a : due) {
+        asio::co_spawn(s.strand_, deliver(self, std::move(a)), [](std::exception_ptr e) { log_escaped("delivery", e); });
       }
-      if (s.next_event_ == s.schedule_.events.size() && s.pending_.empty() && s.in_flight_ == 0) {
-        {
-          std::lock_guard lock(s.mutex_);
-          s.finished_ = true;
-        }
+      if (s.done()) {
         s.changed_.notify_all();
         co_return;
       }
       // Sleep until the next creation or due delivery; a finished delivery wakes us earlier (it
       // frees a slot or schedules a redelivery).
-      std::optional<core::duration> next;
-      if (s.next_event_ < s.schedule_.events.size()) next = s.schedule_.events[s.next_event_].at;
-      if (!s.pending_.empty() && s.in_flight_ < s.config_.traffic.max_in_flight) {
-        next = next ? std::min(*next, s.pending_.top().due) : s.pending_.top().due;
-      }
       if (next) {
         s.wake_.expires_after(s.real_wait(*next - *now));
       } else {
@@ -784,45 +844,31 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
   }
 
   // One attempt of one copy, on the strand.
-  static asio::awaitable<void> deliver(std::shared_ptr<webhook_sender_state> self, pending_delivery d) {
+  static asio::awaitable<void> deliver(std::shared_ptr<webhook_sender_state> self, delivery_attempt a) {
     auto& s = *self;
     // However the attempt ends, its slot is freed and the dispatcher re-evaluates.
     struct slot_guard {
       webhook_sender_state& state;
+      bool settled = false;
       ~slot_guard() {
-        --state.in_flight_;
-        {
+        if (!settled) {
           std::lock_guard lock(state.mutex_);
-          --state.counters_.in_flight;
+          state.core_.abandon();
         }
         state.wake_.cancel();
       }
     } guard{s};
 
-    auto& ev = s.events_[d.sequence - 1];
-    const bool signed_endpoint = s.config_.endpoint.signature.has_value();
-    const signature_kind kind = d.attempt == 1 ? ev.decision.signatures[static_cast<std::size_t>(d.copy)]
-                                : signed_endpoint ? signature_kind::valid
-                                                  : signature_kind::none;
-
     const auto started = s.plan_now();
     if (!started) co_return;
 
-    http::request<http::string_body> req{s.method_, s.target_, 11};
+    http::request<http::string_body> req{s.method_, a.target, 11};
     req.set(http::field::host, s.host_header_);
     req.set(http::field::user_agent, "planproof-webhooks");
     req.set(http::field::content_type, "application/json");
     req.set(http::field::connection, "close");
-    for (const auto& h : s.config_.target.headers) req.set(h.name, h.value);
-    if (!s.config_.target.attempt_header.empty()) req.set(s.config_.target.attempt_header, std::to_string(d.attempt));
-    // The event's id on every copy and redelivery, as providers name their events in a header
-    // (Standard Webhooks' webhook-id): a receiver can tell a redelivery from a new event.
-    req.set(event_id_header, ev.id);
-    for (const auto& h : sign_delivery(s.params_, s.config_.secret, s.unix_now(), ev.body, kind,
-                                       ev.decision.stale_ages[static_cast<std::size_t>(d.copy)])) {
-      req.set(h.name, h.value);
-    }
-    req.body() = ev.body;
+    for (const auto& h : a.headers) req.set(h.name, h.value);
+    req.body() = a.body;
     req.prepare_payload();
 
     // One connection per attempt, as providers deliver: nothing a previous answer did can leak
@@ -838,17 +884,18 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
 
     int status = 0;
     delivery_error error = delivery_error::none;
-    stream.expires_after(s.real_wait(s.config_.timeouts.connect));
+    const auto& timeouts = s.core_.config().timeouts;
+    stream.expires_after(s.real_wait(timeouts.connect));
     auto [cec] = co_await stream.async_connect(s.remote_, use_tuple);
     if (cec) {
       error = classify(cec, true);
     } else {
-      stream.expires_after(s.real_wait(s.config_.timeouts.read));
+      stream.expires_after(s.real_wait(timeouts.read));
       auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
       error_code rec = wec;
       beast::flat_buffer buffer;
       http::response_parser<http::string_body> parser;
-      parser.body_limit(s.config_.response_body_limit);
+      parser.body_limit(s.core_.config().response_body_limit);
       if (!wec) std::tie(rec, std::ignore) = co_await http::async_read(stream, buffer, parser, use_tuple);
       if (rec) {
         error = classify(rec, false);
@@ -862,44 +909,9 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
 
     const auto finished = s.plan_now();
     if (!finished) co_return;  // stopped: the attempt was cut short, not answered
-
-    const bool ok = status >= 200 && status < 300;
-    const bool last = d.attempt >= s.config_.retry.max_attempts;
-    delivery_record rec;
-    rec.event_id = ev.id;
-    rec.sequence = ev.number;
-    rec.copy = d.copy;
-    rec.attempt = d.attempt;
-    rec.duplicate = d.copy > 0;
-    rec.redelivery = d.attempt > 1;
-    rec.held_back = ev.decision.hold > core::duration::zero();
-    rec.burst = ev.burst;
-    rec.signature = kind;
-    rec.sent_at = *started;
-    rec.status = status;
-    rec.error = error;
-    rec.latency = *finished - *started;
-    rec.outcome = ok ? delivery_outcome::delivered : last ? delivery_outcome::gave_up : delivery_outcome::retrying;
-
-    if (rec.outcome == delivery_outcome::retrying) {
-      s.pending_.push({*finished + s.backoff(d.attempt), d.sequence, d.copy, d.attempt + 1});
-    } else if (--ev.copies_open == 0) {
-      ev.body = std::string();  // every copy is settled: the body is not sent again
-    }
-    {
-      std::lock_guard lock(s.mutex_);
-      ++s.counters_.attempts;
-      if (rec.redelivery) ++s.counters_.redeliveries;
-      if (kind != signature_kind::valid && kind != signature_kind::none) ++s.counters_.bad_signatures;
-      if (status == 0) ++s.counters_.errors;
-      if (rec.outcome == delivery_outcome::delivered) ++s.counters_.delivered;
-      if (rec.outcome == delivery_outcome::gave_up) ++s.counters_.given_up;
-      if (s.records_.size() < s.config_.max_records) {
-        s.records_.push_back(std::move(rec));
-      } else {
-        ++s.counters_.dropped_records;
-      }
-    }
+    std::lock_guard lock(s.mutex_);
+    s.core_.finish(a, *started, *finished, status, error);
+    guard.settled = true;
   }
 
   // Immutable once start() has run.
@@ -907,34 +919,23 @@ class webhook_sender_state : public std::enable_shared_from_this<webhook_sender_
   const core::clock& clock_;
   const core::time_point origin_;
   const core::time_scale scale_;
-  const webhook_sender_config config_;
   std::string start_error_;
-  core::webhook_signature_params params_;
   http::verb method_ = http::verb::post;
-  std::string target_;
   std::string host_header_;
   tcp::endpoint remote_;
 
-  // Touched on the strand only (and by start() before the dispatcher runs).
-  std::optional<webhook_fault_planner> planner_;
-  event_schedule schedule_;
-  std::size_t next_event_ = 0;
-  std::uint64_t created_ = 0;  // events created (skipped burst events not counted)
-  std::deque<event_state> events_;  // by sequence - 1; a deque keeps references stable as it grows
-  std::priority_queue<pending_delivery, std::vector<pending_delivery>, std::greater<>> pending_;
-  std::size_t in_flight_ = 0;
+  // Touched on the strand only.
   asio::steady_timer wake_;
   std::unordered_map<std::uint64_t, beast::tcp_stream*> active_;
   std::uint64_t next_stream_id_ = 0;
 
-  // Guarded by mutex_.
+  // Guarded by mutex_ (the core's counters and records are read from other threads).
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
+  delivery_core core_;
   bool started_ = false;
   bool stopped_ = false;
   bool finished_ = false;
-  std::deque<delivery_record> records_;
-  webhook_sender_counters counters_;
   std::vector<std::size_t> disabled_;  // scope.source of the faults turned off
 };
 

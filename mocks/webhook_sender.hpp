@@ -5,6 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <queue>
+#include <tuple>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -312,6 +315,89 @@ struct webhook_sender_counters {
   std::uint64_t skipped_burst_events = 0;  // burst events not created: the burst fault was disabled
   // Per fault (scope.source): events (copies, for bad_signature) it applied to.
   std::map<std::size_t, std::uint64_t> injected;
+};
+
+// --- the sans-io provider ------------------------------------------------------------------------------
+
+// One delivery attempt the provider is to make now: the request as it goes on the wire (the
+// transport adds Host, User-Agent, Content-Type and Connection), and which copy and attempt it is.
+struct delivery_attempt {
+  std::uint64_t sequence = 0;  // index in the schedule + 1 (not the event id's number)
+  int copy = 0;
+  int attempt = 1;
+  signature_kind signature = signature_kind::valid;
+  std::string method;
+  std::string target;
+  std::vector<core::header_field> headers;
+  std::string body;
+};
+
+// The provider with no clock and no socket: events created in schedule order with the planner's
+// decisions, attempts handed out when due and a slot is free, answers turned into records and
+// redeliveries. The Asio sender and the simulator drive it with their own clocks, so both deliver
+// the same events with the same faults for the same seed.
+class delivery_core {
+ public:
+  explicit delivery_core(webhook_sender_config config);
+
+  // Validates the configuration and builds the schedule: empty on success, else what is wrong.
+  std::string start();
+  const webhook_sender_config& config() const noexcept { return config_; }
+
+  // Creates the events due by `now` (plan time since origin), decided with the faults whose
+  // scope.source is in `disabled` turned off.
+  void create_due(core::duration now, std::span<const std::size_t> disabled);
+  // The next attempt due by `now` when fewer than traffic.max_in_flight are in flight, signed at
+  // `unix_now`; it is in flight until finish() or abandon().
+  std::optional<delivery_attempt> take_due(core::duration now, std::int64_t unix_now);
+  // How an attempt started at `started` ended at `finished` (status 0: `error`): recorded, and a
+  // redelivery scheduled when it was not answered 2xx and attempts are left.
+  const delivery_record& finish(const delivery_attempt& a, core::duration started, core::duration finished,
+                                int status, delivery_error error);
+  // An attempt cut short (the sender stopped): counted as in flight no more, not recorded.
+  void abandon();
+
+  // When something is next due: an event's creation, or a delivery when a slot is free.
+  std::optional<core::duration> next_due() const;
+  // Every event created and every copy delivered or given up.
+  bool finished() const noexcept;
+
+  const webhook_sender_counters& counters() const noexcept { return counters_; }
+  const std::deque<delivery_record>& records() const noexcept { return records_; }
+
+ private:
+  struct event_state {
+    std::uint64_t number = 0;  // the sequence in the id: first_sequence, then one more per event created
+    std::string id;
+    std::string body;  // released once every copy has finished
+    event_decision decision;
+    bool burst = false;
+    int copies_open = 0;
+  };
+  // Ties go to the older event so that, with one delivery in flight, arrival order is exactly the
+  // order of due times and then creation.
+  struct pending_delivery {
+    core::duration due{};
+    std::uint64_t sequence = 0;
+    int copy = 0;
+    int attempt = 1;
+    auto key() const { return std::tie(due, sequence, copy, attempt); }
+    bool operator>(const pending_delivery& o) const { return key() > o.key(); }
+  };
+  core::duration backoff(int attempt) const;
+
+  webhook_sender_config config_;
+  core::webhook_signature_params params_;
+  std::string method_, target_;
+  std::optional<webhook_fault_planner> planner_;
+  event_schedule schedule_;
+  std::size_t next_event_ = 0;
+  std::uint64_t created_ = 0;  // events created (skipped burst events not counted)
+  std::deque<event_state> events_;  // by sequence - 1; a deque keeps references stable as it grows
+  std::priority_queue<pending_delivery, std::vector<pending_delivery>, std::greater<>> pending_;
+  webhook_sender_counters counters_;
+  std::deque<delivery_record> records_;
+  delivery_record dropped_;  // the record of an attempt beyond max_records, returned by finish()
 };
 
 namespace detail {

@@ -487,6 +487,120 @@ TEST(webhook_faults_from_plan, each_fault_names_its_place_in_the_list) {
 
 // --- on the wire ---------------------------------------------------------------------------------------
 
+// --- the sans-io core ---------------------------------------------------------------------------------
+
+std::string_view header(const delivery_attempt& a, std::string_view name) {
+  for (const auto& h : a.headers) {
+    if (h.name == name) return h.value;
+  }
+  return {};
+}
+
+TEST(delivery_core, hands_out_due_attempts_up_to_the_in_flight_limit) {
+  auto c = base_config(1);
+  c.traffic = {.rate = 10, .duration = 1s, .max_in_flight = 2};  // events at 0, 100ms, ... 900ms
+  delivery_core core(c);
+  ASSERT_EQ(core.start(), "");
+  EXPECT_EQ(core.next_due(), core::duration::zero());
+  core.create_due(250ms, {});
+  EXPECT_EQ(core.counters().events, 3u);
+  auto first = core.take_due(250ms, fixed_unix);
+  auto second = core.take_due(250ms, fixed_unix);
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(core.take_due(250ms, fixed_unix)) << "two in flight already";
+  EXPECT_EQ(core.next_due(), 300ms) << "the next creation; no slot for the due delivery";
+  EXPECT_EQ(first->sequence, 1u);
+  EXPECT_EQ(second->sequence, 2u);
+  EXPECT_EQ(header(*first, event_id_header), "evt_000001");
+  EXPECT_EQ(header(*first, "Delivery-Attempt"), "1");
+  EXPECT_EQ(first->method, "POST");
+  EXPECT_EQ(first->target, "/webhooks/tracking");
+  EXPECT_EQ(core::verify_webhook(params_of(c), test_secret, first->headers, first->body, fixed_unix),
+            core::verify_result::ok);
+  const auto& rec = core.finish(*first, 250ms, 260ms, 200, delivery_error::none);
+  EXPECT_EQ(rec.outcome, delivery_outcome::delivered);
+  EXPECT_EQ(rec.latency, 10ms);
+  const auto third = core.take_due(260ms, fixed_unix);
+  ASSERT_TRUE(third) << "a slot is free again";
+  EXPECT_EQ(third->sequence, 3u);
+  core.abandon();
+  EXPECT_EQ(core.counters().in_flight, 1u);
+  EXPECT_FALSE(core.finished());
+}
+
+TEST(delivery_core, a_refused_attempt_is_redelivered_after_the_backoff_signed_validly_until_given_up) {
+  auto c = base_config(1);
+  c.traffic = {.rate = 1, .duration = 500ms, .max_in_flight = 1};  // one event
+  c.faults.bad_signatures.push_back({.kind = signature_kind::wrong_secret});
+  c.retry = {.max_attempts = 3, .base = 1s, .multiplier = 2.0, .max = 1h};
+  delivery_core core(c);
+  ASSERT_EQ(core.start(), "");
+  core.create_due(0s, {});
+  auto a = core.take_due(0s, fixed_unix);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->signature, signature_kind::wrong_secret);
+  EXPECT_EQ(core::verify_webhook(params_of(c), test_secret, a->headers, a->body, fixed_unix),
+            core::verify_result::mismatch);
+  EXPECT_EQ(core.finish(*a, 0s, 5ms, 401, delivery_error::none).outcome, delivery_outcome::retrying);
+  EXPECT_EQ(core.next_due(), 1005ms) << "finished + base";
+  EXPECT_FALSE(core.take_due(1s, fixed_unix));
+  a = core.take_due(1005ms, fixed_unix + 1);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->attempt, 2);
+  EXPECT_EQ(header(*a, "Delivery-Attempt"), "2");
+  EXPECT_EQ(core::verify_webhook(params_of(c), test_secret, a->headers, a->body, fixed_unix + 1),
+            core::verify_result::ok);
+  EXPECT_EQ(core.finish(*a, 1005ms, 1010ms, 0, delivery_error::read_timeout).outcome, delivery_outcome::retrying);
+  EXPECT_EQ(core.next_due(), 3010ms) << "finished + base * multiplier";
+  a = core.take_due(3010ms, fixed_unix + 3);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(core.finish(*a, 3010ms, 3020ms, 500, delivery_error::none).outcome, delivery_outcome::gave_up);
+  EXPECT_TRUE(core.finished());
+  EXPECT_EQ(core.next_due(), std::nullopt);
+  const auto& n = core.counters();
+  EXPECT_EQ(n.attempts, 3u);
+  EXPECT_EQ(n.redeliveries, 2u);
+  EXPECT_EQ(n.bad_signatures, 1u);
+  EXPECT_EQ(n.errors, 1u);
+  EXPECT_EQ(n.given_up, 1u);
+  ASSERT_EQ(core.records().size(), 3u);
+  EXPECT_EQ(core.records()[1].error, delivery_error::read_timeout);
+}
+
+TEST(delivery_core, duplicates_and_holds_are_due_at_their_own_times) {
+  auto c = base_config(1);
+  c.traffic = {.rate = 1, .duration = 500ms, .max_in_flight = 8};
+  c.faults.duplicates.push_back({.copies = 3, .delay = 2s});
+  c.faults.out_of_order.push_back({.window = 5s});
+  delivery_core core(c);
+  ASSERT_EQ(core.start(), "");
+  core.create_due(0s, {});
+  const auto first = core.next_due();
+  ASSERT_TRUE(first);
+  EXPECT_GT(*first, 0s);
+  EXPECT_LE(*first, 5s);
+  std::vector<core::duration> due;
+  for (auto t = *first; due.size() < 3; t += 1ms) {
+    while (auto a = core.take_due(t, fixed_unix)) {
+      EXPECT_EQ(header(*a, event_id_header), "evt_000001") << "every copy names the same event";
+      due.push_back(t);
+      core.finish(*a, t, t, 200, delivery_error::none);
+    }
+    ASSERT_LT(t, 20s);
+  }
+  EXPECT_EQ(due[1] - due[0], 2s);
+  EXPECT_EQ(due[2] - due[1], 2s);
+  EXPECT_TRUE(core.finished());
+  EXPECT_EQ(core.counters().duplicated_events, 1u);
+  EXPECT_EQ(core.counters().held_back_events, 1u);
+}
+
+TEST(delivery_core, refuses_a_configuration_the_sender_refuses) {
+  auto c = base_config(0);
+  delivery_core core(c);
+  EXPECT_EQ(core.start(), "target.port: required");
+}
+
 TEST(webhook_sender, valid_signatures_verify_in_every_layout) {
   for (const auto& [digest, ts_header] : {std::pair{plan::signature_scheme::hmac_sha256, std::string()},
                                           std::pair{plan::signature_scheme::hmac_sha256, std::string("Webhook-Timestamp")},
