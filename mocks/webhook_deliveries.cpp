@@ -51,6 +51,88 @@ std::vector<webhook_fault_entry> webhook_faults_of(const plan::integration_plan&
   return out;
 }
 
+fault_assignment assign_faults(const std::vector<inbound_stream>& streams, const std::vector<webhook_fault_entry>& faults,
+                               const webhook_deliveries_options& options) {
+  fault_assignment out;
+  out.excluded.resize(streams.size());
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    const auto& entry = faults[i];
+    const std::string who = entry.failure_mode + ": " + entry.fault.kind;
+    const auto mapped = faults_from_plan({entry.fault});
+    if (!mapped.errors.empty()) {
+      out.notes.push_back(who + ": " + mapped.errors.front().message);
+      for (auto& excluded : out.excluded) excluded.push_back(i);
+      continue;
+    }
+    bool anywhere = false;
+    for (std::size_t s = 0; s < streams.size(); ++s) {
+      const auto& endpoint = streams[s].endpoint;
+      if (entry.fault.endpoint && *entry.fault.endpoint != endpoint.id) {
+        out.excluded[s].push_back(i);
+        continue;
+      }
+      webhook_sender_config probe;
+      probe.target.port = 1;
+      probe.endpoint = endpoint;
+      probe.secret = streams[s].secret;
+      probe.faults = mapped;
+      probe.send_stale_within_tolerance = options.send_stale_within_tolerance;
+      if (auto why = validate(probe); !why.empty()) {
+        out.notes.push_back(who + " on " + endpoint.id + ": " + why);
+        out.excluded[s].push_back(i);
+        continue;
+      }
+      anywhere = true;
+    }
+    if (!anywhere && entry.fault.endpoint &&
+        std::none_of(streams.begin(), streams.end(),
+                     [&](const inbound_stream& s) { return s.endpoint.id == *entry.fault.endpoint; })) {
+      out.notes.push_back(who + ": endpoint " + *entry.fault.endpoint + " is not an inbound endpoint");
+    }
+  }
+  return out;
+}
+
+webhook_sender_config batch_config(const std::vector<inbound_stream>& streams, std::size_t index,
+                                   const std::vector<webhook_fault_entry>& faults, const fault_assignment& assigned,
+                                   const webhook_deliveries_options& options, std::size_t batch, std::uint64_t count,
+                                   std::uint64_t first_sequence, const std::vector<std::size_t>& disabled) {
+  const auto& stream = streams[index];
+  const bool first = batch == 0;
+  const std::uint64_t base = first ? stream.count : count;
+  webhook_sender_config config;
+  config.target.host = options.host;
+  config.target.port = options.port;
+  config.target.path = options.base_path + stream.endpoint.path;
+  // A provider's own attempt counter, when the plan documents one among the headers it sends.
+  for (const auto& [name, value] : stream.endpoint.headers) {
+    if (icontains(name, "attempt")) config.target.attempt_header = name;
+  }
+  config.endpoint = stream.endpoint;
+  config.secret = stream.secret;
+  config.faults = faults_from_plan(plan_faults(faults), stream.endpoint.id);
+  config.faults.errors.clear();
+  remove_sources(config.faults, assigned.excluded[index]);
+  if (!first) config.faults.bursts.clear();
+  std::uint64_t events = base;
+  for (const auto& b : config.faults.bursts) events += b.count;
+  config.traffic.max_events = std::min(events, max_events_per_batch);
+  config.traffic.rate = stream.rate;
+  // Base events are created at i / rate for i < base: a duration just past the last of them.
+  config.traffic.duration = core::duration(
+      static_cast<core::duration::rep>(std::llround((static_cast<double>(base) - 0.5) / stream.rate * 1e9)));
+  config.traffic.max_in_flight = options.max_in_flight;
+  config.retry = options.retry;
+  config.timeouts = options.timeouts;
+  // Batches of all streams so far, then the stream: the seeds of one serve never repeat.
+  config.seed = options.seed + batch * streams.size() + index;
+  config.max_records = options.max_records;
+  config.first_sequence = first_sequence;
+  config.disabled_faults = disabled;
+  config.send_stale_within_tolerance = options.send_stale_within_tolerance;
+  return config;
+}
+
 webhook_deliveries::webhook_deliveries(boost::asio::any_io_executor ex, const core::plan_clock& clock,
                                        std::vector<inbound_stream> streams, std::vector<webhook_fault_entry> faults,
                                        webhook_deliveries_options options)
@@ -59,48 +141,11 @@ webhook_deliveries::webhook_deliveries(boost::asio::any_io_executor ex, const co
       streams_(std::move(streams)),
       faults_(std::move(faults)),
       options_(std::move(options)),
-      excluded_(streams_.size()),
+      assigned_(assign_faults(streams_, faults_, options_)),
       enabled_(faults_.size(), true),
       next_sequence_(streams_.size(), 1) {
   for (const auto index : options_.disabled) {
     if (index < enabled_.size()) enabled_[index] = false;
-  }
-  // Which faults each endpoint takes, each checked on its own so that one a sender would refuse
-  // is left out with a reason instead of stopping the endpoint's deliveries.
-  for (std::size_t i = 0; i < faults_.size(); ++i) {
-    const auto& entry = faults_[i];
-    const std::string who = entry.failure_mode + ": " + entry.fault.kind;
-    const auto mapped = faults_from_plan({entry.fault});
-    if (!mapped.errors.empty()) {
-      notes_.push_back(who + ": " + mapped.errors.front().message);
-      for (auto& excluded : excluded_) excluded.push_back(i);
-      continue;
-    }
-    bool anywhere = false;
-    for (std::size_t s = 0; s < streams_.size(); ++s) {
-      const auto& endpoint = streams_[s].endpoint;
-      if (entry.fault.endpoint && *entry.fault.endpoint != endpoint.id) {
-        excluded_[s].push_back(i);
-        continue;
-      }
-      webhook_sender_config probe;
-      probe.target.port = 1;
-      probe.endpoint = endpoint;
-      probe.secret = streams_[s].secret;
-      probe.faults = mapped;
-      probe.send_stale_within_tolerance = options_.send_stale_within_tolerance;
-      if (auto why = validate(probe); !why.empty()) {
-        notes_.push_back(who + " on " + endpoint.id + ": " + why);
-        excluded_[s].push_back(i);
-        continue;
-      }
-      anywhere = true;
-    }
-    if (!anywhere && entry.fault.endpoint &&
-        std::none_of(streams_.begin(), streams_.end(),
-                     [&](const inbound_stream& s) { return s.endpoint.id == *entry.fault.endpoint; })) {
-      notes_.push_back(who + ": endpoint " + *entry.fault.endpoint + " is not an inbound endpoint");
-    }
   }
 }
 
@@ -115,7 +160,7 @@ std::string webhook_deliveries::url_of(const inbound_stream& s) const {
 std::string webhook_deliveries::start() {
   std::lock_guard lock(mutex_);
   if (!batches_.empty()) return "deliveries have started already";
-  return start_batch(0, true);
+  return start_batch(0);
 }
 
 std::string webhook_deliveries::send(std::uint64_t count) {
@@ -124,10 +169,10 @@ std::string webhook_deliveries::send(std::uint64_t count) {
   }
   std::lock_guard lock(mutex_);
   if (batches_.empty()) return "deliveries have not started";
-  return start_batch(count, false);
+  return start_batch(count);
 }
 
-std::string webhook_deliveries::start_batch(std::uint64_t count, bool first) {
+std::string webhook_deliveries::start_batch(std::uint64_t count) {
   if (stopped_) return "the mock is stopping";
   if (batches_.size() / std::max<std::size_t>(1, streams_.size()) >= options_.max_batches) {
     return "at most " + std::to_string(options_.max_batches) + " batches of deliveries per serve (" +
@@ -137,43 +182,14 @@ std::string webhook_deliveries::start_batch(std::uint64_t count, bool first) {
   for (std::size_t i = 0; i < enabled_.size(); ++i) {
     if (!enabled_[i]) disabled.push_back(i);
   }
-  const auto table = plan_faults(faults_);
   const auto origin = clock_.now();
+  const std::size_t number = batches_.size() / std::max<std::size_t>(1, streams_.size());
   std::vector<batch> started;
   std::vector<std::uint64_t> reserved(streams_.size());
   for (std::size_t s = 0; s < streams_.size(); ++s) {
     const auto& stream = streams_[s];
-    const std::uint64_t base = first ? stream.count : count;
-    webhook_sender_config config;
-    config.target.host = options_.host;
-    config.target.port = options_.port;
-    config.target.path = options_.base_path + stream.endpoint.path;
-    // A provider's own attempt counter, when the plan documents one among the headers it sends.
-    for (const auto& [name, value] : stream.endpoint.headers) {
-      if (icontains(name, "attempt")) config.target.attempt_header = name;
-    }
-    config.endpoint = stream.endpoint;
-    config.secret = stream.secret;
-    config.faults = faults_from_plan(table, stream.endpoint.id);
-    config.faults.errors.clear();
-    remove_sources(config.faults, excluded_[s]);
-    if (!first) config.faults.bursts.clear();
-    std::uint64_t events = base;
-    for (const auto& b : config.faults.bursts) events += b.count;
-    config.traffic.max_events = std::min(events, max_events_per_batch);
+    auto config = batch_config(streams_, s, faults_, assigned_, options_, number, count, next_sequence_[s], disabled);
     reserved[s] = config.traffic.max_events;
-    config.traffic.rate = stream.rate;
-    // Base events are created at i / rate for i < base: a duration just past the last of them.
-    config.traffic.duration = core::duration(
-        static_cast<core::duration::rep>(std::llround((static_cast<double>(base) - 0.5) / stream.rate * 1e9)));
-    config.traffic.max_in_flight = options_.max_in_flight;
-    config.retry = options_.retry;
-    config.timeouts = options_.timeouts;
-    config.seed = options_.seed + batches_.size() + s;
-    config.max_records = options_.max_records;
-    config.first_sequence = next_sequence_[s];
-    config.disabled_faults = disabled;
-    config.send_stale_within_tolerance = options_.send_stale_within_tolerance;
     auto sender =
         std::make_unique<webhook_sender>(ex_, clock_, origin, clock_.scale(), std::move(config));
     if (auto ec = sender->start()) {

@@ -77,6 +77,24 @@ struct endpoint_delivery_totals {
   webhook_sender_counters counters;  // every batch added up (injected per fault included)
 };
 
+// Which faults of the table each stream takes (table indexes left out, per stream) and why the
+// others are not injected: each checked on its own, so that one a sender would refuse is left out
+// with a reason instead of stopping the endpoint's deliveries.
+struct fault_assignment {
+  std::vector<std::vector<std::size_t>> excluded;  // per stream
+  std::vector<std::string> notes;                  // "failure mode: kind: why", for people
+};
+fault_assignment assign_faults(const std::vector<inbound_stream>& streams, const std::vector<webhook_fault_entry>& faults,
+                               const webhook_deliveries_options& options);
+
+// The sender configuration of stream `index`'s batch number `batch` (0: the first, with
+// `stream.count` base events and the bursts; later ones `count` events and no bursts), its events
+// numbered from `first_sequence`, the table indexes in `disabled` turned off.
+webhook_sender_config batch_config(const std::vector<inbound_stream>& streams, std::size_t index,
+                                   const std::vector<webhook_fault_entry>& faults, const fault_assignment& assigned,
+                                   const webhook_deliveries_options& options, std::size_t batch, std::uint64_t count,
+                                   std::uint64_t first_sequence, const std::vector<std::size_t>& disabled);
+
 class webhook_deliveries {
  public:
   // `clock` must outlive this object; its origin is plan time zero for sent_at. Faults that cannot
@@ -90,7 +108,7 @@ class webhook_deliveries {
   webhook_deliveries& operator=(const webhook_deliveries&) = delete;
 
   // Why some faults are not injected, for people ("failure mode: kind: why").
-  const std::vector<std::string>& notes() const noexcept { return notes_; }
+  const std::vector<std::string>& notes() const noexcept { return assigned_.notes; }
   const std::vector<inbound_stream>& streams() const noexcept { return streams_; }
   // The URL each stream delivers to, in streams() order.
   std::string url_of(const inbound_stream& s) const;
@@ -122,15 +140,14 @@ class webhook_deliveries {
     core::duration offset{};  // batch origin minus the clock's origin
     std::unique_ptr<webhook_sender> sender;
   };
-  std::string start_batch(std::uint64_t count, bool first);  // mutex_ held
+  std::string start_batch(std::uint64_t count);  // mutex_ held; count unused for the first
 
   boost::asio::any_io_executor ex_;
   const core::plan_clock& clock_;
   std::vector<inbound_stream> streams_;
   std::vector<webhook_fault_entry> faults_;
   webhook_deliveries_options options_;
-  std::vector<std::vector<std::size_t>> excluded_;  // per stream: table indexes left out
-  std::vector<std::string> notes_;
+  fault_assignment assigned_;
 
   mutable std::mutex mutex_;
   std::vector<bool> enabled_;
