@@ -662,13 +662,7 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
       return result;
     }
   }
-  if (webhooks) {
-    result.metrics.webhooks = webhooks->collect();
-    for (const auto& [kind, n] : result.metrics.webhooks.faults_injected) result.metrics.faults_injected[kind] += n;
-    result.metrics.latency_of_deliveries =
-        !mode.inject.empty() && std::all_of(mode.inject.begin(), mode.inject.end(),
-                                            [](const plan::fault& f) { return mocks::is_webhook_fault(f.kind); });
-  }
+  if (webhooks) add_webhooks(result, mode, webhooks->collect());
   result.outcome = verdict::held;
   for (const auto& e : mode.expect) {
     // no_secret_in_logs is judged last, over the other results' texts as well.
@@ -816,25 +810,32 @@ run_result begin_run(const plan::integration_plan& plan, const run_options& opti
     run.notes.push_back("lint: the plan has " + count(errors, "error") + " and " + count(warnings, "warning") +
                         "; `planproof lint " + plan.file + "` lists them");
   }
+  std::vector<std::string> defaulted;
+  for (const auto* mode : selected) {
+    for (auto& id : webhook_streams(plan, *mode).defaulted) {
+      if (std::find(defaulted.begin(), defaulted.end(), id) == defaulted.end()) defaulted.push_back(std::move(id));
+    }
+  }
+  for (const auto& id : defaulted) {
+    run.notes.push_back("webhooks: traffic.webhooks declares no stream for " + id + ", which webhook faults target; " +
+                        "its events are delivered at the traffic's rate (" + core::format_number(plan.traffic.rate) +
+                        "/s) for its duration (" + core::format_duration(plan.traffic.duration) + ")");
+  }
   return run;
+}
+
+void add_webhooks(failure_mode_result& result, const plan::failure_mode& mode, webhook_metrics webhooks) {
+  auto& m = result.metrics;
+  m.webhooks = std::move(webhooks);
+  for (const auto& [kind, n] : m.webhooks.faults_injected) m.faults_injected[kind] += n;
+  m.latency_of_deliveries = !mode.inject.empty() &&
+                            std::all_of(mode.inject.begin(), mode.inject.end(),
+                                        [](const plan::fault& f) { return mocks::is_webhook_fault(f.kind); });
 }
 
 run_result run_live(const plan::integration_plan& plan, const run_options& options) {
   std::vector<const plan::failure_mode*> selected;
   auto run = begin_run(plan, options, selected);
-  {
-    std::vector<std::string> defaulted;
-    for (const auto* mode : selected) {
-      for (auto& id : webhook_streams(plan, *mode).defaulted) {
-        if (std::find(defaulted.begin(), defaulted.end(), id) == defaulted.end()) defaulted.push_back(std::move(id));
-      }
-    }
-    for (const auto& id : defaulted) {
-      run.notes.push_back("webhooks: traffic.webhooks declares no stream for " + id + ", which webhook faults target; " +
-                          "its events are delivered at the traffic's rate (" + core::format_number(plan.traffic.rate) +
-                          "/s) for its duration (" + core::format_duration(plan.traffic.duration) + ")");
-    }
-  }
   const auto auth = resolve_auth(plan.auth);
   if (!auth.error.empty()) throw core::diagnostic_error(core::diagnostic{plan.auth.where, core::severity::error, auth.error});
   std::optional<upstream_setup> upstream;

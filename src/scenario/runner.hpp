@@ -90,6 +90,9 @@ std::uint64_t derive_seed(std::uint64_t seed, std::string_view id, std::uint64_t
 // The metrics the event stream gives (requests, attempts, latency, timeline...); the upstream's
 // own counts (requests received, side effects, faults) are the executor's to add.
 run_metrics metrics_from(const run_stats& stats, std::uint64_t planned, core::duration elapsed);
+// What the inbound webhooks of `mode` did, into `result`: their faults counted with the run's, and
+// latency expectations judged on the deliveries when every fault of the mode is a webhook fault.
+void add_webhooks(failure_mode_result& result, const plan::failure_mode& mode, webhook_metrics webhooks);
 // no_secret_in_logs, judged last: the failure mode's texts as the reports print them are searched
 // too, then each such expectation of `result` gets the scan's verdict (its note after `preface`);
 // `error`, what could not be read, leaves it unobserved and not held.

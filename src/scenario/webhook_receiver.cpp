@@ -1,7 +1,6 @@
 #include "scenario/webhook_receiver.hpp"
 
 #include <mutex>
-#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -53,101 +52,104 @@ std::optional<std::string> field_text(const boost::json::value& body, std::strin
 
 }  // namespace
 
+receiver_core::receiver_core(std::vector<receiver_endpoint> endpoints) : endpoints_(std::move(endpoints)) {
+  for (const auto& e : endpoints_) {
+    receiver_stats s;
+    s.endpoint = e.id;
+    stats_.push_back(std::move(s));
+  }
+  stored_.resize(endpoints_.size());
+}
+
+receiver_answer receiver_core::handle(std::string_view method, std::string_view target,
+                                      const core::header_lookup& headers, std::string_view body,
+                                      std::int64_t unix_now, double plan_ms) {
+  const auto answer = [](int status, boost::json::object body) {
+    return receiver_answer{status, boost::json::serialize(body)};
+  };
+  const auto path = target.substr(0, target.find('?'));
+  std::size_t index = endpoints_.size();
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    if (endpoints_[i].path == path) index = i;
+  }
+  if (index == endpoints_.size()) return answer(404, {{"error", "no such endpoint"}});
+  const auto& e = endpoints_[index];
+  if (method != e.method) return answer(405, {{"error", "method not allowed"}});
+  std::string event;
+  if (const auto id = headers(event_id_header)) event.assign(*id);
+
+  auto& s = stats_[index];
+  ++s.requests;
+  if (e.signature) {
+    const auto verdict = core::verify_webhook(*e.signature, e.secret, headers, body, unix_now);
+    if (verdict != core::verify_result::ok) {
+      ++s.rejected_signature;
+      ++s.signature_failures[std::string(core::to_string(verdict))];
+      return answer(401, {{"error", "signature " + std::string(core::to_string(verdict))}});
+    }
+  }
+  boost::system::error_code ec;
+  const auto parsed = boost::json::parse(body, ec);
+  std::string why;
+  if (ec) why = "not JSON: " + ec.message();
+  else if (e.mapper) {
+    const auto mapped = e.mapper->map_value(parsed);
+    if (!mapped.ok()) why = mapped.summary();
+  }
+  std::optional<std::string> key;
+  if (why.empty() && !e.dedup_key.empty()) {
+    key = field_text(parsed, e.dedup_key);
+    if (!key) why = "no " + e.dedup_key + " in the event";
+  }
+  if (!why.empty()) {
+    ++s.rejected_unusable;
+    if (s.unusable_evidence.size() < run_stats::max_evidence) {
+      s.unusable_evidence.push_back({0, plan_ms, (event.empty() ? "a delivery" : "event " + event) + ": " + why});
+    }
+    return answer(400, {{"error", "unusable event"}, {"detail", core::redact(why)}});
+  }
+  if (key && !stored_[index].insert(*key).second) {
+    ++s.duplicates;
+    return answer(200, {{"received", true}, {"duplicate", true}});
+  }
+  ++s.processed;
+  if (!event.empty()) ++s.processed_events[event];
+  return answer(200, {{"received", true}});
+}
+
 struct webhook_receiver::state : std::enable_shared_from_this<state> {
   state(asio::any_io_executor ex, const core::clock& clock, core::time_point origin,
         std::vector<receiver_endpoint> endpoints, std::function<std::int64_t()> unix_now)
-      : ex(ex), acceptor(ex), clock(clock), origin(origin), endpoints(std::move(endpoints)), unix_now(std::move(unix_now)) {
-    for (const auto& e : this->endpoints) {
-      receiver_stats s;
-      s.endpoint = e.id;
-      stats.push_back(std::move(s));
-    }
-    stored.resize(this->endpoints.size());
-  }
+      : ex(ex), acceptor(ex), clock(clock), origin(origin), receiver(std::move(endpoints)), unix_now(std::move(unix_now)) {}
 
   asio::any_io_executor ex;
   tcp::acceptor acceptor;
   unsigned short port = 0;
   const core::clock& clock;
   core::time_point origin;
-  std::vector<receiver_endpoint> endpoints;
+  mutable std::mutex mutex;  // guards receiver: stats() reads from another thread
+  receiver_core receiver;
   std::function<std::int64_t()> unix_now;
 
-  mutable std::mutex mutex;  // guards stats and stored: stats() reads from another thread
-  std::vector<receiver_stats> stats;
-  std::vector<std::unordered_set<std::string>> stored;  // per endpoint: dedup keys processed
-
-  double plan_ms() const { return core::to_millis(clock.now() - origin); }
-
-  http::response<http::string_body> answer(http::status status, const http::request<http::string_body>& req,
-                                           boost::json::object body) const {
-    http::response<http::string_body> res{status, req.version()};
+  http::response<http::string_body> handle(const http::request<http::string_body>& req) {
+    const auto lookup = [&req](std::string_view name) -> std::optional<std::string_view> {
+      const auto it = req.find(beast::string_view(name.data(), name.size()));
+      if (it == req.end()) return std::nullopt;
+      return std::string_view(it->value().data(), it->value().size());
+    };
+    receiver_answer a;
+    {
+      std::lock_guard lock(mutex);
+      a = receiver.handle(std::string_view(req.method_string().data(), req.method_string().size()),
+                      std::string_view(req.target().data(), req.target().size()), lookup, req.body(), unix_now(),
+                      core::to_millis(clock.now() - origin));
+    }
+    http::response<http::string_body> res{static_cast<http::status>(a.status), req.version()};
     res.set(http::field::content_type, "application/json");
     res.keep_alive(req.keep_alive());
-    res.body() = boost::json::serialize(body);
+    res.body() = std::move(a.body);
     res.prepare_payload();
     return res;
-  }
-
-  http::response<http::string_body> handle(const http::request<http::string_body>& req) {
-    const auto target = std::string_view(req.target().data(), req.target().size());
-    const auto path = target.substr(0, target.find('?'));
-    std::size_t index = endpoints.size();
-    for (std::size_t i = 0; i < endpoints.size(); ++i) {
-      if (endpoints[i].path == path) index = i;
-    }
-    if (index == endpoints.size()) return answer(http::status::not_found, req, {{"error", "no such endpoint"}});
-    const auto& e = endpoints[index];
-    if (std::string_view(req.method_string().data(), req.method_string().size()) != e.method) {
-      return answer(http::status::method_not_allowed, req, {{"error", "method not allowed"}});
-    }
-    const std::string_view body = req.body();
-    std::string event;
-    if (const auto it = req.find(event_id_header); it != req.end()) event.assign(it->value().data(), it->value().size());
-
-    std::lock_guard lock(mutex);
-    auto& s = stats[index];
-    ++s.requests;
-    if (e.signature) {
-      std::vector<core::header_field> headers;
-      for (const auto& f : req) {
-        headers.push_back({std::string(f.name_string().data(), f.name_string().size()),
-                           std::string(f.value().data(), f.value().size())});
-      }
-      const auto verdict = core::verify_webhook(*e.signature, e.secret, headers, body, unix_now());
-      if (verdict != core::verify_result::ok) {
-        ++s.rejected_signature;
-        ++s.signature_failures[std::string(core::to_string(verdict))];
-        return answer(http::status::unauthorized, req, {{"error", "signature " + std::string(core::to_string(verdict))}});
-      }
-    }
-    boost::system::error_code ec;
-    const auto parsed = boost::json::parse(body, ec);
-    std::string why;
-    if (ec) why = "not JSON: " + ec.message();
-    else if (e.mapper) {
-      const auto mapped = e.mapper->map_value(parsed);
-      if (!mapped.ok()) why = mapped.summary();
-    }
-    std::optional<std::string> key;
-    if (why.empty() && !e.dedup_key.empty()) {
-      key = field_text(parsed, e.dedup_key);
-      if (!key) why = "no " + e.dedup_key + " in the event";
-    }
-    if (!why.empty()) {
-      ++s.rejected_unusable;
-      if (s.unusable_evidence.size() < run_stats::max_evidence) {
-        s.unusable_evidence.push_back({0, plan_ms(), (event.empty() ? "a delivery" : "event " + event) + ": " + why});
-      }
-      return answer(http::status::bad_request, req, {{"error", "unusable event"}, {"detail", core::redact(why)}});
-    }
-    if (key && !stored[index].insert(*key).second) {
-      ++s.duplicates;
-      return answer(http::status::ok, req, {{"received", true}, {"duplicate", true}});
-    }
-    ++s.processed;
-    if (!event.empty()) ++s.processed_events[event];
-    return answer(http::status::ok, req, {{"received", true}});
   }
 
   static asio::awaitable<void> session(std::shared_ptr<state> self, tcp::socket socket) {
@@ -223,7 +225,7 @@ void webhook_receiver::stop() {
 
 std::vector<receiver_stats> webhook_receiver::stats() const {
   std::lock_guard lock(state_->mutex);
-  return state_->stats;
+  return state_->receiver.stats();
 }
 
 }  // namespace planproof::scenario

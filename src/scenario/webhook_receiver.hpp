@@ -15,6 +15,7 @@
 #include <string>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -53,6 +54,30 @@ struct receiver_stats {
   std::map<std::string, std::uint64_t> signature_failures;  // by verify result (missing, stale...)
   std::unordered_map<std::string, std::uint32_t> processed_events;  // event id -> times processed
   std::vector<evidence_item> unusable_evidence;  // the first few, `request` 0, `what` names the event
+};
+
+// What the receiver answers to one delivery.
+struct receiver_answer {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+// The receiver with no socket and no clock: what the application does with one delivery. The
+// live receiver below and the simulator both hand their deliveries to it.
+class receiver_core {
+ public:
+  explicit receiver_core(std::vector<receiver_endpoint> endpoints);
+
+  // `unix_now` is the time signatures are checked against; `plan_ms` times the evidence.
+  receiver_answer handle(std::string_view method, std::string_view target, const core::header_lookup& headers,
+                         std::string_view body, std::int64_t unix_now, double plan_ms);
+  // In the order the endpoints were given.
+  const std::vector<receiver_stats>& stats() const noexcept { return stats_; }
+
+ private:
+  std::vector<receiver_endpoint> endpoints_;
+  std::vector<receiver_stats> stats_;
+  std::vector<std::unordered_set<std::string>> stored_;  // per endpoint: dedup keys processed
 };
 
 class webhook_receiver {

@@ -49,16 +49,9 @@ mode_streams webhook_streams(const plan::integration_plan& plan, const plan::fai
   return out;
 }
 
-webhook_run::webhook_run(const plan::integration_plan& plan, const plan::failure_mode& mode,
-                         std::vector<plan::webhook_stream> streams, boost::asio::any_io_executor provider,
-                         const core::plan_clock& clock, core::time_point origin, std::uint64_t seed)
-    : clock_(clock), origin_(origin), provider_(std::move(provider)) {
-  struct {
-    std::vector<mocks::inbound_stream>& streams;
-    std::vector<receiver_endpoint> endpoints;
-    std::vector<mocks::webhook_fault_entry>& faults;
-    mocks::webhook_deliveries_options& options;
-  } p{streams_, {}, faults_, options_};
+webhook_setup make_webhook_setup(const plan::integration_plan& plan, const plan::failure_mode& mode,
+                                 const std::vector<plan::webhook_stream>& streams, std::uint64_t seed) {
+  webhook_setup p;
   // One secret per reference: two endpoints naming the same one share it, as the provider would.
   std::map<std::string, signing_secret> secrets;
   core::duration longest{};
@@ -124,9 +117,15 @@ webhook_run::webhook_run(const plan::integration_plan& plan, const plan::failure
     wait = std::chrono::duration_cast<core::duration>(wait * r.multiplier);
   }
   redeliveries += (t.connect + t.read) * r.max_attempts;
-  bound_ = longest + extra + redeliveries + std::chrono::seconds(10);
+  p.bound = longest + extra + redeliveries + std::chrono::seconds(10);
+  return p;
+}
 
-  receiver_ = std::make_unique<webhook_receiver>(receiver_io_.get_executor(), clock, origin, std::move(p.endpoints),
+webhook_run::webhook_run(const plan::integration_plan& plan, const plan::failure_mode& mode,
+                         std::vector<plan::webhook_stream> streams, boost::asio::any_io_executor provider,
+                         const core::plan_clock& clock, core::time_point origin, std::uint64_t seed)
+    : clock_(clock), origin_(origin), provider_(std::move(provider)), setup_(make_webhook_setup(plan, mode, streams, seed)) {
+  receiver_ = std::make_unique<webhook_receiver>(receiver_io_.get_executor(), clock, origin, setup_.endpoints,
                                                  &unix_now);
 }
 
@@ -138,9 +137,10 @@ std::string webhook_run::start() {
     auto work = boost::asio::make_work_guard(receiver_io_);
     receiver_io_.run();
   });
-  options_.host = "127.0.0.1";
-  options_.port = receiver_->port();
-  deliveries_ = std::make_unique<mocks::webhook_deliveries>(provider_, clock_, streams_, faults_, options_);
+  setup_.options.host = "127.0.0.1";
+  setup_.options.port = receiver_->port();
+  deliveries_ = std::make_unique<mocks::webhook_deliveries>(provider_, clock_, setup_.streams, setup_.faults,
+                                                            setup_.options);
   if (!deliveries_->notes().empty()) {
     std::string why;
     for (const auto& n : deliveries_->notes()) why += (why.empty() ? "" : "; ") + n;
@@ -161,10 +161,20 @@ void webhook_run::stop() {
 }
 
 webhook_metrics webhook_run::collect() const {
+  if (!deliveries_) return {};
+  return fold_webhooks(deliveries_->totals(), deliveries_->records(), receiver_->stats());
+}
+
+webhook_metrics fold_webhooks(const std::vector<mocks::endpoint_delivery_totals>& totals,
+                              std::vector<mocks::endpoint_delivery> records,
+                              const std::vector<receiver_stats>& stats) {
+  // Evidence is taken in the order attempts ended.
+  std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+    return a.record.sent_at + a.record.latency < b.record.sent_at + b.record.latency;
+  });
   webhook_metrics m;
-  if (!deliveries_) return m;
   m.ran = true;
-  for (const auto& t : deliveries_->totals()) {
+  for (const auto& t : totals) {
     m.events += t.counters.events;
     m.attempts += t.counters.attempts;
     m.delivered += t.counters.delivered;
@@ -185,13 +195,12 @@ webhook_metrics webhook_run::collect() const {
     std::uint32_t processed = 0;
   };
   std::map<std::pair<std::string, std::string>, seen> events;
-  const auto stats = receiver_->stats();
   histogram latency;
   std::vector<std::pair<double, evidence_item>> slowest;  // latency first
-  for (const auto& d : deliveries_->records()) {
+  for (const auto& d : records) {
     const auto& r = d.record;
     auto [it, fresh] = events.try_emplace({d.endpoint, r.event_id});
-    if (fresh) it->second = {r.sequence, ms(r.sent_at), 0};
+    if (fresh || ms(r.sent_at) < it->second.first_ms) it->second = {r.sequence, ms(r.sent_at), 0};
     if (r.status != 0) {
       latency.add(ms(r.latency));
       slowest.push_back({ms(r.latency), {r.sequence, ms(r.sent_at),

@@ -29,6 +29,25 @@ struct mode_streams {
 };
 mode_streams webhook_streams(const plan::integration_plan& plan, const plan::failure_mode& mode);
 
+// What the deliveries of a failure mode are made of, with no socket: the provider's streams and
+// fault table, its options (the receiver's address aside), the receiver's endpoints, and a bound.
+struct webhook_setup {
+  std::vector<mocks::inbound_stream> streams;
+  std::vector<mocks::webhook_fault_entry> faults;
+  mocks::webhook_deliveries_options options;
+  std::vector<receiver_endpoint> endpoints;
+  // Plan time from the start by which every delivery should be over (faults' holds and delays,
+  // the provider's redeliveries): a bound for the run, not a promise.
+  core::duration bound{};
+};
+webhook_setup make_webhook_setup(const plan::integration_plan& plan, const plan::failure_mode& mode,
+                                 const std::vector<plan::webhook_stream>& streams, std::uint64_t seed);
+
+// What happened, from the provider's totals and attempts and what the receiver did (in any order).
+webhook_metrics fold_webhooks(const std::vector<mocks::endpoint_delivery_totals>& totals,
+                              std::vector<mocks::endpoint_delivery> records,
+                              const std::vector<receiver_stats>& stats);
+
 class webhook_run {
  public:
   // `provider` runs the deliveries (the mock's executor). Nothing starts before start().
@@ -44,7 +63,7 @@ class webhook_run {
   bool done() const;  // every event delivered or given up
   // Plan time from the start by which every delivery should be over (faults' holds and delays,
   // the provider's redeliveries): a bound for the run, not a promise.
-  core::duration bound() const noexcept { return bound_; }
+  core::duration bound() const noexcept { return setup_.bound; }
   // Idempotent: deliveries stop, the receiver closes and its thread is joined.
   void stop();
   // What happened, after stop().
@@ -53,12 +72,9 @@ class webhook_run {
  private:
   const core::plan_clock& clock_;
   core::time_point origin_;
-  core::duration bound_{};
   boost::asio::any_io_executor provider_;
-  // What the deliveries are made of, until start() knows the receiver's port.
-  std::vector<mocks::inbound_stream> streams_;
-  std::vector<mocks::webhook_fault_entry> faults_;
-  mocks::webhook_deliveries_options options_;
+  // What the deliveries are made of; start() sets the receiver's port.
+  webhook_setup setup_;
   boost::asio::io_context receiver_io_{1};
   std::unique_ptr<webhook_receiver> receiver_;
   std::unique_ptr<mocks::webhook_deliveries> deliveries_;
