@@ -255,8 +255,9 @@ command add_sim_command(CLI::App& app) {
       "sim", "Judge the plan's failure modes in virtual time: a modelled upstream answers as the mocks of `run`\n"
              "would (the same faults, draws and bodies) and a simulated client decides as the real one does (the\n"
              "same retry, backoff, budget, breaker and token policies). The same report and exit codes as `run`,\n"
-             "in milliseconds; the same plan and seed give the same report. Failure modes that only a live run can\n"
-             "judge (inbound webhook deliveries, TLS handshakes) are skipped with the reason.");
+             "in milliseconds; the same plan and seed give the same report. Inbound webhooks are delivered to the\n"
+             "plan's receiver as in `run`. Failure modes with TLS faults, which only a live run can judge, are\n"
+             "skipped with the reason.");
   add_common_options(cmd, args);
   cmd->add_option("--network-delay", args->network_delay,
                   "How long the modelled upstream takes to answer an attempt without a fault (default: the plan's\n"

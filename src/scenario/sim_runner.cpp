@@ -16,6 +16,7 @@
 #include "scenario/pull_walk.hpp"
 #include "scenario/run_stats.hpp"
 #include "scenario/timeline.hpp"
+#include "scenario/webhook_sim.hpp"
 #include "sim/client.hpp"
 #include "sim/scheduler.hpp"
 #include "sim/upstream.hpp"
@@ -23,7 +24,7 @@
 namespace planproof::scenario {
 namespace {
 
-enum traffic_event : std::uint32_t { ev_arrival = sim::first_free_event_kind, ev_start, ev_refetch };
+enum traffic_event : std::uint32_t { ev_arrival = sim::first_free_event_kind, ev_start, ev_refetch, ev_webhook };
 
 // Events between two looks at the stop token and the progress callback.
 constexpr std::uint64_t check_every = 1u << 14;
@@ -223,6 +224,18 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
     generator->client = simulated.back().get();
     generator->begin();
   }
+  // Inbound webhooks: the provider delivers to the receiver the plan describes, as in run.
+  std::unique_ptr<webhook_sim> webhooks;
+  if (auto inbound = webhook_streams(plan, mode); !inbound.streams.empty()) {
+    webhooks = std::make_unique<webhook_sim>(
+        sched, origin, make_webhook_setup(plan, mode, inbound.streams, derive_seed(options.seed, mode.id, 4)), delay,
+        ev_webhook);
+    if (auto why = webhooks->start(); !why.empty()) {
+      result.outcome = verdict::error;
+      result.reason = why;
+      return result;
+    }
+  }
   const auto planned_so_far = [&] {
     std::uint64_t n = 0;
     for (const auto& g : generators) n += g->planned();
@@ -253,10 +266,13 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
   const text_observer_reset reset{scanned_log};
 
   // The live run's bound: the traffic, the last requests' whole deadline, as long again for a backlog.
-  const auto bound = origin + traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
+  auto span = traffic.duration * 2 + retry.timeouts.total + std::chrono::seconds(5);
+  if (webhooks) span = std::max(span, webhooks->bound());
+  const auto bound = origin + span;
   sim::sim_event e;
   while (sched.next(e, bound)) {
     if (e.kind < sim::first_free_event_kind) simulated[e.owner]->dispatch(e);
+    else if (webhooks && webhooks->owns(e.kind)) webhooks->dispatch(e);
     else generators[e.owner]->dispatch(e);
     if (sched.dispatched() % check_every == 0) {
       if (options.stop.stop_requested()) {
@@ -283,6 +299,7 @@ failure_mode_result sim_one(const plan::integration_plan& plan, const plan::fail
   }
   m.fault_windows = fault_windows(mode.inject);
   if (upstream.pages(endpoint)) m.pull = pulls;
+  if (webhooks) add_webhooks(result, mode, webhooks->collect());
   if (interrupted) {
     result.outcome = verdict::error;
     result.reason = "interrupted: the simulation was stopped at " + core::format_duration(sched.now() - origin) +
@@ -318,16 +335,8 @@ std::string sim_unsupported_reason(const plan::integration_plan& plan, const pla
   auto add = [&](std::string what) {
     if (std::find(live_only.begin(), live_only.end(), what) == live_only.end()) live_only.push_back(std::move(what));
   };
-  const auto& traffic = plan.traffic_for(mode);
-  if (!traffic.webhooks.empty()) add("inbound webhook streams");
   for (const auto& f : mode.inject) {
-    const auto* entry = plan::find_fault(f.kind);
-    if (entry != nullptr && entry->provider) add("webhook fault '" + f.kind + "'");
     if (f.kind == "tls") add("fault 'tls' (TLS handshakes)");
-  }
-  for (const auto& x : mode.expect) {
-    if (x.name == "rejects_bad_signatures") add("expectation 'rejects_bad_signatures' (webhooks)");
-
   }
   if (!live_only.empty()) {
     std::string what;

@@ -22,7 +22,7 @@ struct sim_settings {
 };
 
 // Why the simulator cannot judge a failure mode (empty when it can): what `run` cannot do either,
-// and what only a live run shows (pages walked, webhooks delivered, TLS handshakes, logs written).
+// and what only a live run shows (TLS handshakes).
 std::string sim_unsupported_reason(const plan::integration_plan& plan, const plan::failure_mode& mode,
                                    const plan::retry_config& retry);
 

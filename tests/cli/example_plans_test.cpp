@@ -126,6 +126,17 @@ void expect_sim_agrees(const test::temp_dir& dir, const std::string& plan, const
     EXPECT_NEAR(ratio(sm, "succeeded", "requests"), ratio(lm, "succeeded", "requests"), 0.03) << id;
     const double amplification = ratio(lm, "upstream_attempts", "requests");
     EXPECT_NEAR(ratio(sm, "upstream_attempts", "requests"), amplification, 0.1 * amplification) << id;
+    // Inbound webhooks: the provider's seeded decisions are the same events and the same spoiled
+    // signatures; a loaded machine may time out a live delivery, so its attempts within 5%.
+    if (const auto* lw = lm.if_contains("webhooks")) {
+      const auto* sw = sm.if_contains("webhooks");
+      ASSERT_NE(sw, nullptr) << id;
+      EXPECT_EQ(sw->at("events"), lw->at("events")) << id;
+      EXPECT_EQ(sw->at("bad_signatures"), lw->at("bad_signatures")) << id;
+      const auto live_attempts = static_cast<double>(lw->at("delivery_attempts").as_int64());
+      EXPECT_NEAR(static_cast<double>(sw->at("delivery_attempts").as_int64()), live_attempts, 0.05 * live_attempts)
+          << id;
+    }
   }
   EXPECT_GT(judged, 0u) << sim.output;
 }

@@ -1,5 +1,7 @@
 #include "scenario/sim_runner.hpp"
 
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include "plan/loader.hpp"
@@ -113,6 +115,66 @@ TEST(sim, a_server_of_limited_capacity_queues_then_sheds_and_retries_make_it_wor
   // Retries add load to a server already past its capacity: more calls for each request.
   EXPECT_GT(static_cast<double>(retried.metrics.upstream_requests) / static_cast<double>(retried.metrics.submitted), 1.5);
   EXPECT_EQ(retried.metrics.lost, 0u);
+}
+
+// A provider posting signed events to the plan's receiver, with its faults, in virtual time.
+plan::integration_plan inbound(std::string_view dedup_key, std::string_view modes) {
+  ::setenv("SIM_HOOK_SECRET", "whsec_sim_test", 1);
+  return plan::load_string(std::string(R"(planproof: 1
+integration: {name: sim-webhooks}
+auth: {method: none}
+endpoints:
+  - id: events
+    direction: inbound
+    path: /hooks/events
+    signature: {scheme: hmac-sha256, header: Hook-Signature, secret: env:SIM_HOOK_SECRET, tolerance: 5m,
+                timestamp_header: Hook-Timestamp}
+    dedup_key: )") + std::string(dedup_key) + R"(
+    request: {example: {id: evt_example, data: {order: ord_1}}}
+    statuses: {success: [200], fatal: [400, 401]}
+  - id: get
+    path: /v1/items
+    response: {example: {data: []}}
+    statuses: {success: [200]}
+retry: {max_attempts: 2}
+traffic: {endpoint: get, rate: 5/s, duration: 20s, webhooks: [{endpoint: events, rate: 10/s, duration: 20s}]}
+failure_modes:
+)" + std::string(modes),
+                           "plan.yaml");
+}
+
+TEST(sim, inbound_webhooks_are_delivered_with_their_faults_and_judged) {
+  const std::string modes = R"(  - id: dup
+    inject:
+      - {fault: duplicate_delivery, endpoint: events, copies: 3, delay: 2s, probability: 0.25}
+      - {fault: bad_signature, endpoint: events, kind: stale_timestamp, age: 10m, probability: 0.1}
+    expect: {processed_exactly_once: true, rejects_bad_signatures: true, p99_latency: "<= 50ms"}
+)";
+  run_options options;
+  options.seed = 3;
+  const auto held = run_sim(inbound("id", modes), options, {.network_delay = std::chrono::milliseconds(20)});
+  const auto& h = only(held);
+  EXPECT_EQ(h.outcome, verdict::held) << h.reason;
+  const auto& w = h.metrics.webhooks;
+  ASSERT_TRUE(w.ran);
+  EXPECT_EQ(w.events, 200u);
+  EXPECT_EQ(w.processed_once, 200u);
+  EXPECT_GT(w.duplicates_dropped, 0u);
+  EXPECT_GT(w.bad_signatures, 0u);
+  EXPECT_EQ(w.signature_failures.at("stale"), w.bad_signatures) << "refused, then redelivered validly";
+  EXPECT_EQ(w.delivered, w.events + w.duplicates_dropped) << "every copy ends delivered";
+  EXPECT_DOUBLE_EQ(w.p99_latency_ms, 20.0) << "the round trip is the network delay";
+  EXPECT_EQ(h.metrics.faults_injected.at("duplicate_delivery"), w.duplicates_dropped / 2);
+
+  // The same seed reproduces the deliveries; a receiver keyed on a field every event shares
+  // drops genuine events as duplicates, and that is broken.
+  const auto again = run_sim(inbound("id", modes), options, {.network_delay = std::chrono::milliseconds(20)});
+  EXPECT_EQ(only(again).metrics.webhooks.attempts, w.attempts);
+  const auto broken = run_sim(inbound("data.order", modes), options, {.network_delay = std::chrono::milliseconds(20)});
+  const auto& b = only(broken);
+  EXPECT_EQ(b.outcome, verdict::broken);
+  EXPECT_FALSE(b.expectations.at(0).held);
+  EXPECT_EQ(b.metrics.webhooks.processed_once, 1u);
 }
 
 TEST(sim, what_only_a_live_run_can_judge_is_skipped_with_the_reason) {
