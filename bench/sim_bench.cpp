@@ -22,25 +22,32 @@ void simulate(benchmark::State& state, const char* file, const char* phase, int 
   scenario::sim_settings settings;
   settings.clients = clients;
   std::uint64_t attempts = 0;
+  std::uint64_t deliveries = 0;  // inbound webhook delivery attempts
   double plan_ms = 0;
   for (auto _ : state) {
     const auto run = scenario::run_sim(plan, options, settings);
     for (const auto& m : run.failure_modes) {
       attempts += m.metrics.attempts;
+      deliveries += m.metrics.webhooks.attempts;
       plan_ms += m.metrics.duration_ms;
     }
     benchmark::DoNotOptimize(run.failure_modes.data());
   }
   state.counters["attempts_per_s"] = benchmark::Counter(static_cast<double>(attempts), benchmark::Counter::kIsRate);
+  if (deliveries != 0) {
+    state.counters["deliveries_per_s"] = benchmark::Counter(static_cast<double>(deliveries), benchmark::Counter::kIsRate);
+  }
   // Plan time simulated per second of wall time: the speed-up over a real-time run.
   state.counters["plan_per_wall"] = benchmark::Counter(plan_ms / 1000.0, benchmark::Counter::kIsRate);
 }
 
 void BM_sim_payments(benchmark::State& s) { simulate(s, "payments.plan.yaml", "phase2", 1); }
 void BM_sim_hr_sync(benchmark::State& s) { simulate(s, "hr-sync.plan.yaml", "phase2", 1); }
+void BM_sim_shipping_webhooks(benchmark::State& s) { simulate(s, "shipping-webhooks.plan.yaml", "phase2", 1); }
 void BM_sim_contention_100_clients(benchmark::State& s) { simulate(s, "contention-backoff.sim.yaml", "", 100); }
 BENCHMARK(BM_sim_payments)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_sim_hr_sync)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_sim_shipping_webhooks)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_sim_contention_100_clients)->Unit(benchmark::kMillisecond);
 
 // Scale: `clients` independent clients at 1 request/s each for `duration` of plan time, 5% of
