@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
+#include <utility>
 
 namespace planproof::core {
 namespace {
@@ -34,20 +36,28 @@ std::optional<std::pair<double, std::string_view>> split_number(std::string_view
 std::optional<duration> parse_duration(std::string_view text) {
   text = trim(text);
   if (text == "0") return duration::zero();
-  auto parts = split_number(text);
-  if (!parts) return std::nullopt;
-  auto [value, unit] = *parts;
-  double ns_per_unit = 0;
-  if (unit == "ns") ns_per_unit = 1;
-  else if (unit == "us") ns_per_unit = 1e3;
-  else if (unit == "ms") ns_per_unit = 1e6;
-  else if (unit == "s") ns_per_unit = 1e9;
-  else if (unit == "m") ns_per_unit = 60e9;
-  else if (unit == "h") ns_per_unit = 3600e9;
-  else if (unit == "d") ns_per_unit = 86400e9;
-  else return std::nullopt;
-  const double ns = value * ns_per_unit;
-  if (ns > 1e18) return std::nullopt;  // ~31 years: anything longer is a typo
+  // Largest first, each at most once: `1h30m`, `1m41.5s`, as format_duration writes them.
+  static constexpr std::pair<std::string_view, double> units[] = {
+      {"d", 86400e9}, {"h", 3600e9}, {"m", 60e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}};
+  constexpr std::size_t none = std::size(units);
+  std::size_t last = none;
+  double ns = 0;
+  if (text.empty()) return std::nullopt;
+  while (!text.empty()) {
+    auto parts = split_number(text);
+    if (!parts) return std::nullopt;
+    auto [value, rest] = *parts;
+    std::size_t n = 0;
+    while (n < rest.size() && std::isalpha(static_cast<unsigned char>(rest[n])) != 0) ++n;
+    const auto unit = rest.substr(0, n);
+    std::size_t i = 0;
+    while (i < none && units[i].first != unit) ++i;
+    if (i == none || (last != none && i <= last)) return std::nullopt;
+    last = i;
+    ns += value * units[i].second;
+    text = rest.substr(n);
+  }
+  if (!(ns <= 1e18)) return std::nullopt;  // ~31 years: anything longer is a typo
   return duration{static_cast<duration::rep>(std::llround(ns))};
 }
 
@@ -97,7 +107,12 @@ std::string format_duration(duration d) {
   if (abs_ns < 1'000) return fmt(static_cast<double>(ns), "ns");
   if (abs_ns < 1'000'000) return fmt(static_cast<double>(ns) / 1e3, "us");
   if (abs_ns < 1'000'000'000) return fmt(static_cast<double>(ns) / 1e6, "ms");
-  if (abs_ns < 60'000'000'000 || ns % 1'000'000'000 != 0) return fmt(static_cast<double>(ns) / 1e9, "s");
+  if (abs_ns < 60'000'000'000) return fmt(static_cast<double>(ns) / 1e9, "s");
+  if (ns % 1'000'000'000 != 0) {
+    // Minutes, then what is left in its own unit: never an exponent, and it reads back.
+    const auto minutes = ns / 60'000'000'000;
+    return std::to_string(minutes) + "m" + format_duration(duration(ns - minutes * 60'000'000'000));
+  }
   const auto s = ns / 1'000'000'000;
   if (s % 86400 == 0) return std::to_string(s / 86400) + "d";
   if (s % 3600 == 0) return std::to_string(s / 3600) + "h";

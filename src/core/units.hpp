@@ -10,7 +10,9 @@ namespace planproof::core {
 
 using duration = std::chrono::nanoseconds;
 
-// Non-negative duration: a decimal number followed by ns, us, ms, s, m, h or d; a bare `0` is zero.
+// Non-negative duration: a decimal number followed by ns, us, ms, s, m, h or d, or several such
+// parts largest unit first (`1h30m`, `1m41.5s`); a bare `0` is zero. What format_duration writes
+// reads back.
 std::optional<duration> parse_duration(std::string_view text);
 // Events per second from `N/s`, `N/m` or `N/h`; N > 0.
 std::optional<double> parse_rate(std::string_view text);

@@ -28,6 +28,29 @@ TEST(parse_duration, rejects_what_is_not_a_duration) {
   }
 }
 
+TEST(parse_duration, accepts_parts_largest_unit_first) {
+  EXPECT_EQ(parse_duration("1h30m"), duration(90min));
+  EXPECT_EQ(parse_duration("1m41.5s"), duration(101500ms));
+  EXPECT_EQ(parse_duration("1d2h3m4s5ms"), duration(86400s + 2h + 3min + 4s + 5ms));
+  for (const char* bad : {"30m1h", "1s1s", "1m 30s", "1m30", "1h-5m", "1ms1s"}) EXPECT_FALSE(parse_duration(bad)) << bad;
+}
+
+// Found by fuzz_units: 2501s was printed `41m41s` and a fractional duration of more than a minute
+// with an exponent, neither of which a plan could take back.
+TEST(format_duration, what_it_writes_reads_back) {
+  for (const auto d : {duration(2501s), duration(123456500ms), duration(302min + 7ns), duration(61001ms), duration(90061s), duration(59999999999ns),
+                       duration(1ns), duration(999999ns), duration(36h + 1s)}) {
+    const auto text = format_duration(d);
+    const auto back = parse_duration(text);
+    ASSERT_TRUE(back) << text;
+    EXPECT_NEAR(static_cast<double>(back->count()), static_cast<double>(d.count()), 1e-3 * static_cast<double>(d.count()))
+        << text;
+  }
+  EXPECT_EQ(format_duration(123456500ms), "2057m36.5s");
+  EXPECT_EQ(format_duration(302min + 7ns), "302m7ns");  // was 302m7e-09s
+  EXPECT_EQ(parse_duration("302m7ns"), duration(302min + 7ns));
+}
+
 TEST(parse_rate, per_second_minute_hour) {
   EXPECT_DOUBLE_EQ(*parse_rate("20/s"), 20.0);
   EXPECT_DOUBLE_EQ(*parse_rate("600/m"), 10.0);
