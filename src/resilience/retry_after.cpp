@@ -2,7 +2,9 @@
 
 #include <cctype>
 #include <charconv>
+#include <algorithm>
 #include <ctime>
+#include <limits>
 #include <string>
 
 namespace planproof::resilience {
@@ -25,9 +27,12 @@ std::optional<core::duration> parse_retry_after(std::string_view value,
   const std::string text(value);
   const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (end == nullptr || *end != '\0') return std::nullopt;
-  const auto at = std::chrono::system_clock::from_time_t(::timegm(&tm));
-  if (at <= wall_now) return core::duration::zero();
-  return std::chrono::duration_cast<core::duration>(at - wall_now);
+  // In seconds: a date centuries ahead (a hostile or broken upstream) does not fit in nanoseconds.
+  const std::int64_t at = ::timegm(&tm);
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(wall_now.time_since_epoch()).count();
+  if (at <= now) return core::duration::zero();
+  // As far as the delay-seconds form can say (2^32 - 1 s); the retry policy caps the wait anyway.
+  return std::chrono::seconds(std::min<std::int64_t>(at - now, std::numeric_limits<std::uint32_t>::max()));
 }
 
 }  // namespace planproof::resilience

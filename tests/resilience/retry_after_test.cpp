@@ -29,6 +29,16 @@ TEST(parse_retry_after, http_date_measured_from_now) {
   EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", date + 30s), core::duration(0s));
 }
 
+// Found by fuzz_http_response: a date centuries ahead overflowed the nanosecond clock (undefined
+// behaviour). It is the longest wait the header can say, which the retry policy then caps.
+TEST(parse_retry_after, a_date_centuries_ahead_is_the_longest_wait) {
+  const auto now = std::chrono::system_clock::from_time_t(1'767'225'600);
+  const auto d = parse_retry_after("Wed, 21 Oct 9615 07:28:00 GMT", now);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(*d, core::duration(std::chrono::seconds(4294967295LL)));
+  EXPECT_EQ(parse_retry_after("Thu, 01 Jan 2026 00:01:00 GMT", now), core::duration(60s));
+}
+
 TEST(parse_retry_after, garbage_is_not_a_wait) {
   const auto now = std::chrono::system_clock::now();
   for (const char* bad : {"", "soon", "-1", "2.5", "1e3", "99999999999", "Sun, 06 Nov 1994"}) {
