@@ -547,7 +547,7 @@ class record_mapper {
         kept.emplace(key, member);
       } else {
         sink_.unmapped_seen();
-        issue([&] { return join_path(record_path_, key); },
+        issue([&, key = key] { return join_path(record_path_, key); },
               [&] { return std::string("unmapped field (the mapping rejects fields it does not name)"); });
       }
     }

@@ -1093,7 +1093,7 @@ class importer {
     }
     // The plan wants every `{name}` of the path described once path_params is given.
     for (const auto& [original, fixed] : renamed) {
-      if (std::none_of(e.path_params.begin(), e.path_params.end(), [&](const auto& x) { return x.name == fixed; })) {
+      if (std::none_of(e.path_params.begin(), e.path_params.end(), [&, fixed = fixed](const auto& x) { return x.name == fixed; })) {
         parameter_draft d;
         d.name = fixed;
         d.in = "path";
