@@ -256,7 +256,7 @@ bool finish_serve_webhooks(std::ostream& out, const serve_webhooks& w, const std
       << " injected" << kinds << '\n';
   if (!options || options->file.empty()) return true;
   const auto records = w.deliveries->records();
-  if (auto ec = core::write_file_atomically(options->file, mocks::deliveries_text(records))) {
+  if (auto ec = core::write_file_atomically(options->file, mocks::deliveries_text(records), core::file_access::owner_only)) {
     std::cerr << "planproof serve: cannot write the deliveries to " << options->file << ": " << ec.message() << '\n';
     return false;
   }

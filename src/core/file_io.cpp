@@ -47,9 +47,11 @@ std::error_code check_writable_directory(const std::filesystem::path& dir) {
   return {};
 }
 
-std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view data) {
+std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view data, file_access access) {
   const auto tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ::unlink(tmp.c_str());  // a leftover keeps its mode: the new file is created with ours
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                        access == file_access::owner_only ? 0600 : 0644);
   if (fd < 0) return last_error();
   std::error_code ec = write_all(fd, data);
   if (!ec && ::fsync(fd) != 0) ec = last_error();

@@ -1,5 +1,8 @@
 #include "core/secret.hpp"
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -32,6 +35,15 @@ secret_result resolve_secret(const secret_ref& ref) {
     }
     value = v;
   } else {
+    // A secret every user of the machine can read is no secret: refused before it is read.
+    struct stat st {};
+    if (::stat(ref.name.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      result.error = "secret file " + ref.name + " is readable by every user (mode " + mode + "); `chmod o-r " +
+                     ref.name + "` (or 600) to use it";
+      return result;
+    }
     std::ifstream in(ref.name, std::ios::binary);
     if (!in) {
       result.error = "cannot read secret file " + ref.name;

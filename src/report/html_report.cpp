@@ -226,7 +226,7 @@ std::string to_html(const scenario::run_result& run) {
 }
 
 std::error_code write_html(const scenario::run_result& run, const std::filesystem::path& path) {
-  return core::write_file_atomically(path, to_html(run));
+  return core::write_file_atomically(path, to_html(run), core::file_access::owner_only);
 }
 
 }  // namespace planproof::report

@@ -250,7 +250,7 @@ json::value to_json(const scenario::run_result& run) {
 }
 
 std::error_code write_json(const scenario::run_result& run, const std::filesystem::path& path) {
-  return core::write_file_atomically(path, boost::json::serialize(to_json(run)) + "\n");
+  return core::write_file_atomically(path, boost::json::serialize(to_json(run)) + "\n", core::file_access::owner_only);
 }
 
 namespace {

@@ -173,7 +173,7 @@ std::string to_junit(const scenario::run_result& run) {
 }
 
 std::error_code write_junit(const scenario::run_result& run, const std::filesystem::path& path) {
-  return core::write_file_atomically(path, to_junit(run));
+  return core::write_file_atomically(path, to_junit(run), core::file_access::owner_only);
 }
 
 }  // namespace planproof::report

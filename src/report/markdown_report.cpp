@@ -77,7 +77,7 @@ std::string to_markdown(const scenario::run_result& run) {
 }
 
 std::error_code write_markdown(const scenario::run_result& run, const std::filesystem::path& path) {
-  return core::write_file_atomically(path, to_markdown(run));
+  return core::write_file_atomically(path, to_markdown(run), core::file_access::owner_only);
 }
 
 }  // namespace planproof::report

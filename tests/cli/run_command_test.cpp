@@ -1,5 +1,6 @@
 // End to end: the planproof executable on the example plan, its weakened twins and bad input.
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -112,6 +113,14 @@ TEST(cli_run, one_attempt_is_reported_broken) {
   EXPECT_NE(md.find("- **success\\_rate**: expected >= 0.99, observed 0.9"), std::string::npos) << md;
   EXPECT_NE(md.find("  - request "), std::string::npos) << md;  // evidence: which requests, when
   EXPECT_EQ(md.find("pp_test_"), std::string::npos) << md;
+
+  // Reports and dead letters may hold payloads: only their owner can read them.
+  for (const char* file : {"report.json", "summary.md", "dead-letter/acme-payments.jsonl"}) {
+    const auto perms = std::filesystem::status(dir / file).permissions();
+    EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+              std::filesystem::perms::none)
+        << file;
+  }
 }
 
 // --md to a path that cannot be written: refused before the run starts (run_reports_test has more).

@@ -3,6 +3,11 @@
 
 #include <cstdlib>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
@@ -26,6 +31,24 @@ TEST(secret_ref, unset_variable_is_an_error_not_an_empty_secret) {
   auto r = resolve_secret({secret_ref::source::env, "PLANPROOF_TEST_UNSET_SECRET"});
   EXPECT_FALSE(r.value);
   EXPECT_NE(r.error.find("PLANPROOF_TEST_UNSET_SECRET"), std::string::npos);
+}
+
+TEST(secret_ref, a_secret_file_every_user_can_read_is_refused) {
+  const auto path = std::filesystem::temp_directory_path() / ("planproof-secret-" + std::to_string(::getpid()));
+  {
+    std::ofstream(path) << "whsec_file_secret\n";
+  }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                         std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  auto r = resolve_secret({secret_ref::source::file, path.string()});
+  EXPECT_FALSE(r.value);
+  EXPECT_NE(r.error.find("is readable by every user (mode 0644)"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("chmod o-r"), std::string::npos) << r.error;
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  r = resolve_secret({secret_ref::source::file, path.string()});
+  ASSERT_TRUE(r.value) << r.error;
+  EXPECT_EQ(*r.value, "whsec_file_secret");
+  std::filesystem::remove(path);
 }
 
 TEST(redaction, resolved_secret_never_reaches_a_log_line) {
