@@ -26,6 +26,7 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/hmac.hpp"
 #include "mocks/exposition.hpp"
 #include "mocks/listen.hpp"
 
@@ -517,10 +518,27 @@ class admin_state : public std::enable_shared_from_this<admin_state> {
       }
       const auto& req = parser.get();
       const bool keep_alive = req.keep_alive();
-      admin_response answer = self->handler_.handle(req.method_string(), req.target(), req.body());
+      admin_response answer = self->authorized(req)
+                                  ? self->handler_.handle(req.method_string(), req.target(), req.body())
+                                  : error_answer(401, "this admin API needs the header `Authorization: Bearer "
+                                                      "<token>` with the token `serve --admin-token` names");
       if (self->stopped_.load()) co_return;
       if (!co_await write(*c, answer, req.version(), keep_alive, opt) || !keep_alive) co_return;
     }
+  }
+
+  bool authorized(const http::request<http::string_body>& req) const {
+    if (options_.token.empty()) return true;
+    const auto it = req.find(http::field::authorization);
+    if (it == req.end()) return false;
+    const std::string_view value(it->value().data(), it->value().size());
+    constexpr std::string_view scheme = "Bearer ";
+    if (value.size() < scheme.size() ||
+        !std::equal(scheme.begin(), scheme.end(), value.begin(),
+                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); })) {
+      return false;
+    }
+    return core::constant_time_equal(value.substr(scheme.size()), options_.token);
   }
 
   // After answering a request we did not read to its end: closing with unread input would reset
@@ -546,6 +564,7 @@ class admin_state : public std::enable_shared_from_this<admin_state> {
     res.set(http::field::content_type, answer.content_type);
     res.set(http::field::cache_control, "no-store");
     if (!answer.allow.empty()) res.set(http::field::allow, answer.allow);
+    if (answer.status == 401) res.set(http::field::www_authenticate, "Bearer realm=\"planproof-admin\"");
     res.keep_alive(keep_alive);
     res.body() = answer.body;
     res.prepare_payload();

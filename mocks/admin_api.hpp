@@ -70,6 +70,9 @@ struct admin_options {
   core::duration read_timeout = 10s;   // from waiting for a request to its last byte (keep-alive idle included)
   core::duration write_timeout = 30s;  // an answer the client does not read (a journal may be large)
   std::size_t max_connections = 64;    // further connections are closed at once
+  // Set: every request must carry `Authorization: Bearer <token>` (compared in constant time),
+  // else 401. `planproof serve` requires one when the API listens on an address not loopback.
+  std::string token;
 };
 
 namespace detail {

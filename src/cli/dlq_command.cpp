@@ -19,6 +19,7 @@ struct replay_args {
   std::string plan;
   std::string upstream;
   std::string upstream_ca;
+  bool insecure = false;
   std::string out;
   std::string phase;
   std::string rate;
@@ -92,6 +93,11 @@ int execute(const replay_args& args) {
   if (!args.phase.empty()) options.phase = args.phase;
   options.upstream = args.upstream;
   options.upstream_ca = args.upstream_ca;
+  options.insecure = args.insecure;
+  if (args.insecure) {
+    std::cerr << "planproof dlq replay: warning: --insecure: the upstream's certificate is NOT checked; anyone on "
+                 "the path can read and change the replayed requests and their credentials\n";
+  }
   options.out = out;
   options.rate = rate;
   options.context = {{"replay_of", file.string()}};
@@ -164,6 +170,9 @@ command add_dlq_command(CLI::App& app) {
                   "PEM file of the CAs an https upstream's certificate must chain to (default: the plan's\n"
                   "mtls ca when it has one, else the system store)")
       ->type_name("FILE");
+  cmd->add_flag("--insecure", args->insecure,
+                "Do not check the https upstream's certificate (a warning says so): only for a server known to\n"
+                "be misconfigured");
   cmd->add_option("--dead-letter", args->out,
                   "Append the records that fail again to OUT; default: FILE with .replay.jsonl for .jsonl")
       ->type_name("OUT");

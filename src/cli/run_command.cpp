@@ -41,6 +41,7 @@ struct run_args {
   std::string tls;  // a tools/gen-certs directory: HTTPS mocks
   std::string upstream;
   std::string upstream_ca;
+  bool insecure = false;
   bool quiet = false;
   bool verbose = false;
   bool sim = false;  // `planproof sim`: virtual time
@@ -116,6 +117,14 @@ int execute(const run_args& args) {
     std::cerr << "--upstream-ca: error: applies only with --upstream\n";
     return exit_usage;
   }
+  if (args.insecure && !args.upstream.starts_with("https://")) {
+    std::cerr << "--insecure: error: applies only with an https:// --upstream\n";
+    return exit_usage;
+  }
+  if (args.insecure) {
+    std::cerr << "planproof: warning: --insecure: the certificate of " << args.upstream
+              << " is NOT checked; anyone on the path can read and change this run's traffic and credentials\n";
+  }
 
   scenario::run_options options;
   if (!args.phase.empty()) options.phase = args.phase;
@@ -128,6 +137,7 @@ int execute(const run_args& args) {
   }
   options.upstream = args.upstream;
   options.upstream_ca = args.upstream_ca;
+  options.upstream_insecure = args.insecure;
   report::console_options console{.verbose = args.verbose};
   // Drawn on the client's thread, which is this one: run_live runs the client here.
   std::optional<report::progress_display> progress;
@@ -245,6 +255,9 @@ command add_run_command(CLI::App& app) {
                   "PEM file of the CAs an https upstream's certificate must chain to (default: the plan's mtls ca,\n"
                   "else the system store)")
       ->type_name("FILE");
+  cmd->add_flag("--insecure", args->insecure,
+                "Do not check the https --upstream's certificate (a warning says so): only for a server known to\n"
+                "be misconfigured, never for one that carries real credentials over a network you do not control");
   return {cmd, [args] { return execute(*args); }};
 }
 

@@ -17,6 +17,7 @@
 #include "core/file_io.hpp"
 #include "core/logging.hpp"
 #include "core/units.hpp"
+#include "core/secret.hpp"
 #include "mocks/admin_api.hpp"
 #include "mocks/exposition.hpp"
 #include "mocks/fault_injector.hpp"
@@ -36,6 +37,7 @@ struct serve_args {
   std::string plan;
   std::string listen = "127.0.0.1:0";
   std::string admin = "127.0.0.1:0";
+  std::string admin_token;  // a secret reference: env:NAME or file:PATH
   std::vector<std::string> faults;
   std::uint64_t seed = 1;
   double time_scale = 1.0;
@@ -44,6 +46,7 @@ struct serve_args {
   std::size_t max_records = 100'000;
   std::string upstream;
   std::string upstream_ca;
+  bool insecure = false;
   std::string upstream_timeout = "30s";
   deliver_args deliver;  // the provider side: serve_webhooks.cpp
   std::string tls;  // a tools/gen-certs directory: serve HTTPS
@@ -250,6 +253,28 @@ int execute(const serve_args& args) {
   const auto listen = parse_address("--listen", args.listen);
   const auto admin_at = parse_address("--admin", args.admin);
   if (!listen || !admin_at) return exit_usage;
+  // Anyone who reaches the admin API can change what the mock does: off loopback it takes a token.
+  std::string admin_token;
+  if (!args.admin_token.empty()) {
+    const auto ref = core::parse_secret_ref(args.admin_token);
+    if (!ref) {
+      std::cerr << "--admin-token: error: expected env:NAME or file:PATH (the token itself never goes on a command "
+                   "line), got '"
+                << core::redact(args.admin_token) << "'\n";
+      return exit_usage;
+    }
+    auto resolved = core::resolve_secret(*ref);
+    if (!resolved.value) {
+      std::cerr << "--admin-token: error: " << resolved.error << '\n';
+      return exit_usage;
+    }
+    admin_token = std::move(*resolved.value);
+  } else if (!admin_at->loopback) {
+    std::cerr << "--admin: error: the admin API on " << admin_at->host
+              << " would let anyone who reaches it change what the mock does; give it a token with --admin-token "
+                 "env:NAME (or file:PATH), which clients send as `Authorization: Bearer <token>`\n";
+    return exit_usage;
+  }
   const auto deliver = parse_deliver_args(args.deliver);
   if (!deliver) return exit_usage;
   if (args.mtls && args.tls.empty()) {
@@ -276,6 +301,15 @@ int execute(const serve_args& args) {
     mocks::upstream_options o;
     o.target = std::get<mocks::upstream_target>(target);
     o.ca_file = args.upstream_ca;
+    if (args.insecure) {
+      if (!o.target.tls) {
+        std::cerr << "--insecure: error: applies only with an https:// --upstream\n";
+        return exit_usage;
+      }
+      o.tls.verify_peer = false;
+      std::cerr << "planproof serve: warning: --insecure: the certificate of " << args.upstream
+                << " is NOT checked; anyone on the path can read and change the forwarded traffic\n";
+    }
     const auto timeout = core::parse_duration(args.upstream_timeout);
     if (!timeout || *timeout <= core::duration::zero()) {
       std::cerr << "--upstream-timeout: error: '" << args.upstream_timeout << "' is not a positive duration (e.g. 30s)\n";
@@ -290,6 +324,9 @@ int execute(const serve_args& args) {
     upstream = std::get<std::shared_ptr<mocks::upstream_proxy>>(made);
   } else if (!args.upstream_ca.empty()) {
     std::cerr << "--upstream-ca: error: applies only with --upstream\n";
+    return exit_usage;
+  } else if (args.insecure) {
+    std::cerr << "--insecure: error: applies only with an https:// --upstream\n";
     return exit_usage;
   }
 
@@ -361,7 +398,7 @@ int execute(const serve_args& args) {
   for (const auto& m : plan.failure_modes) mode_ids.push_back(m.id);
   auto webhooks = make_serve_webhooks(io.get_executor(), clock, plan, deliver, enabled_modes, args.seed, args.max_records);
   mocks::admin_api admin(io.get_executor(), mock, {routes, table.owners, mode_ids, webhooks.deliveries.get()},
-                         {.address = admin_at->host, .port = admin_at->port});
+                         {.address = admin_at->host, .port = admin_at->port, .token = admin_token});
   if (auto ec = admin.listen()) {
     std::cerr << "planproof serve: cannot listen on " << url_of(admin_at->host, admin_at->port)
               << " for the admin API: " << ec.message() << '\n';
@@ -470,7 +507,7 @@ int execute(const serve_args& args) {
             << '\n';
   if (!args.journal.empty()) {
     const auto records = mock.records();
-    if (auto ec = core::write_file_atomically(args.journal, mocks::journal_text(records))) {
+    if (auto ec = core::write_file_atomically(args.journal, mocks::journal_text(records), core::file_access::owner_only)) {
       std::cerr << "planproof serve: cannot write the journal to " << args.journal << ": " << ec.message() << '\n';
       return exit_harness_error;
     }
@@ -501,6 +538,9 @@ command add_serve_command(CLI::App& app) {
                   "not loopback makes the mock reachable from other machines")
       ->capture_default_str();
   cmd->add_option("--admin", args->admin, "Where the admin API listens, as --listen")->capture_default_str();
+  cmd->add_option("--admin-token", args->admin_token,
+                  "The admin API's token, as env:NAME or file:PATH: every admin request must then carry\n"
+                  "`Authorization: Bearer <token>` (401 otherwise). Required when --admin is not loopback");
   repeatable(cmd->add_option("--fault", args->faults,
                              "Start with this failure mode's faults enabled (repeatable); the others start disabled"));
   cmd->add_option("--seed", args->seed, "Seed for fault draws")->capture_default_str();
@@ -515,6 +555,9 @@ command add_serve_command(CLI::App& app) {
                   "with an optional path prefix) and break its answers as the plan's faults say");
   cmd->add_option("--upstream-ca", args->upstream_ca,
                   "PEM file of the CAs an https upstream's certificate must chain to (default: the system store)");
+  cmd->add_flag("--insecure", args->insecure,
+                "Do not check the https --upstream's certificate (a warning says so): only for a server known to\n"
+                "be misconfigured");
   cmd->add_option("--upstream-timeout", args->upstream_timeout,
                   "Real time one forwarded request may take, connect to last byte; beyond it the app gets a 502")
       ->capture_default_str();

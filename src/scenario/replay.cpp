@@ -194,7 +194,8 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
   std::shared_ptr<asio::ssl::context> tls;
   if (target.tls) {
     // The server's certificate must chain to a trusted CA and name the host replay connects to.
-    mocks::client_tls_config config{.ca_file = options.upstream_ca, .host = target.host};
+    mocks::client_tls_config config{.ca_file = options.upstream_ca, .verify_peer = !options.insecure,
+                                    .host = target.host};
     if (mtls != nullptr) {
       if (auto why = use_plan_certificate(*mtls, config, "a replay goes to a real upstream"); !why.empty()) {
         return fail(replay_status::usage_error, why);
@@ -205,6 +206,8 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
     tls = std::make_shared<asio::ssl::context>(std::move(*built.context));
   } else if (!options.upstream_ca.empty()) {
     return fail(replay_status::usage_error, "--upstream-ca applies only to an https:// upstream, not " + url);
+  } else if (options.insecure) {
+    return fail(replay_status::usage_error, "--insecure applies only to an https:// upstream, not " + url);
   } else if (mtls != nullptr) {
     return fail(replay_status::usage_error, "auth mtls authenticates in the TLS handshake, so " + from + " must be an "
                                             "https:// upstream, not " + url);

@@ -53,6 +53,7 @@ struct replay_options {
   std::optional<std::string> phase;  // whose retry settings; none = the plan's
   std::string upstream;              // http(s)://HOST:PORT[/PREFIX]; empty = the plan's base_url
   std::string upstream_ca;           // https: PEM file of the CAs to trust; empty = the system store
+  bool insecure = false;             // https: the certificate is not checked (dlq replay --insecure)
   std::filesystem::path out;         // where records that fail again are appended
   std::optional<double> rate;        // requests per second; none = the plan's traffic rate
   boost::json::object context;       // added to every new dead letter and log line

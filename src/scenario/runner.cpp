@@ -288,6 +288,7 @@ upstream_setup open_upstream(const plan::integration_plan& plan, const plan::ret
   mocks::upstream_options o;
   o.target = u.target;
   o.tls.ca_file = options.upstream_ca;  // before the plan's mtls `ca`, which only stands in for it
+  o.tls.verify_peer = !options.upstream_insecure;
   // Longer than any attempt of the client may wait, so a slow upstream is the client's timeout to
   // observe, never a proxy failure of its own.
   o.timeout = std::max<core::duration>(std::chrono::seconds(30),

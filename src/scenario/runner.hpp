@@ -58,6 +58,9 @@ struct run_options {
   // CAs an https upstream's certificate must chain to (empty: the system store).
   std::string upstream;
   std::string upstream_ca;
+  // `--insecure`: an https upstream's certificate is not checked. Only to look at a server known to
+  // be misconfigured; the run says so on standard error and in the report's notes.
+  bool upstream_insecure = false;
   // Requested from any thread (a signal handler's): the failure mode running stops sending, gives
   // the requests in flight a second to end, cuts the rest and is reported as an error; the ones
   // after it are skipped. Both with a reason starting "interrupted".

@@ -229,6 +229,9 @@ TEST_F(dlq_command, usage_errors_are_exit_2_and_send_nothing) {
   r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + to + " --upstream-ca ca.pem");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--upstream-ca applies only to an https:// upstream"), std::string::npos) << r.output;
+  r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + to + " --insecure");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--insecure applies only to an https:// upstream"), std::string::npos) << r.output;
 
   r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + to + " --dead-letter dead-letter/../dead-letter/orders.jsonl");
   EXPECT_EQ(r.exit_code, 2) << r.output;
@@ -288,6 +291,14 @@ TEST_F(dlq_command, replays_over_https_to_an_upstream_it_trusts) {
     if (l.at("status").as_int64() == 201) applied.insert(std::string(l.at("idempotency_key").as_string()));
   }
   EXPECT_EQ(applied, keys_of(records));
+
+  // --insecure skips the check, and says so.
+  const auto insecure = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream " + mock_url_ +
+                                  " --insecure --dead-letter insecure.jsonl");
+  ASSERT_EQ(insecure.exit_code, 0) << insecure.output;
+  EXPECT_NE(insecure.output.find("replayed 10: 10 succeeded"), std::string::npos) << insecure.output;
+  EXPECT_NE(insecure.output.find("warning: --insecure: the upstream's certificate is NOT checked"), std::string::npos)
+      << insecure.output;
 }
 
 // The PKI the tls_pki ctest fixture made (PLANPROOF_TEST_PKI), or one made here once per process

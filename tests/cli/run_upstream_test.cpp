@@ -319,6 +319,10 @@ TEST(cli_run_upstream, bad_upstream_flags_are_usage_errors) {
   const auto ca_http = planproof(dir, "run upstream.plan.yaml --upstream http://127.0.0.1:1 --upstream-ca ca.pem");
   EXPECT_EQ(ca_http.exit_code, 2) << ca_http.output;
   EXPECT_NE(ca_http.output.find("a CA file only applies to an https upstream"), std::string::npos) << ca_http.output;
+  const auto insecure_http = planproof(dir, "run upstream.plan.yaml --upstream http://127.0.0.1:1 --insecure");
+  EXPECT_EQ(insecure_http.exit_code, 2) << insecure_http.output;
+  EXPECT_NE(insecure_http.output.find("--insecure: error: applies only with an https:// --upstream"), std::string::npos)
+      << insecure_http.output;
 }
 
 }  // namespace

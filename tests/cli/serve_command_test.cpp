@@ -1,5 +1,7 @@
 // End to end: `planproof serve` as a real child process on loopback. Requests to the mock, every
 // admin operation and error, the metrics and journal formats, shutdown by signal, bad usage.
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -357,6 +359,37 @@ TEST_F(serve_command, serves_the_plan_with_the_faults_asked_for) {
   ASSERT_EQ(written.size(), 1u);
   EXPECT_EQ(written[0].at("status").as_int64(), 429);
   EXPECT_EQ(written[0].at("fault").as_string(), "status");
+}
+
+// With a token, every admin request must carry it; off loopback the API refuses to start without one.
+TEST_F(serve_command, the_admin_api_takes_a_token_and_requires_one_off_loopback) {
+  const auto off_loopback = planproof("serve '" + fixture + "' --admin 0.0.0.0:0");
+  EXPECT_EQ(off_loopback.exit_code, 2) << off_loopback.output;
+  EXPECT_NE(off_loopback.output.find("--admin: error: the admin API on 0.0.0.0 would let anyone who reaches it"),
+            std::string::npos)
+      << off_loopback.output;
+  const auto inline_token = planproof("serve '" + fixture + "' --admin-token s3cr3t-admin-token");
+  EXPECT_EQ(inline_token.exit_code, 2) << inline_token.output;
+  EXPECT_NE(inline_token.output.find("expected env:NAME or file:PATH"), std::string::npos) << inline_token.output;
+
+  const auto token_file = dir_.path() / "admin.token";
+  {
+    std::ofstream(token_file) << "adm_7f3c2a9e41\n";
+  }
+  std::filesystem::permissions(token_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  ASSERT_TRUE(start({fixture, "--admin-token", "file:" + token_file.string()}));
+  const auto none = get(admin_, "/faults");
+  EXPECT_EQ(none.status, 401u) << none.body;
+  EXPECT_EQ(none.www_authenticate, "Bearer realm=\"planproof-admin\"");
+  EXPECT_NE(none.body.find("Authorization: Bearer <token>"), std::string::npos) << none.body;
+  EXPECT_EQ(none.body.find("adm_7f3c2a9e41"), std::string::npos) << "the answer never shows the token";
+  EXPECT_EQ(call(admin_, http::verb::get, "/faults", {}, {{"Authorization", "Bearer adm_7f3c2a9e4"}}).status, 401u);
+  EXPECT_EQ(call(admin_, http::verb::get, "/faults", {}, {{"Authorization", "Basic adm_7f3c2a9e41"}}).status, 401u);
+  const auto ok = call(admin_, http::verb::get, "/faults", {}, {{"Authorization", "Bearer adm_7f3c2a9e41"}});
+  EXPECT_EQ(ok.status, 200u) << ok.body;
+  const auto lower = call(admin_, http::verb::post, "/reset", {}, {{"Authorization", "bearer adm_7f3c2a9e41"}});
+  EXPECT_EQ(lower.status, 200u) << lower.body;
+  EXPECT_EQ(child_->output().find("adm_7f3c2a9e41"), std::string::npos) << child_->output();
 }
 
 TEST_F(serve_command, admin_errors_say_what_is_wrong) {
@@ -735,6 +768,9 @@ TEST_F(serve_command, bad_usage_exits_2_with_the_reason) {
   r = planproof("serve " + fixture + " --upstream-ca ca.pem 2>&1");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--upstream-ca: error: applies only with --upstream"), std::string::npos) << r.output;
+  r = planproof("serve " + fixture + " --insecure 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--insecure: error: applies only with an https:// --upstream"), std::string::npos) << r.output;
   r = planproof("serve " + fixture + " --upstream http://127.0.0.1:1 --upstream-timeout soon 2>&1");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--upstream-timeout: error: 'soon'"), std::string::npos) << r.output;
