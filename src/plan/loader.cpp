@@ -81,6 +81,11 @@ ynode fresh_node(ynode::kind type) {
 // refer to itself; a real plan is far inside these limits.
 constexpr int max_depth = 100;
 constexpr std::size_t max_nodes = 200'000;
+// A plan describes an integration: a larger file is refused before it is parsed.
+constexpr std::size_t max_plan_bytes = std::size_t{16} << 20;
+// Workers of one traffic (each client's requests in flight at most): beyond it, memory, ports and
+// descriptors run out before the upstream is tested.
+constexpr int max_concurrency = 10'000;
 constexpr int max_collection = 1'000'000;  // records a paginated endpoint's mock collection may hold
 
 struct tree_too_large {
@@ -2067,7 +2072,7 @@ class plan_reader {
     for (auto [key, field] :
          {std::pair{"min_length", &out.min_length}, std::pair{"max_length", &out.max_length}}) {
       if (applies(key, textual, "text")) {
-        c_.with(n, key, [&](const ynode& v) { *field = c_.get_int(v, 0, INT_MAX, "an integer >= 0"); });
+        c_.with(n, key, [&, field = field](const ynode& v) { *field = c_.get_int(v, 0, INT_MAX, "an integer >= 0"); });
       }
     }
     c_.with(n, "enum", [&](const ynode& v) {
@@ -2362,7 +2367,9 @@ class plan_reader {
       if (auto id = c_.get_string(v); id && check_ref(v, *id, endpoint_ids_, "endpoint")) t.endpoint = *id;
     });
     c_.with(n, "concurrency",
-            [&](const ynode& v) { assign(t.concurrency, c_.get_int(v, 1, INT_MAX, "an integer >= 1")); });
+            [&](const ynode& v) {
+              assign(t.concurrency, c_.get_int(v, 1, max_concurrency, "an integer from 1 to " + std::to_string(max_concurrency)));
+            });
     c_.with_required(n, "duration", [&](const ynode& v) { assign(t.duration, c_.get_duration(v, true)); });
     read_traffic_profile(n, t, before);
     if (c_.error_count() == before) check_planned_requests(n, t);
@@ -2534,7 +2541,7 @@ class plan_reader {
             std::pair{"alerting", &f.alerting}, std::pair{"user_impact", &f.user_impact},
             std::pair{"degradation", &f.degradation}, std::pair{"consistency", &f.consistency},
             std::pair{"compensation", &f.compensation}}) {
-        c_.with(item, key, [&](const ynode& v) { assign(*field, c_.get_string(v)); });
+        c_.with(item, key, [&, field = field](const ynode& v) { assign(*field, c_.get_string(v)); });
       }
       c_.with(item, "observability", [&](const ynode& v) {
         if (!c_.expect_map(v)) return;
@@ -2622,7 +2629,7 @@ class plan_reader {
     c_.with(n, "probability", [&](const ynode& v) { assign(f.probability, c_.get_ratio(v)); });
     c_.with(n, "during", [&](const ynode& v) { read_windows(v, f.during); });
     for (auto [key, field] : {std::pair{"first", &f.first}, std::pair{"every", &f.every}, std::pair{"after", &f.after}}) {
-      c_.with(n, key, [&](const ynode& v) {
+      c_.with(n, key, [&, field = field](const ynode& v) {
         if (auto count = c_.get_int(v, 1, INT_MAX, "a count >= 1")) *field = static_cast<std::uint64_t>(*count);
       });
     }
@@ -3031,7 +3038,7 @@ class plan_reader {
            {std::pair{"deliverables", &p.deliverables}, std::pair{"dependencies", &p.dependencies},
             std::pair{"risks", &p.risks}, std::pair{"success_criteria", &p.success_criteria},
             std::pair{"triggers", &p.triggers}}) {
-        c_.with(item, key, [&](const ynode& v) { assign(*field, c_.get_string_list(v)); });
+        c_.with(item, key, [&, field = field](const ynode& v) { assign(*field, c_.get_string_list(v)); });
       }
       c_.with(item, "complexity", [&](const ynode& v) {
         assign(p.complexity, c_.get_choice(v, {"low", "medium", "high"}, "complexity"));
@@ -3338,6 +3345,12 @@ std::optional<override_value> parse_override(std::string_view text) {
 }
 
 integration_plan load_string(std::string_view text, std::string file_name, const load_options& options) {
+  if (text.size() > max_plan_bytes) {
+    throw diagnostic_error(diagnostic{{file_name, 0, 0}, severity::error,
+                                      "the plan is larger than " + std::to_string(max_plan_bytes >> 20) +
+                                          " MiB; a plan describes an integration, its data belongs elsewhere",
+                                      {}});
+  }
   try {
     return load(text, file_name, options);
   } catch (const diagnostic_error&) {
@@ -3359,10 +3372,12 @@ integration_plan load_file(const std::filesystem::path& path, const load_options
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) throw cannot_read(errno != 0 ? std::strerror(errno) : "cannot open the file");
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read up to one byte past the limit, never the whole of a file that is too large.
+  std::string text(max_plan_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) throw cannot_read("read failed");
-  return load_string(text.str(), file, options);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return load_string(text, file, options);
 }
 
 }  // namespace planproof::plan

@@ -1,5 +1,6 @@
 #include "plan/loader.hpp"
 
+#include <fstream>
 #include <random>
 
 #include <boost/json/parse.hpp>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "plan_test_support.hpp"
+#include "support/process.hpp"
 
 namespace planproof::plan {
 namespace {
@@ -651,7 +653,7 @@ TEST(overrides, file_errors_come_before_set_errors) {
   EXPECT_THAT(
       errors_of(mutate(good_yaml(), "rate: 20/s", "rate: 20"), with_sets({"traffic.concurrency=0"})),
       ElementsAre("plan.yaml:32:43: error: traffic.rate: expected a rate such as 20/s or 600/m, got '20'",
-                  "--set: error: traffic.concurrency: expected an integer >= 1, got '0'"));
+                  "--set: error: traffic.concurrency: expected an integer from 1 to 10000, got '0'"));
 }
 
 // --- hostile input ----------------------------------------------------------------------------------
@@ -684,6 +686,22 @@ TEST(loader_fuzz, aliases_cannot_blow_up_or_loop) {
   expect_no_crash(std::string(5000, '[') + std::string(5000, ']'), "deep nesting");
   expect_no_crash("planproof: 1\nintegration: {name: x, ? [a, b] : c, ~: d}\n", "odd keys");
   expect_no_crash(std::string("planproof: 1\0\xff\xfe: x\n", 20), "bytes");
+}
+
+TEST(loader_fuzz, a_plan_larger_than_16_mib_is_refused_unread) {
+  const std::string huge = "planproof: 1\n#" + std::string(16u << 20, 'x') + "\n";
+  EXPECT_THAT(errors_of(huge), ElementsAre(HasSubstr("the plan is larger than 16 MiB")));
+  test::temp_dir dir;
+  {
+    std::ofstream(dir / "huge.plan.yaml") << huge;
+  }
+  try {
+    (void)load_file(dir / "huge.plan.yaml");
+    ADD_FAILURE() << "loaded";
+  } catch (const core::diagnostic_error& e) {
+    ASSERT_EQ(e.diagnostics().size(), 1u);
+    EXPECT_THAT(e.diagnostics()[0].message, HasSubstr("larger than 16 MiB"));
+  }
 }
 
 TEST(loader_fuzz, input_yaml_cpp_would_loop_on) {

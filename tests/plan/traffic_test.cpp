@@ -59,6 +59,13 @@ TEST(traffic, each_profile_reads_its_keys) {
   EXPECT_EQ(load_small("traffic: {endpoint: e, profile: closed_loop, rate: 5/s, duration: 10s}").traffic.rate, 5);
 }
 
+TEST(traffic, concurrency_is_capped) {
+  EXPECT_EQ(load_small("traffic: {endpoint: e, rate: 20/s, concurrency: 10000, duration: 60s}").traffic.concurrency,
+            10000);
+  EXPECT_THAT(small_errors("traffic: {endpoint: e, rate: 20/s, concurrency: 10001, duration: 60s}"),
+              ElementsAre(HasSubstr("expected an integer from 1 to 10000")));
+}
+
 TEST(traffic, a_key_of_another_profile_is_an_error_naming_the_profile) {
   EXPECT_THAT(small_errors("traffic: {endpoint: e, from: 2/s, rate: 20/s, duration: 60s}"),
               ElementsAre("plan.yaml:8:24: error: traffic: key 'from' does not belong to profile constant (the "
