@@ -20,6 +20,7 @@ struct replay_args {
   std::string upstream;
   std::string upstream_ca;
   bool insecure = false;
+  bool restart = false;
   std::string out;
   std::string phase;
   std::string rate;
@@ -99,6 +100,8 @@ int execute(const replay_args& args) {
                  "the path can read and change the replayed requests and their credentials\n";
   }
   options.out = out;
+  options.progress = out.string() + ".progress";
+  options.restart = args.restart;
   options.rate = rate;
   options.context = {{"replay_of", file.string()}};
   if (!open_decision_log(args.log, log)) return exit_usage;
@@ -132,10 +135,24 @@ int execute(const replay_args& args) {
   if (selection.skipped_count > selection.skipped.size()) {
     std::cout << "  skipped " << selection.skipped_count - selection.skipped.size() << " more damaged lines\n";
   }
+  if (result.resumed > 0) {
+    std::cout << "  resumed: " << count(result.resumed, "record", "records")
+              << " an earlier replay of this file started and did not finish are not sent again ("
+              << options.progress.string() << "; --restart sends every record again)\n";
+  }
+  if (!result.in_doubt.empty()) {
+    std::cout << "  in doubt: line";
+    if (result.in_doubt.size() > 1) std::cout << 's';
+    for (std::size_t i = 0; i < result.in_doubt.size() && i < 20; ++i) std::cout << (i == 0 ? " " : ", ") << result.in_doubt[i];
+    if (result.in_doubt.size() > 20) std::cout << " and " << result.in_doubt.size() - 20 << " more";
+    std::cout << ": that replay sent them, or was about to, and never saw an answer; they were not sent again\n";
+  }
   std::cout << "replayed " << result.replayed << ": " << result.succeeded << " succeeded, " << result.dead_lettered
             << " dead-lettered again, " << count(selection.skipped_count, "damaged line", "damaged lines")
             << " skipped";
-  if (result.failed > 0) std::cout << ", " << result.failed << " failed (the new dead letter could not be written)";
+  if (result.failed > 0) {
+    std::cout << ", " << result.failed << " failed (a mark of the replay's progress or the new dead letter could not be written)";
+  }
   std::cout << '\n';
   if (result.dead_lettered > 0) {
     std::cout << count(result.dead_lettered, "dead letter", "dead letters") << " appended to " << out.string() << '\n';
@@ -174,8 +191,12 @@ command add_dlq_command(CLI::App& app) {
                 "Do not check the https upstream's certificate (a warning says so): only for a server known to\n"
                 "be misconfigured");
   cmd->add_option("--dead-letter", args->out,
-                  "Append the records that fail again to OUT; default: FILE with .replay.jsonl for .jsonl")
+                  "Append the records that fail again to OUT; default: FILE with .replay.jsonl for .jsonl.\n"
+                  "OUT.progress marks each record as it is sent and ends, so a replay cut short and started\n"
+                  "again sends no record twice; it is removed once every record has ended")
       ->type_name("OUT");
+  cmd->add_flag("--restart", args->restart,
+                "Drop the marks of an earlier replay that did not finish (OUT.progress) and send every record");
   cmd->add_option("--phase", args->phase, "Use this phase's retry settings");
   cmd->add_option("--rate", args->rate, "Send at most R requests per second (20/s, 600/m or 20); default: the\n"
                                         "plan's traffic rate, with at most its concurrency in flight")

@@ -1,8 +1,14 @@
 #include "scenario/replay.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <fstream>
 #include <random>
+#include <set>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,6 +20,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "client/http_client.hpp"
+#include "core/file_io.hpp"
 #include "core/secret.hpp"
 #include "mocks/proxy.hpp"
 #include "mocks/tls.hpp"
@@ -66,7 +73,15 @@ struct replay_traffic {
   const std::vector<replay_item>& items;
   const std::string& prefix;
   replay_result& result;
+  int marks = -1;  // the progress file; -1: none
   std::size_t next = 0;
+
+  // "s LINE" before a record is sent, "d LINE" once it has ended; false when it cannot be made durable.
+  bool mark(char what, std::size_t line) const {
+    if (marks < 0) return true;
+    const std::string text = std::string(1, what) + " " + std::to_string(line) + "\n";
+    return !core::write_all(marks, text) && ::fdatasync(marks) == 0;
+  }
 
   asio::awaitable<void> worker() {
     asio::steady_timer timer(io);
@@ -81,7 +96,13 @@ struct replay_traffic {
       // Named, not a braced temporary: g++ 12 destroys temporaries inside co_await twice.
       client::logical_request request{item.line, item.endpoint, item.body, prefix + item.target};
       request.idempotency_key = item.idempotency_key;
+      if (!mark('s', item.line)) {
+        // Unmarked, it could be sent again after a crash: not sent at all.
+        ++result.failed;
+        continue;
+      }
       const auto outcome = co_await client.execute(std::move(request));
+      (void)mark('d', item.line);
       ++result.replayed;
       switch (outcome) {
         case core::request_outcome::succeeded: ++result.succeeded; break;
@@ -250,6 +271,41 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
     return fail(replay_status::unreachable, why);
   }
 
+  // The marks of a replay that did not finish: what it started is not sent again.
+  std::vector<replay_item> pending;
+  int marks = -1;
+  if (!options.progress.empty()) {
+    std::error_code ignored;
+    if (options.restart) std::filesystem::remove(options.progress, ignored);
+    std::set<std::size_t> started, ended;
+    if (std::ifstream in(options.progress); in) {
+      char what = 0;
+      std::size_t line = 0;
+      while (in >> what >> line) (what == 's' ? started : ended).insert(line);
+    }
+    for (const auto& item : items) {
+      if (started.count(item.line) == 0) pending.push_back(item);
+      else ++result.resumed;
+    }
+    for (const auto line : started) {
+      if (ended.count(line) == 0) result.in_doubt.push_back(line);
+    }
+    marks = ::open(options.progress.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (marks < 0) {
+      return fail(replay_status::harness_error, "cannot open " + options.progress.string() + " for the replay's marks: " +
+                                                    std::generic_category().message(errno));
+    }
+    (void)core::sync_directory(std::filesystem::absolute(options.progress).parent_path());
+  } else {
+    pending = items;
+  }
+  struct closer {
+    int fd;
+    ~closer() {
+      if (fd >= 0) ::close(fd);
+    }
+  } close_marks{marks};
+
   std::error_code exists_ec;
   const bool out_existed = std::filesystem::exists(options.out, exists_ec);
   client::dead_letter_queue out(options.out);
@@ -289,10 +345,15 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
                                out, rng);
     replay_traffic traffic{io, client, clock, origin,
                            core::duration{static_cast<core::duration::rep>(std::llround(1e9 / rate))},
-                           items, u.path_prefix, result};
-    const auto workers = std::min<std::size_t>(static_cast<std::size_t>(concurrency), items.size());
+                           pending, u.path_prefix, result, marks};
+    const auto workers = std::min<std::size_t>(static_cast<std::size_t>(concurrency), pending.size());
     for (std::size_t w = 0; w < workers; ++w) asio::co_spawn(io, traffic.worker(), asio::detached);
     io.run();
+  }
+  if (marks >= 0 && result.replayed + result.failed == pending.size() && result.failed == 0) {
+    // Every record has ended: a later replay of the file is a new one.
+    std::error_code ignored;
+    std::filesystem::remove(options.progress, ignored);
   }
   if (out.appended() == 0 && !out_existed) {
     // Nothing failed again: no empty file to suggest otherwise.

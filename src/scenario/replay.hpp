@@ -55,6 +55,11 @@ struct replay_options {
   std::string upstream_ca;           // https: PEM file of the CAs to trust; empty = the system store
   bool insecure = false;             // https: the certificate is not checked (dlq replay --insecure)
   std::filesystem::path out;         // where records that fail again are appended
+  // Where each record is marked, fsynced, before it is sent and after it ends, so that a replay
+  // cut short (killed, crashed) and started again sends no record twice; removed once every record
+  // has ended. Empty: no marks.
+  std::filesystem::path progress;
+  bool restart = false;  // the marks of an earlier replay are dropped: every record is sent again
   std::optional<double> rate;        // requests per second; none = the plan's traffic rate
   boost::json::object context;       // added to every new dead letter and log line
   event_log* log = nullptr;
@@ -75,6 +80,10 @@ struct replay_result {
   std::size_t succeeded = 0;
   std::size_t dead_lettered = 0;  // appended to `out`
   std::size_t failed = 0;         // not even the new dead letter could be written
+  // Resumed from the marks of a replay that did not finish: records it had started are not sent
+  // again; `in_doubt` are the lines it started and never saw end (sent, or not, at most once).
+  std::size_t resumed = 0;
+  std::vector<std::size_t> in_doubt;
 };
 
 replay_result replay(const plan::integration_plan& plan, const std::vector<replay_item>& items,

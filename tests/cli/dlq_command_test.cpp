@@ -3,8 +3,10 @@
 // arrived is read from the mock's journal, not taken from replay's word.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -263,6 +265,69 @@ TEST_F(dlq_command, the_default_upstream_is_the_plans_base_url) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("to " + mock_url_), std::string::npos) << r.output;
   EXPECT_EQ(keys_of(journal()), keys_of(records));
+}
+
+// A replay that did not finish left its marks: what it started is not sent again (at most once per
+// replay), what it never saw end is named in doubt, and --restart sends everything.
+TEST_F(dlq_command, a_replay_cut_short_is_resumed_without_sending_a_record_twice) {
+  const auto records = make_dead_letters();
+  ASSERT_TRUE(start_upstream());
+  // The earlier replay ended line 1, and started line 2 when it was killed.
+  {
+    std::ofstream(dir_ / "dead-letter/orders.replay.jsonl.progress") << "s 1\nd 1\ns 2\n";
+  }
+  const auto r = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream " + mock_url_);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resumed: 2 records an earlier replay of this file started and did not finish are not "
+                          "sent again"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("in doubt: line 2: that replay sent them, or was about to"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("replayed 8: 8 succeeded"), std::string::npos) << r.output;
+  auto seen = journal();
+  EXPECT_EQ(seen.size(), 8u);
+  std::set<std::string> expected;
+  for (std::size_t i = 2; i < records.size(); ++i) expected.insert(std::string(records[i].at("idempotency_key").as_string()));
+  EXPECT_EQ(keys_of(seen), expected) << "lines 3 to 10, each once";
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "dead-letter/orders.replay.jsonl.progress")) << "every record ended";
+
+  // Killed for real, at the third record's answer, then started again: no record goes out twice.
+  ASSERT_EQ(admin_call(http::verb::post, "/reset"), "{\"reset\":true}\n");
+  test::child_process::options opt;
+  opt.cwd = dir_.path().string();
+  opt.set_env.emplace_back(key_variable, api_key);
+  test::child_process cut(test::planproof_executable(),
+                          {"dlq", "replay", "dead-letter/orders.jsonl", fixture, "--upstream", mock_url_, "--rate", "5",
+                           "--log", "/dev/stdout"},
+                          opt);
+  ASSERT_TRUE(cut.started()) << cut.error();
+  int answered = 0;
+  while (answered < 3) {
+    const auto line = cut.read_line(20s);
+    ASSERT_TRUE(line) << cut.output();
+    if (line->find("\"attempt_finished\"") != std::string::npos) ++answered;
+  }
+  ASSERT_TRUE(cut.signal(SIGKILL));
+  ASSERT_TRUE(cut.wait(20s));
+  const auto again = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream " + mock_url_);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("resumed: "), std::string::npos) << again.output;
+  seen = journal();
+  std::map<std::string, int> sends;
+  for (const auto& l : seen) ++sends[std::string(l.at("idempotency_key").as_string())];
+  for (const auto& [key, n] : sends) EXPECT_EQ(n, 1) << key << " sent " << n << " times";
+  EXPECT_GE(sends.size(), 9u) << "at most the one in doubt is missing";
+
+  // --restart: every record again (the upstream's idempotency keys make that safe).
+  ASSERT_EQ(admin_call(http::verb::post, "/reset"), "{\"reset\":true}\n");
+  {
+    std::ofstream(dir_ / "dead-letter/orders.replay.jsonl.progress") << "s 1\nd 1\n";
+  }
+  const auto restart = planproof("dlq replay dead-letter/orders.jsonl " + fixture + " --upstream " + mock_url_ +
+                                 " --restart");
+  ASSERT_EQ(restart.exit_code, 0) << restart.output;
+  EXPECT_NE(restart.output.find("replayed 10: 10 succeeded"), std::string::npos) << restart.output;
+  EXPECT_EQ(journal().size(), 10u);
 }
 
 // An https upstream: the certificate must chain to a trusted CA; one that does not fails every
