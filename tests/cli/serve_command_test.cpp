@@ -792,5 +792,40 @@ TEST_F(serve_command, bad_usage_exits_2_with_the_reason) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 
+// Proxying to an https upstream: its certificate is checked (a CA the proxy does not trust is a 502
+// upstream_unreachable), unless --insecure says not to, loudly.
+TEST_F(serve_command, an_https_upstream_is_checked_unless_insecure) {
+  const auto pki = dir_ / "pki";
+  ASSERT_TRUE(make_pki(pki));
+  test::child_process::options opt;
+  opt.cwd = dir_.path().string();
+  test::child_process real(test::planproof_executable(), {"serve", tls_fixture, "--tls", pki.string()}, opt);
+  ASSERT_TRUE(real.started()) << real.error();
+  const auto real_line = real.read_line(startup_deadline);
+  ASSERT_TRUE(real_line) << real.output();
+  const auto real_port = test::port_of(*real_line, "mock: ");
+  ASSERT_TRUE(real_port) << *real_line;
+  const std::string upstream = "https://127.0.0.1:" + std::to_string(*real_port);
+
+  ASSERT_TRUE(start({fixture, "--upstream", upstream, "--upstream-timeout", "5s"}));
+  const auto refused = get(mock_, "/v1/orders");
+  EXPECT_EQ(refused.status, 502u) << refused.body;
+  EXPECT_NE(refused.body.find("upstream_unreachable"), std::string::npos) << refused.body;
+  ASSERT_TRUE(child_->signal(SIGTERM));
+  ASSERT_EQ(child_->wait(exit_deadline), 0) << child_->output();
+
+  ASSERT_TRUE(start({fixture, "--upstream", upstream, "--insecure"}));
+  EXPECT_NE(child_->output().find("warning: --insecure: the certificate of " + upstream + " is NOT checked"),
+            std::string::npos)
+      << child_->output();
+  const auto relayed = get(mock_, "/v1/orders");
+  EXPECT_EQ(relayed.status, 200u) << relayed.body;
+  EXPECT_NE(relayed.body.find("ord_1"), std::string::npos) << relayed.body;
+  ASSERT_TRUE(child_->signal(SIGTERM));
+  ASSERT_EQ(child_->wait(exit_deadline), 0) << child_->output();
+  ASSERT_TRUE(real.signal(SIGTERM));
+  ASSERT_TRUE(real.wait(exit_deadline));
+}
+
 }  // namespace
 }  // namespace planproof
