@@ -4,13 +4,15 @@
 # The mock serves bench/soak.plan.yaml with its `chaos` failure mode on: every fault kind a plain
 # HTTP mock injects but auth_expiry (it would refuse the key for good), each now and then (status,
 # latency, hang, reset, empty_reply, close, slow_body, malformed, schema_drift, rate_limit, outage
-# flapping, pagination). At the same time wrk (-t1 -c32, 2 s timeout) hammers a GET and planproof's
+# flapping, pagination). At the same time wrk (-t1 -c32, rounds of 30 s) hammers a GET and planproof's
 # own client runs the plan's `client_load` against it through `run --upstream`. Every SAMPLE seconds
 # the mock's RSS and open descriptors are written to OUT/samples.tsv; at the end the faults are
 # turned off and one plain request must be answered 200.
 #
 # Env knobs: BUILD_DIR [build/dev] (with planproof), DURATION [600] seconds, SAMPLE [10] seconds,
-#            OUT [a new temporary directory]. Exit 0 when the mock answered at the end.
+#            MAX_RECORDS [10000] (serve --max-records: the journal is the one store that grows with
+#            requests until its cap, so a small cap shows the plateau early), OUT [a new temporary
+#            directory]. Exit 0 when the mock answered at the end.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,7 +30,7 @@ cd "$OUT"
 
 export SOAK_API_KEY=sk_soak_0f3e9c1a
 "$PLANPROOF" serve "$HERE/soak.plan.yaml" --fault chaos --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
-  --max-records 100000 >serve.log 2>&1 &
+  --max-records "${MAX_RECORDS:-10000}" >serve.log 2>&1 &
 SERVE=$!
 cleanup() {
   kill "$SERVE" "${WRK:-}" "${RUN:-}" 2>/dev/null || true
@@ -41,8 +43,16 @@ ADMIN=$(awk '/^admin:/ {print $2}' serve.log)
 [[ -n $MOCK && -n $ADMIN ]] || { cat serve.log >&2; exit 3; }
 echo "soak: mock $MOCK (pid $SERVE), admin $ADMIN, ${DURATION}s, samples every ${SAMPLE}s in $OUT"
 
-timeout $((DURATION + 30)) wrk -t1 -c32 -d"${DURATION}s" --timeout 2s -H "X-API-Key: $SOAK_API_KEY" \
-  "$MOCK/v1/items" >wrk.txt 2>&1 &
+# In rounds of 30 s: wrk never gives up on a request the mock holds (a `hang`), so a connection that
+# met one would be idle for the rest of a single long run; each round starts 32 fresh ones.
+(
+  end=$(( $(date +%s) + DURATION ))
+  while (( $(date +%s) < end )); do
+    left=$(( end - $(date +%s) ))
+    timeout $(( (left < 30 ? left : 30) + 10 )) wrk -t1 -c32 -d"$(( left < 30 ? left : 30 ))s" --timeout 2s \
+      -H "X-API-Key: $SOAK_API_KEY" "$MOCK/v1/items" || true
+  done
+) >wrk.txt 2>&1 &
 WRK=$!
 # The plan's traffic for as long as the soak, through run's own proxy in front of the mock.
 timeout $((DURATION + 120)) "$PLANPROOF" run "$HERE/soak.plan.yaml" --only client_load --upstream "$MOCK" \
@@ -74,7 +84,7 @@ echo "  after warm-up (60 s): $(pick 60)"
 echo "  middle ($((DURATION / 2)) s):   $(pick $((DURATION / 2)))"
 echo "  end ($DURATION s):      $(pick "$DURATION")"
 echo "  after the load:       $rss_end KiB, $fds_end fds"
-echo "soak: wrk: $(awk '/requests in/ {print $1 " requests"} /Socket errors/ {print}' wrk.txt | paste -sd' ')"
+echo "soak: wrk: $(awk '/requests in/ {n += $1} /Socket errors/ {sub(",", "", $6); e += $6} END {printf "%d requests, %d read errors (resets and closes the faults make)", n, e}' wrk.txt)"
 echo "soak: run: $(grep -E "failure modes?: " run.txt | tail -1)"
 echo "soak: a plain request after the soak answered $status"
 [[ $status == 200 ]]
