@@ -66,7 +66,7 @@ asio::awaitable<forward_result> exchange(Stream& stream, upstream_request req, c
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(o.body_limit);
-  parser.header_limit(64 * 1024);
+  parser.header_limit(o.header_limit);
   if (req.method() == http::verb::head) parser.skip(true);
   auto [rec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
   if (rec) {

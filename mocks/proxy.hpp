@@ -40,6 +40,7 @@ struct upstream_options {
   client_tls_config tls;
   core::duration timeout = std::chrono::seconds(30);  // real time for one forward: connect, send, answer
   std::uint64_t body_limit = 16 * 1024 * 1024;         // an upstream answer larger than this is a failure
+  std::uint32_t header_limit = 64 * 1024;              // its status line and headers, likewise
 };
 
 using upstream_request = boost::beast::http::request<boost::beast::http::string_body>;

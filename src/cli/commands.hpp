@@ -27,9 +27,14 @@ inline CLI::Option* repeatable(CLI::Option* option) {
   return option->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
-// The plan's load options from `--set KEY=VALUE` arguments; nullopt (after saying why on standard
-// error) when one is not KEY=VALUE.
-std::optional<plan::load_options> load_options_from(const std::vector<std::string>& sets);
+// `--limit NAME=VALUE` (repeatable): the caps of core::limits, listed with their defaults in the
+// option's help.
+void add_limit_option(CLI::App* cmd, std::vector<std::string>& limits);
+
+// The plan's load options from `--set KEY=VALUE` and `--limit NAME=VALUE` arguments; nullopt (after
+// saying why on standard error) when one is malformed.
+std::optional<plan::load_options> load_options_from(const std::vector<std::string>& sets,
+                                                    const std::vector<std::string>& limits = {});
 
 // `--log FILE`: opens the decision log into `log` (left empty when `path` is empty). False, after
 // saying why on standard error, when the file cannot be written.

@@ -26,6 +26,7 @@ struct replay_args {
   std::string rate;
   std::string log;
   std::vector<std::string> sets;
+  std::vector<std::string> limits;  // --limit NAME=VALUE
 };
 
 // FILE with `.replay.jsonl` in place of `.jsonl` (or after the whole name).
@@ -48,7 +49,7 @@ std::string count(std::size_t n, std::string_view one, std::string_view many) {
 
 int execute(const replay_args& args) {
   core::setup_logging(core::verbosity::normal);
-  const auto load = load_options_from(args.sets);
+  const auto load = load_options_from(args.sets, args.limits);
   if (!load) return exit_usage;
   std::optional<double> rate;
   if (!args.rate.empty()) {
@@ -106,6 +107,7 @@ int execute(const replay_args& args) {
   options.context = {{"replay_of", file.string()}};
   if (!open_decision_log(args.log, log)) return exit_usage;
   options.log = log.get();
+  options.limits = load->limits;
 
   scenario::replay_result result;
   if (!selection.items.empty()) result = scenario::replay(plan, selection.items, options);
@@ -203,6 +205,7 @@ command add_dlq_command(CLI::App& app) {
       ->type_name("R");
   cmd->add_option("--log", args->log, "Write every client decision to FILE as JSON lines, as run --log does");
   repeatable(cmd->add_option("--set", args->sets, "Override a plan value before replaying, as with run (repeatable)"));
+  add_limit_option(cmd, args->limits);
   return {cmd, [args] { return execute(*args); }};
 }
 

@@ -20,6 +20,7 @@ struct lint_args {
   std::string format = "text";
   std::vector<std::string> ignore;
   std::vector<std::string> sets;
+  std::vector<std::string> limits;  // --limit NAME=VALUE
   bool strict = false;
   bool list_rules = false;
 };
@@ -55,7 +56,7 @@ int execute(const lint_args& args) {
       return exit_usage;
     }
   }
-  const auto load = load_options_from(args.sets);
+  const auto load = load_options_from(args.sets, args.limits);
   if (!load) return exit_usage;
 
   std::vector<core::diagnostic> findings;
@@ -116,6 +117,7 @@ command add_lint_command(CLI::App& app) {
   cmd->add_flag("--strict", args->strict, "Count warnings as errors (exit 2 on any finding)");
   repeatable(cmd->add_option("--ignore", args->ignore, "Drop findings of this rule id (repeatable)"));
   repeatable(cmd->add_option("--set", args->sets, "Override a plan value before linting, as with run (repeatable)"));
+  add_limit_option(cmd, args->limits);
   cmd->add_flag("--list-rules", args->list_rules, "List every rule: id, severity, what it checks");
   return {cmd, [args]() -> int {
             if (args->list_rules) {

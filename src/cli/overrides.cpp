@@ -1,13 +1,32 @@
-// Options shared by the commands that load a plan: `--set KEY=VALUE`, and `--log FILE` for those
-// that drive the client.
+// Options shared by the commands that load a plan: `--set KEY=VALUE`, `--limit NAME=VALUE`, and
+// `--log FILE` for those that drive the client.
 #include <iostream>
 
 #include "cli/commands.hpp"
 
 namespace planproof::cli {
 
-std::optional<plan::load_options> load_options_from(const std::vector<std::string>& sets) {
+void add_limit_option(CLI::App* cmd, std::vector<std::string>& limits) {
+  std::string help =
+      "Set a cap on what planproof reads and holds, NAME=VALUE (repeatable); sizes in bytes or with\n"
+      "KiB, MiB, GiB. Going over one is an error (a plan) or 413/431 (a mock), never unbounded memory:";
+  const core::limits defaults;
+  for (const auto& info : core::limit_catalog()) {
+    help += "\n  " + std::string(info.name) + " (" + core::format_limit(info, defaults.*(info.field)) + "): " +
+            std::string(info.what);
+  }
+  repeatable(cmd->add_option("--limit", limits, help))->type_name("NAME=VALUE");
+}
+
+std::optional<plan::load_options> load_options_from(const std::vector<std::string>& sets,
+                                                    const std::vector<std::string>& limits) {
   plan::load_options load;
+  for (const auto& l : limits) {
+    if (auto why = core::set_limit(load.limits, l); !why.empty()) {
+      std::cerr << "--limit: error: " << why << '\n';
+      return std::nullopt;
+    }
+  }
   for (const auto& s : sets) {
     auto o = plan::parse_override(s);
     if (!o) {

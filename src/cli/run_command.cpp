@@ -38,6 +38,7 @@ struct run_args {
   std::string progress = "auto";
   std::string log;
   std::vector<std::string> sets;
+  std::vector<std::string> limits;  // --limit NAME=VALUE
   std::string tls;  // a tools/gen-certs directory: HTTPS mocks
   std::string upstream;
   std::string upstream_ca;
@@ -110,7 +111,7 @@ class stop_on_signals {
 int execute(const run_args& args) {
   core::setup_logging(args.quiet ? core::verbosity::quiet
                                  : (args.verbose ? core::verbosity::verbose : core::verbosity::normal));
-  const auto load = load_options_from(args.sets);
+  const auto load = load_options_from(args.sets, args.limits);
   if (!load) return exit_usage;
   if (!check_report_files(args.reports)) return exit_usage;
   if (!args.upstream_ca.empty() && args.upstream.empty()) {
@@ -138,6 +139,7 @@ int execute(const run_args& args) {
   options.upstream = args.upstream;
   options.upstream_ca = args.upstream_ca;
   options.upstream_insecure = args.insecure;
+  options.limits = load->limits;
   report::console_options console{.verbose = args.verbose};
   // Drawn on the client's thread, which is this one: run_live runs the client here.
   std::optional<report::progress_display> progress;
@@ -222,6 +224,7 @@ void add_common_options(CLI::App* cmd, const std::shared_ptr<run_args>& args) {
                   "(outcome); each with its failure mode, request number and X-Request-Id. FILE is replaced");
   repeatable(cmd->add_option("--set", args->sets,
                              "Override a plan value before running, e.g. --set retry.max_attempts=1 (repeatable)"));
+  add_limit_option(cmd, args->limits);
   auto* quiet = cmd->add_flag("--quiet,-q", args->quiet, "Print only broken failure modes and the summary");
   cmd->add_flag("--verbose,-v", args->verbose,
                 "Print every expectation and metric, every client decision (each attempt, its result, each\n"

@@ -42,6 +42,7 @@ struct serve_args {
   std::uint64_t seed = 1;
   double time_scale = 1.0;
   std::vector<std::string> sets;
+  std::vector<std::string> limits;  // --limit NAME=VALUE
   std::string journal;
   std::size_t max_records = 100'000;
   std::string upstream;
@@ -248,7 +249,7 @@ void print_auth(const plan::auth_config& plan_auth, const scenario::auth_materia
 
 int execute(const serve_args& args) {
   core::setup_logging(core::verbosity::normal);
-  const auto load = load_options_from(args.sets);
+  const auto load = load_options_from(args.sets, args.limits);
   if (!load) return exit_usage;
   const auto listen = parse_address("--listen", args.listen);
   const auto admin_at = parse_address("--admin", args.admin);
@@ -299,6 +300,8 @@ int execute(const serve_args& args) {
       return exit_usage;
     }
     mocks::upstream_options o;
+    o.body_limit = load->limits.response_body;
+    o.header_limit = static_cast<std::uint32_t>(load->limits.response_headers);
     o.target = std::get<mocks::upstream_target>(target);
     o.ca_file = args.upstream_ca;
     if (args.insecure) {
@@ -373,6 +376,9 @@ int execute(const serve_args& args) {
   options.seed = args.seed;
   options.single_threaded_executor = true;  // the mock, the admin API and the signals share this one thread
   options.max_records = args.max_records;
+  options.header_limit = static_cast<std::uint32_t>(load->limits.request_headers);
+  options.body_limit = load->limits.request_body;
+  options.max_connections = static_cast<std::size_t>(load->limits.connections);
   options.upstream = upstream;
   // In proxy mode the real upstream checks credentials; the mock passes them through untouched.
   options.tls = tls;
@@ -549,6 +555,7 @@ command add_serve_command(CLI::App& app) {
       ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
   repeatable(cmd->add_option("--set", args->sets, "Override a plan value before serving, as with run (repeatable)"));
+  add_limit_option(cmd, args->limits);
   cmd->add_option("--journal", args->journal, "On shutdown, write the kept requests to FILE as JSON lines");
   cmd->add_option("--upstream", args->upstream,
                   "Proxy mode: forward every request no fault answers to this real upstream (http:// or https://,\n"

@@ -20,6 +20,7 @@ struct sweep_args {
   std::string failure_mode;
   std::vector<std::string> vary;
   std::vector<std::string> sets;
+  std::vector<std::string> limits;  // --limit NAME=VALUE
   int clients = 1;
   int repeat = 1;
   std::uint64_t seed = 1;
@@ -41,7 +42,7 @@ int write_output(const std::string& flag, const std::string& path, const std::st
 
 int execute(const sweep_args& args) {
   core::setup_logging(core::verbosity::normal);
-  const auto load = load_options_from(args.sets);
+  const auto load = load_options_from(args.sets, args.limits);
   if (!load) return exit_usage;
   scenario::sweep_options options;
   options.plan_file = args.plan;
@@ -127,6 +128,7 @@ command add_sweep_command(CLI::App& app) {
                  ->required());
   cmd->add_option("--phase", args->phase, "Simulate with this phase's settings");
   repeatable(cmd->add_option("--set", args->sets, "Override a plan value at every point (repeatable)"));
+  add_limit_option(cmd, args->limits);
   cmd->add_option("--clients", args->clients, "Independent clients, unless --vary traffic.clients")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();

@@ -227,6 +227,7 @@ asio::awaitable<http_client::exchange> http_client::round_trip(const std::string
   conn->tcp().expires_after(scale_.to_real(read_timeout));
   http::response_parser<http::string_body> parser;
   parser.body_limit(options_.body_limit);
+  parser.header_limit(options_.header_limit);
   // Not a conditional expression: g++ 12 miscompiles co_await in the arms of `?:`.
   if (conn->secure) {
     out.ec = co_await write_and_read(*conn->secure, conn->buffer, wire_request, parser);

@@ -85,7 +85,9 @@ struct client_options {
   // closes idle keep-alive connections after some time of its own, and a request sent on one it
   // has just closed fails like any other attempt (it is never silently sent again).
   std::chrono::milliseconds pool_idle_timeout{2000};
-  std::size_t body_limit = 8u << 20;
+  // An answer larger than these fails the attempt (a read error, retried as the plan says).
+  std::size_t body_limit = 16u << 20;
+  std::uint32_t header_limit = 64u << 10;
   boost::json::object dead_letter_context;  // added to every dead-letter record (failure mode, run)
   // The plan's data mapping: each success response is checked against its endpoint's schema and
   // mapped. A body nothing can be used from fails the attempt as schema_error; single bad records

@@ -27,6 +27,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/limits.hpp"
 #include "plan/catalog.hpp"
 #include "plan/traffic_profile.hpp"
 
@@ -78,14 +79,10 @@ ynode fresh_node(ynode::kind type) {
 }
 
 // Hostile YAML can be small and still huge once aliases are expanded (`&a [*a, *a]` nested), or even
-// refer to itself; a real plan is far inside these limits.
-constexpr int max_depth = 100;
-constexpr std::size_t max_nodes = 200'000;
-// A plan describes an integration: a larger file is refused before it is parsed.
-constexpr std::size_t max_plan_bytes = std::size_t{16} << 20;
-// Workers of one traffic (each client's requests in flight at most): beyond it, memory, ports and
-// descriptors run out before the upstream is tested.
-constexpr int max_concurrency = 10'000;
+// refer to itself; a real plan is far inside core::limits' plan_depth and plan_nodes. A plan
+// describes an integration: a file larger than plan_size is refused before it is parsed. Workers of
+// one traffic (each client's requests in flight) are capped by `concurrency`: beyond it, memory,
+// ports and descriptors run out before the upstream is tested.
 constexpr int max_collection = 1'000'000;  // records a paginated endpoint's mock collection may hold
 
 struct tree_too_large {
@@ -95,16 +92,18 @@ struct tree_too_large {
 
 class tree_converter {
  public:
-  explicit tree_converter(bool from_set) : from_set_(from_set) {}
+  tree_converter(bool from_set, const core::limits& limits) : from_set_(from_set), limits_(limits) {}
 
-  ynode convert(const YAML::Node& in, int depth = 0) {
-    if (depth > max_depth) {
-      throw tree_too_large{"the plan is nested more than " + std::to_string(max_depth) + " levels deep",
+  ynode convert(const YAML::Node& in, std::uint64_t depth = 0) {
+    if (depth > limits_.plan_depth) {
+      throw tree_too_large{"the plan is nested more than " + std::to_string(limits_.plan_depth) +
+                               " levels deep (" + core::limit_hint("plan_depth") + ")",
                            in.Mark()};
     }
-    if (++count_ > max_nodes) {
-      throw tree_too_large{
-          "the plan has more than " + std::to_string(max_nodes) + " nodes (aliases expanded)", in.Mark()};
+    if (++count_ > limits_.plan_nodes) {
+      throw tree_too_large{"the plan has more than " + std::to_string(limits_.plan_nodes) +
+                               " nodes, aliases expanded (" + core::limit_hint("plan_nodes") + ")",
+                           in.Mark()};
     }
     ynode out;
     out.from_set = from_set_;
@@ -135,7 +134,8 @@ class tree_converter {
 
  private:
   bool from_set_;
-  std::size_t count_ = 0;
+  const core::limits& limits_;
+  std::uint64_t count_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -344,7 +344,9 @@ boost::json::value scalar_to_json(const ynode& n) {
 
 class context {
  public:
-  explicit context(std::string file) : file_(std::move(file)) {}
+  context(std::string file, const core::limits& limits) : limits(limits), file_(std::move(file)) {}
+
+  const core::limits& limits;  // `--limit`: the caps a plan's values are held to
 
   core::source_location where(const ynode& n) const {
     if (n.from_set) return {"--set", 0, 0};
@@ -2368,7 +2370,11 @@ class plan_reader {
     });
     c_.with(n, "concurrency",
             [&](const ynode& v) {
-              assign(t.concurrency, c_.get_int(v, 1, max_concurrency, "an integer from 1 to " + std::to_string(max_concurrency)));
+              const auto most = static_cast<long long>(c_.limits.concurrency);
+              assign(t.concurrency,
+                     c_.get_int(v, 1, most,
+                                "an integer from 1 to " + std::to_string(most) +
+                                    " (the cap --limit concurrency=N sets)"));
             });
     c_.with_required(n, "duration", [&](const ynode& v) { assign(t.duration, c_.get_duration(v, true)); });
     read_traffic_profile(n, t, before);
@@ -3163,11 +3169,11 @@ std::vector<std::string> split_path(std::string_view path) {
   return out;
 }
 
-ynode parse_override_value(const std::string& text) {
+ynode parse_override_value(const std::string& text, const core::limits& limits) {
   try {
     const auto scan = scan_documents(text);
     if (scan.count == 0) return fresh_node(ynode::kind::null);
-    if (scan.count == 1) return tree_converter(true).convert(YAML::Load(text));
+    if (scan.count == 1) return tree_converter(true, limits).convert(YAML::Load(text));
   } catch (const YAML::Exception&) {
   } catch (const tree_too_large&) {
   }
@@ -3183,7 +3189,7 @@ bool all_digits(std::string_view s) {
 }
 
 // Returns why the override cannot be applied; empty when it was.
-std::string apply_override(ynode& root, const override_value& o) {
+std::string apply_override(ynode& root, const override_value& o, const core::limits& limits) {
   const auto segments = split_path(o.key_path);
   if (std::any_of(segments.begin(), segments.end(), [](const auto& s) { return s.empty(); })) {
     return "the key path has an empty segment";
@@ -3234,7 +3240,7 @@ std::string apply_override(ynode& root, const override_value& o) {
       return walked + " is a single value, not a map or a list";
     }
     walked += (walked.empty() ? "" : ".") + segment;
-    if (last) *next = parse_override_value(o.value);
+    if (last) *next = parse_override_value(o.value, limits);
     current = next;
   }
   return {};
@@ -3309,19 +3315,19 @@ integration_plan load(std::string_view text, std::string file, const load_option
   }
   ynode root;
   try {
-    root = tree_converter(false).convert(doc);
+    root = tree_converter(false, options.limits).convert(doc);
   } catch (const tree_too_large& e) {
     throw diagnostic_error(at_mark(file, e.mark, e.message));
   }
 
-  context c(file);
+  context c(file, options.limits);
   if (!root.is_map()) {
     c.error(root,
             "a plan is a map with keys such as planproof, integration and endpoints, got " + describe(root));
     throw diagnostic_error(c.diagnostics());
   }
   for (const auto& o : options.overrides) {
-    if (auto why = apply_override(root, o); !why.empty()) {
+    if (auto why = apply_override(root, o, options.limits); !why.empty()) {
       c.error(core::source_location{"--set", 0, 0}, "cannot apply '" + o.key_path + "': " + why);
     }
   }
@@ -3345,10 +3351,11 @@ std::optional<override_value> parse_override(std::string_view text) {
 }
 
 integration_plan load_string(std::string_view text, std::string file_name, const load_options& options) {
-  if (text.size() > max_plan_bytes) {
+  if (text.size() > options.limits.plan_size) {
     throw diagnostic_error(diagnostic{{file_name, 0, 0}, severity::error,
-                                      "the plan is larger than " + std::to_string(max_plan_bytes >> 20) +
-                                          " MiB; a plan describes an integration, its data belongs elsewhere",
+                                      "the plan is larger than " + core::format_size(options.limits.plan_size) +
+                                          "; a plan describes an integration, its data belongs elsewhere (" +
+                                          core::limit_hint("plan_size") + ")",
                                       {}});
   }
   try {
@@ -3372,11 +3379,16 @@ integration_plan load_file(const std::filesystem::path& path, const load_options
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) throw cannot_read(errno != 0 ? std::strerror(errno) : "cannot open the file");
-  // Read up to one byte past the limit, never the whole of a file that is too large.
-  std::string text(max_plan_bytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  // Read up to one byte past the limit, never the whole of a file that is too large (nor a buffer
+  // of the limit's size for a small one).
+  const std::uint64_t most = options.limits.plan_size + 1;
+  std::string text;
+  char chunk[64 * 1024];
+  while (text.size() < most && in) {
+    in.read(chunk, static_cast<std::streamsize>(std::min<std::uint64_t>(sizeof chunk, most - text.size())));
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+  }
   if (in.bad()) throw cannot_read("read failed");
-  text.resize(static_cast<std::size_t>(in.gcount()));
   return load_string(text, file, options);
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.hpp"
 #include "plan/model.hpp"
 
 namespace planproof::plan {
@@ -26,6 +27,7 @@ std::optional<override_value> parse_override(std::string_view text);
 
 struct load_options {
   std::vector<override_value> overrides;  // applied in order, before decoding
+  core::limits limits;  // `--limit`: plan_size, plan_depth, plan_nodes and concurrency apply here
 };
 
 // Both throw core::diagnostic_error holding every error found, sorted by position (values that came

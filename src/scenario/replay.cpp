@@ -321,6 +321,8 @@ replay_result replay(const plan::integration_plan& plan, const std::vector<repla
   copts.host = u.host_header;
   copts.tls = tls;
   copts.tls_server_name = target.host;
+  copts.body_limit = static_cast<std::size_t>(options.limits.response_body);
+  copts.header_limit = static_cast<std::uint32_t>(options.limits.response_headers);
   if (!auth.client_secret.empty()) copts.oauth2 = oauth2_client_options(auth_config, auth, retry);
   if (auth.jwt_key) copts.jwt = jwt_client_options(auth_config, auth, retry, {std::chrono::system_clock::now(), clock.now()});
   if (!auth.header.name.empty()) copts.extra_headers.push_back(auth.header);

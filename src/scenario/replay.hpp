@@ -12,6 +12,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "core/limits.hpp"
 #include "client/dead_letter.hpp"
 #include "plan/model.hpp"
 #include "scenario/event_log.hpp"
@@ -63,6 +64,8 @@ struct replay_options {
   std::optional<double> rate;        // requests per second; none = the plan's traffic rate
   boost::json::object context;       // added to every new dead letter and log line
   event_log* log = nullptr;
+  // `--limit`: response_headers and response_body bound what the client reads of an answer.
+  core::limits limits;
 };
 
 enum class replay_status {

@@ -286,6 +286,8 @@ upstream_setup open_upstream(const plan::integration_plan& plan, const plan::ret
                                            std::string(real) + " and needs the real ones, never a generated stand-in");
   }
   mocks::upstream_options o;
+  o.body_limit = options.limits.response_body;
+  o.header_limit = static_cast<std::uint32_t>(options.limits.response_headers);
   o.target = u.target;
   o.tls.ca_file = options.upstream_ca;  // before the plan's mtls `ca`, which only stands in for it
   o.tls.verify_peer = !options.upstream_insecure;
@@ -457,6 +459,9 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
   mocks::server upstream(upstream_io.get_executor(), clock, origin, scale, mocks::routes_from_plan(plan),
                          requirement, api_faults,
                          {.seed = derive_seed(options.seed, mode.id, 1), .single_threaded_executor = true,
+                          .header_limit = static_cast<std::uint32_t>(options.limits.request_headers),
+                          .body_limit = options.limits.request_body,
+                          .max_connections = static_cast<std::size_t>(options.limits.connections),
                           .upstream = proxied ? upstream_setup->proxy : nullptr,
                           .tls = options.tls ? options.tls->server : nullptr});
   if (auto ec = upstream.listen()) {
@@ -530,6 +535,8 @@ failure_mode_result run_one(const plan::integration_plan& plan, const plan::fail
     if (requirement.jwt) copts.jwt = jwt_client_options(plan.auth, auth, retry, calendar);
   }
   copts.max_idle_connections = static_cast<std::size_t>(traffic.concurrency);
+  copts.body_limit = static_cast<std::size_t>(options.limits.response_body);
+  copts.header_limit = static_cast<std::uint32_t>(options.limits.response_headers);
   copts.mappings = plan.mapping;
   copts.dead_letter_context = {{"plan", plan.integration.name}, {"failure_mode", mode.id},
                                {"seed", options.seed}};
@@ -810,6 +817,14 @@ run_result begin_run(const plan::integration_plan& plan, const run_options& opti
     };
     run.notes.push_back("lint: the plan has " + count(errors, "error") + " and " + count(warnings, "warning") +
                         "; `planproof lint " + plan.file + "` lists them");
+  }
+  // A cap moved by --limit changes what the mocks and the client accept: the report says so.
+  const core::limits defaults;
+  for (const auto& info : core::limit_catalog()) {
+    const auto value = options.limits.*(info.field);
+    if (value == defaults.*(info.field)) continue;
+    run.notes.push_back("limit: " + std::string(info.name) + " is " + core::format_limit(info, value) + " (default " +
+                        core::format_limit(info, defaults.*(info.field)) + "): " + std::string(info.what));
   }
   std::vector<std::string> defaulted;
   for (const auto* mode : selected) {

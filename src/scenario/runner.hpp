@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/limits.hpp"
 #include "plan/model.hpp"
 #include "scenario/event_log.hpp"
 #include "scenario/result.hpp"
@@ -61,6 +62,9 @@ struct run_options {
   // `--insecure`: an https upstream's certificate is not checked. Only to look at a server known to
   // be misconfigured; the run says so on standard error and in the report's notes.
   bool upstream_insecure = false;
+  // `--limit`: what each mock accepts (request_headers, request_body, connections) and what the
+  // client and the proxy accept of an answer (response_headers, response_body).
+  core::limits limits;
   // Requested from any thread (a signal handler's): the failure mode running stops sending, gives
   // the requests in flight a second to end, cuts the rest and is reported as an error; the ones
   // after it are skipped. Both with a reason starting "interrupted".

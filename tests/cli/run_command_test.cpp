@@ -320,6 +320,47 @@ TEST(cli_run, usage_errors_are_exit_2) {
   EXPECT_EQ(planproof(dir, "--help").exit_code, 0);
 }
 
+// `--limit`: the caps reach the mock (a request body over request_body is answered 413, which the
+// plan treats as fatal), the client (an answer body over response_body fails the attempt) and the
+// loader (plan_size, concurrency), each refusal naming the flag that raises it.
+TEST(cli_run, limits_reach_the_mock_the_client_and_the_loader) {
+  test::temp_dir dir;
+  const std::string args = "run " + example + " --only rate_limited --time-scale 0.05 -q";
+  const auto body = planproof(dir, args + " --limit request_body=8B --json body.json");
+  EXPECT_EQ(body.exit_code, 1) << body.output;
+  const auto body_mode = failure_mode(boost::json::parse(test::read_file(dir / "body.json")), "rate_limited");
+  EXPECT_GT(body_mode.at("metrics").at("attempt_results").at("413").as_int64(), 0) << body_mode;
+  EXPECT_EQ(body_mode.at("metrics").at("succeeded").as_int64(), 0) << body_mode;
+
+  const auto answer = planproof(dir, args + " --limit response_body=8B --json answer.json");
+  EXPECT_EQ(answer.exit_code, 1) << answer.output;
+  const auto answer_report = boost::json::parse(test::read_file(dir / "answer.json"));
+  const auto answer_mode = failure_mode(answer_report, "rate_limited");
+  EXPECT_EQ(answer_mode.at("metrics").at("succeeded").as_int64(), 0) << answer_mode;
+  EXPECT_GT(answer_mode.at("metrics").at("attempt_results").at("protocol_error").as_int64(), 0) << answer_mode;
+  // The report says which caps were moved.
+  const auto& notes = answer_report.at("notes").as_array();
+  EXPECT_NE(std::find(notes.begin(), notes.end(),
+                      boost::json::value("limit: response_body is 8 B (default 16 MiB): an upstream answer's body the "
+                                         "client and the proxy accept")),
+            notes.end())
+      << answer_report.at("notes");
+
+  const auto held = planproof(dir, args + " --limit request_body=64KiB --limit response_body=64KiB");
+  EXPECT_EQ(held.exit_code, 0) << held.output;
+
+  const auto size = planproof(dir, args + " --limit plan_size=1KiB");
+  EXPECT_EQ(size.exit_code, 2) << size.output;
+  EXPECT_NE(size.output.find("the plan is larger than 1 KiB"), std::string::npos) << size.output;
+  EXPECT_NE(size.output.find("raise it with --limit plan_size=SIZE"), std::string::npos) << size.output;
+  const auto wide = planproof(dir, args + " --set traffic.concurrency=20000");
+  EXPECT_EQ(wide.exit_code, 2) << wide.output;
+  EXPECT_NE(wide.output.find("the cap --limit concurrency=N sets"), std::string::npos) << wide.output;
+  const auto bad = planproof(dir, args + " --limit response_body=0");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--limit: error: response_body: must be at least 1"), std::string::npos) << bad.output;
+}
+
 TEST(cli_run, phase_selects_its_failure_modes) {
   test::temp_dir dir;
   const auto r = planproof(dir, "run " + example + " --phase phase1 --time-scale 0.02 --json report.json");

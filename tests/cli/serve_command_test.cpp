@@ -792,6 +792,49 @@ TEST_F(serve_command, bad_usage_exits_2_with_the_reason) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 
+// `--limit`: the mock's caps on request headers, bodies and open connections are the flags' values,
+// with the statuses a client can act on (413, 431) and the others kept serving.
+TEST_F(serve_command, limit_sets_the_mocks_caps) {
+  ASSERT_TRUE(start({fixture, "--limit", "request_body=1KiB", "--limit", "request_headers=2KiB", "--limit",
+                     "connections=3"},
+                    "sk_limits_test"));
+  const std::vector<std::pair<std::string, std::string>> key{{"X-Api-Key", "sk_limits_test"}};
+  const std::string small = R"({"sku":"A-1","quantity":2})";
+  EXPECT_EQ(call(mock_, http::verb::post, "/v1/orders", small, key).status, 201u);
+  const std::string large = R"({"sku":")" + std::string(1100, 'A') + R"(","quantity":2})";
+  EXPECT_EQ(call(mock_, http::verb::post, "/v1/orders", large, key).status, 413u);
+  auto headers = key;
+  headers.emplace_back("X-Fill", std::string(1500, 'x'));
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/orders", {}, headers).status, 200u);
+  headers.back().second = std::string(3000, 'x');
+  EXPECT_EQ(call(mock_, http::verb::get, "/v1/orders", {}, headers).status, 431u);
+
+  // Three connections held open (each served once, so accepted and counted); a fourth is closed.
+  std::vector<std::unique_ptr<test_client>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<test_client>(mock_));
+    ASSERT_EQ(held.back()->get("/v1/orders", {{"X-Api-Key", "sk_limits_test"}}).res.result_int(), 200);
+  }
+  test_client over(mock_);
+  EXPECT_TRUE(over.get("/v1/orders", {{"X-Api-Key", "sk_limits_test"}}).ec) << "a fourth connection is served";
+  // One closed: within a deadline, a new connection is served again.
+  held.pop_back();
+  bool served = false;
+  for (const auto until = std::chrono::steady_clock::now() + 10s; !served && std::chrono::steady_clock::now() < until;) {
+    served = call(mock_, http::verb::get, "/v1/orders", {}, key).status == 200;
+  }
+  EXPECT_TRUE(served) << "no connection served after one of the three closed";
+
+  auto r = planproof("serve " + fixture + " --limit connections=lots 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--limit: error: connections: 'lots' is not a whole number such as 500"), std::string::npos)
+      << r.output;
+  r = planproof("serve " + fixture + " --limit bodies=1MiB 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--limit: error: unknown limit 'bodies'; the limits are plan_size,"), std::string::npos)
+      << r.output;
+}
+
 // Proxying to an https upstream: its certificate is checked (a CA the proxy does not trust is a 502
 // upstream_unreachable), unless --insecure says not to, loudly.
 TEST_F(serve_command, an_https_upstream_is_checked_unless_insecure) {

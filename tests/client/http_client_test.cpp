@@ -430,6 +430,7 @@ struct malformed_case {
   const char* name;
   std::string reply;
   std::optional<core::error_class> expected;  // nullopt: any error class but none
+  std::uint32_t header_limit = client_options{}.header_limit;  // --limit response_headers
 };
 
 class malformed_answer : public testing::TestWithParam<malformed_case> {};
@@ -454,6 +455,7 @@ TEST_P(malformed_answer, is_a_classified_error_retried_then_dead_lettered) {
   o.upstream = {asio::ip::make_address("127.0.0.1"), upstream.port()};
   o.host = "127.0.0.1";
   o.body_limit = 64 * 1024;
+  o.header_limit = GetParam().header_limit;
   asio::io_context io(1);
   core::request_outcome outcome{};
   {
@@ -493,11 +495,43 @@ INSTANTIATE_TEST_SUITE_P(
         malformed_case{"not_json",
                        "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
                        core::error_class::schema_error},
+        malformed_case{"headers_over_a_lowered_limit",
+                       "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Fill: " + std::string(20 * 1024, 'x') +
+                           "\r\nContent-Length: 14\r\n\r\n{\"id\":\"pay_1\"}",
+                       core::error_class::protocol_error, 16 * 1024},
         malformed_case{"body_over_the_limit",
                        "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 200000\r\n\r\n" +
                            std::string(200000, ' '),
                        core::error_class::protocol_error}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// The same 20 KiB header a lowered limit refuses is read under the default (real upstreams send
+// large cookies and policy headers).
+TEST(http_client_limits, a_large_header_under_the_default_limit_is_read) {
+  raw_upstream upstream("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Fill: " +
+                        std::string(20 * 1024, 'x') + "\r\nContent-Length: 14\r\n\r\n{\"id\":\"pay_1\"}");
+  core::time_scale scale{0.05};
+  core::plan_clock clock{scale};
+  auto endpoint = payment_endpoint();
+  auto retry = retry_settings();
+  retry.max_attempts = 1;
+  test::temp_dir dir;
+  dead_letter_queue dead_letters{dir / "dl.jsonl"};
+  event_log log;
+  resilience::seeded_random rng{1};
+  client_options o;
+  o.upstream = {asio::ip::make_address("127.0.0.1"), upstream.port()};
+  o.host = "127.0.0.1";
+  asio::io_context io(1);
+  core::request_outcome outcome{};
+  {
+    http_client client(io.get_executor(), o, retry, {endpoint}, clock, scale, log, dead_letters, rng);
+    auto f = asio::co_spawn(io, client.execute({1, &endpoint, R"({"amount":1999})"}), asio::use_future);
+    io.run();
+    outcome = f.get();
+  }
+  EXPECT_EQ(outcome, core::request_outcome::succeeded);
+}
 
 }  // namespace
 }  // namespace planproof::client

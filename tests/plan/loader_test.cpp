@@ -653,7 +653,8 @@ TEST(overrides, file_errors_come_before_set_errors) {
   EXPECT_THAT(
       errors_of(mutate(good_yaml(), "rate: 20/s", "rate: 20"), with_sets({"traffic.concurrency=0"})),
       ElementsAre("plan.yaml:32:43: error: traffic.rate: expected a rate such as 20/s or 600/m, got '20'",
-                  "--set: error: traffic.concurrency: expected an integer from 1 to 10000, got '0'"));
+                  "--set: error: traffic.concurrency: expected an integer from 1 to 10000 (the cap --limit concurrency=N "
+                  "sets), got '0'"));
 }
 
 // --- hostile input ----------------------------------------------------------------------------------
@@ -702,6 +703,47 @@ TEST(loader_fuzz, a_plan_larger_than_16_mib_is_refused_unread) {
     ASSERT_EQ(e.diagnostics().size(), 1u);
     EXPECT_THAT(e.diagnostics()[0].message, HasSubstr("larger than 16 MiB"));
   }
+}
+
+// `--limit`: each of the plan's caps can be lowered or raised, and the message names the flag.
+TEST(loader_limits, plan_size_depth_and_nodes_follow_the_limits) {
+  load_options small;
+  small.limits.plan_size = 1024;
+  EXPECT_THAT(errors_of(good_yaml(), small),
+              ElementsAre("plan.yaml: error: the plan is larger than 1 KiB; a plan describes an integration, its data "
+                          "belongs elsewhere (raise it with --limit plan_size=SIZE)"));
+  test::temp_dir dir;
+  {
+    std::ofstream(dir / "plan.yaml") << good_yaml();
+  }
+  EXPECT_THROW((void)load_file(dir / "plan.yaml", small), core::diagnostic_error);
+  EXPECT_NO_THROW((void)load_file(dir / "plan.yaml"));
+
+  load_options shallow;
+  shallow.limits.plan_depth = 3;
+  EXPECT_THAT(errors_of(good_yaml(), shallow),
+              ElementsAre(HasSubstr("the plan is nested more than 3 levels deep (raise it with --limit plan_depth=N)")));
+  load_options few;
+  few.limits.plan_nodes = 50;
+  EXPECT_THAT(errors_of(good_yaml(), few),
+              ElementsAre(HasSubstr("the plan has more than 50 nodes, aliases expanded (raise it with --limit "
+                                    "plan_nodes=N)")));
+  // Raised: 300 levels of nesting, past the default 100, load up to the plan's own checks.
+  const std::string deep = good_yaml() + "x-notes: " + std::string(300, '[') + std::string(300, ']') + "\n";
+  EXPECT_THAT(errors_of(deep), ElementsAre(HasSubstr("nested more than 100 levels")));
+  load_options deeper;
+  deeper.limits.plan_depth = 400;
+  for (const auto& e : errors_of(deep, deeper)) EXPECT_THAT(e, Not(HasSubstr("nested more than"))) << e;
+}
+
+TEST(loader_limits, concurrency_is_capped_by_the_limit) {
+  load_options wide = with_sets({"traffic.concurrency=20000"});
+  EXPECT_THAT(errors_of(good_yaml(), wide),
+              ElementsAre(HasSubstr("expected an integer from 1 to 10000 (the cap --limit concurrency=N sets)")));
+  wide.limits.concurrency = 20'000;
+  EXPECT_EQ(load_string(good_yaml(), "plan.yaml", wide).traffic.concurrency, 20'000);
+  wide.limits.concurrency = 100;
+  EXPECT_THAT(errors_of(good_yaml(), wide), ElementsAre(HasSubstr("expected an integer from 1 to 100 ")));
 }
 
 TEST(loader_fuzz, input_yaml_cpp_would_loop_on) {
