@@ -13,6 +13,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "support/child_process.hpp"
+#include "support/secret_check.hpp"
 #include "support/paths.hpp"
 #include "support/process.hpp"
 
@@ -21,33 +22,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct output {
-  std::string name;
-  std::string text;
-};
-
-// Every file under `dir` plus what the commands printed.
-std::vector<output> everything_written(const test::temp_dir& dir, std::vector<output> printed) {
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path())) {
-    if (entry.is_regular_file()) printed.push_back({entry.path().string(), test::read_file(entry.path())});
-  }
-  return printed;
-}
-
-// A secret in whole, an HMAC signature as the client sends it (v1=<hex>), or an Authorization
-// header's credentials (a bearer token, Basic client credentials), anywhere.
-testing::AssertionResult no_secret_in(const std::vector<output>& outputs, const std::vector<std::string>& secrets) {
-  static const std::regex signature("v1=[0-9a-f]{64}");
-  static const std::regex authorization("(Bearer|Basic) [A-Za-z0-9+/=._~-]{8,}");
-  for (const auto& o : outputs) {
-    for (const auto& secret : secrets) {
-      if (o.text.find(secret) != std::string::npos) return testing::AssertionFailure() << secret << " is in " << o.name;
-    }
-    if (std::regex_search(o.text, signature)) return testing::AssertionFailure() << "a signature is in " << o.name;
-    if (std::regex_search(o.text, authorization)) return testing::AssertionFailure() << "a credential is in " << o.name;
-  }
-  return testing::AssertionSuccess();
-}
+using test::everything_written;
+using test::no_secret_in;
+using test::output;
 
 std::string with_secret(const test::temp_dir& dir, const std::string& variable, const std::string& secret,
                         const std::string& args) {
@@ -69,6 +46,8 @@ TEST(no_secret_checker, finds_a_secret_or_a_signature) {
   EXPECT_FALSE(no_secret_in({{"x", "X-Signature: v1=" + std::string(64, 'a')}}, {"sk_abc"}));
   EXPECT_FALSE(no_secret_in({{"x", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30"}}, {"sk_abc"}));
   EXPECT_FALSE(no_secret_in({{"x", "Authorization: Basic c2ZpZDpzZnNlY3JldA=="}}, {"sk_abc"}));
+  // base64 of "sk_live_abcdef" in a body: its full groups are found.
+  EXPECT_FALSE(no_secret_in({{"x", "{\"note\":\"c2tfbGl2ZV9hYmNkZWY=\"}"}}, {"sk_live_abcdef"}));
   EXPECT_TRUE(no_secret_in({{"x", "key: [redacted], Authorization: Bearer [redacted]"}}, {"sk_abc"}));
 }
 
@@ -82,7 +61,7 @@ TEST(no_secret_leaks, api_key_plan_run_with_log_report_and_dead_letters) {
                       " --json report.json --log events.jsonl"));
   ASSERT_EQ(r.exit_code, 1) << r.output;  // one attempt cannot ride out the burst: dead letters
   EXPECT_EQ(r.output.find("is not set"), std::string::npos) << "the real secret was used\n" << r.output;
-  const auto outputs = everything_written(dir, {{"stdout and stderr", r.output}});
+  const auto outputs = everything_written(dir.path(), {{"stdout and stderr", r.output}});
   ASSERT_FALSE(test::read_file(dir / "dead-letter/acme-payments.jsonl").empty());
   ASSERT_FALSE(test::read_file(dir / "events.jsonl").empty());
   ASSERT_FALSE(test::read_file(dir / "report.json").empty());
@@ -121,7 +100,7 @@ TEST(no_secret_leaks, hmac_plan_run_and_replay) {
   ASSERT_TRUE(serve.wait(20s).has_value()) << serve.output();
 
   const auto outputs = everything_written(
-      dir, {{"run's output", run.output}, {"replay's output", replay.output}, {"serve's output", serve.output()}});
+      dir.path(), {{"run's output", run.output}, {"replay's output", replay.output}, {"serve's output", serve.output()}});
   ASSERT_FALSE(test::read_file(dir / "replay.jsonl").empty());
   EXPECT_TRUE(no_secret_in(outputs, {secret}));
 }
@@ -140,7 +119,7 @@ TEST(no_secret_leaks, oauth2_plan_run_with_log_report_and_dead_letters) {
   EXPECT_EQ(r.output.find("is not set"), std::string::npos) << "the real secrets were used\n" << r.output;
   ASSERT_FALSE(test::read_file(dir / "dead-letter/salesforce-crm-sync.jsonl").empty()) << r.output;
   EXPECT_NE(test::read_file(dir / "events.jsonl").find("\"token_issued\""), std::string::npos);
-  EXPECT_TRUE(no_secret_in(everything_written(dir, {{"stdout and stderr", r.output}}), {id, secret}));
+  EXPECT_TRUE(no_secret_in(everything_written(dir.path(), {{"stdout and stderr", r.output}}), {id, secret}));
 }
 
 // no_secret_in_logs, as the example plan states it: the check read the real decision log and
@@ -185,7 +164,7 @@ TEST(no_secret_in_logs, holds_over_the_files_an_oauth2_run_really_wrote) {
                            "OAuth2 client credentials (HTTP Basic)", "OAuth2 tokens the client received: "}) {
     EXPECT_NE(note.find(form), std::string::npos) << form << " not searched: " << note;
   }
-  EXPECT_TRUE(no_secret_in(everything_written(dir, {{"stdout and stderr", r.output}}), {id, secret}));
+  EXPECT_TRUE(no_secret_in(everything_written(dir.path(), {{"stdout and stderr", r.output}}), {id, secret}));
 }
 
 // A secret in a form the redactor does not know (the key base64-encoded in the request body that
