@@ -121,8 +121,9 @@ std::string format_limit(const limit_info& info, std::uint64_t value) {
 }
 
 std::string limit_hint(std::string_view name) {
+  const auto* info = find_limit(name);
   return "raise it with --limit " + std::string(name) + "=" +
-         (find_limit(name) != nullptr && find_limit(name)->unit == limit_unit::bytes ? "SIZE" : "N");
+         (info != nullptr && info->unit == limit_unit::bytes ? "SIZE" : "N");
 }
 
 }  // namespace planproof::core

@@ -426,6 +426,25 @@ class raw_upstream {
   std::thread thread_;
 };
 
+// One request of payment_endpoint() to 127.0.0.1:`port`, with these options (their address set here)
+// and retry settings, at time scale 0.05; its decisions go to `log`.
+core::request_outcome send_one_payment(unsigned short port, const plan::retry_config& retry, client_options o,
+                                       event_log& log) {
+  core::time_scale scale{0.05};
+  core::plan_clock clock{scale};
+  auto endpoint = payment_endpoint();
+  test::temp_dir dir;
+  dead_letter_queue dead_letters{dir / "dl.jsonl"};
+  resilience::seeded_random rng{1};
+  o.upstream = {asio::ip::make_address("127.0.0.1"), port};
+  o.host = "127.0.0.1";
+  asio::io_context io(1);
+  http_client client(io.get_executor(), o, retry, {endpoint}, clock, scale, log, dead_letters, rng);
+  auto f = asio::co_spawn(io, client.execute({1, &endpoint, R"({"amount":1999})"}), asio::use_future);
+  io.run();
+  return f.get();
+}
+
 struct malformed_case {
   const char* name;
   std::string reply;
@@ -440,31 +459,15 @@ class malformed_answer : public testing::TestWithParam<malformed_case> {};
 // dead-lettered: never a crash, a hang, or a success.
 TEST_P(malformed_answer, is_a_classified_error_retried_then_dead_lettered) {
   raw_upstream upstream(GetParam().reply);
-  core::time_scale scale{0.05};
-  core::plan_clock clock{scale};
-  auto endpoint = payment_endpoint();
   auto retry = retry_settings();
   retry.max_attempts = 2;
   retry.backoff = {plan::backoff_strategy::constant, 100ms, 100ms, plan::jitter_kind::none};
   retry.retry_on = {core::error_class::protocol_error, core::error_class::schema_error, core::error_class::connection_error};
-  test::temp_dir dir;
-  dead_letter_queue dead_letters{dir / "dl.jsonl"};
   event_log log;
-  resilience::seeded_random rng{1};
   client_options o;
-  o.upstream = {asio::ip::make_address("127.0.0.1"), upstream.port()};
-  o.host = "127.0.0.1";
   o.body_limit = 64 * 1024;
   o.header_limit = GetParam().header_limit;
-  asio::io_context io(1);
-  core::request_outcome outcome{};
-  {
-    http_client client(io.get_executor(), o, retry, {endpoint}, clock, scale, log, dead_letters, rng);
-    auto f = asio::co_spawn(io, client.execute({1, &endpoint, R"({"amount":1999})"}), asio::use_future);
-    io.run();
-    outcome = f.get();
-  }
-  EXPECT_EQ(outcome, core::request_outcome::dead_lettered);
+  EXPECT_EQ(send_one_payment(upstream.port(), retry, o, log), core::request_outcome::dead_lettered);
   const auto finished = log.of(core::event_kind::attempt_finished);
   ASSERT_EQ(finished.size(), 2u);
   for (const auto& e : finished) {
@@ -510,27 +513,10 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(http_client_limits, a_large_header_under_the_default_limit_is_read) {
   raw_upstream upstream("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Fill: " +
                         std::string(20 * 1024, 'x') + "\r\nContent-Length: 14\r\n\r\n{\"id\":\"pay_1\"}");
-  core::time_scale scale{0.05};
-  core::plan_clock clock{scale};
-  auto endpoint = payment_endpoint();
   auto retry = retry_settings();
   retry.max_attempts = 1;
-  test::temp_dir dir;
-  dead_letter_queue dead_letters{dir / "dl.jsonl"};
   event_log log;
-  resilience::seeded_random rng{1};
-  client_options o;
-  o.upstream = {asio::ip::make_address("127.0.0.1"), upstream.port()};
-  o.host = "127.0.0.1";
-  asio::io_context io(1);
-  core::request_outcome outcome{};
-  {
-    http_client client(io.get_executor(), o, retry, {endpoint}, clock, scale, log, dead_letters, rng);
-    auto f = asio::co_spawn(io, client.execute({1, &endpoint, R"({"amount":1999})"}), asio::use_future);
-    io.run();
-    outcome = f.get();
-  }
-  EXPECT_EQ(outcome, core::request_outcome::succeeded);
+  EXPECT_EQ(send_one_payment(upstream.port(), retry, {}, log), core::request_outcome::succeeded);
 }
 
 }  // namespace
