@@ -45,7 +45,7 @@ TEST(cli_run, example_plan_holds_and_writes_the_report) {
   EXPECT_EQ(report.at("plan").as_string(), "acme-payments");
   EXPECT_EQ(report.at("mode").as_string(), "live");
   EXPECT_EQ(report.at("seed").as_int64(), 7);
-  EXPECT_EQ(report.at("time_scale").as_double(), 0.05);
+  EXPECT_EQ(report.at("time_scale").as_double(), std::stod(test::stretched_time_scale(0.05)));
   const auto& summary = report.at("summary").as_object();
   EXPECT_EQ(summary.at("failure_modes").as_int64(), 4);
   EXPECT_EQ(summary.at("held").as_int64(), 4);

@@ -3,13 +3,16 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace planproof::test {
 
@@ -18,9 +21,44 @@ struct process_result {
   std::string output;  // stdout and stderr, interleaved
 };
 
+// A sanitizer slows the binary several times over, and a run at a small --time-scale would then judge
+// the slowdown rather than the plan. PLANPROOF_TEST_TIME_STRETCH (a whole number, set by the asan and
+// tsan test presets) multiplies every time scale a test asks for, up to real time (1).
+inline int time_stretch() {
+  const char* env = std::getenv("PLANPROOF_TEST_TIME_STRETCH");
+  const int n = env == nullptr ? 1 : std::atoi(env);
+  return n > 1 ? n : 1;
+}
+
+// The time scale a run asked for at `scale` really gets, written so that it parses back to itself.
+inline std::string stretched_time_scale(double scale) {
+  const double stretched = scale < 1.0 ? std::min(1.0, scale * time_stretch()) : scale;
+  std::array<char, 32> buf{};
+  std::snprintf(buf.data(), buf.size(), "%.17g", stretched);
+  return buf.data();
+}
+
+// `command` with every `--time-scale X` stretched.
+inline std::string with_stretched_time_scales(std::string command) {
+  if (time_stretch() == 1) return command;
+  static constexpr std::string_view flag = "--time-scale ";
+  for (auto at = command.find(flag); at != std::string::npos; at = command.find(flag, at)) {
+    at += flag.size();
+    const auto end = command.find_first_of(" '\"", at);
+    const auto value = command.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    char* parsed_end = nullptr;
+    const double scale = std::strtod(value.c_str(), &parsed_end);
+    if (value.empty() || *parsed_end != '\0') continue;  // not a number: the test checks the refusal
+    const auto stretched = stretched_time_scale(scale);
+    command.replace(at, value.size(), stretched);
+    at += stretched.size();
+  }
+  return command;
+}
+
 inline process_result run_shell(const std::string& command) {
   process_result r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  FILE* pipe = ::popen((with_stretched_time_scales(command) + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return r;
   std::array<char, 4096> buf{};
   std::size_t n = 0;
