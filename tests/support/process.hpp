@@ -31,25 +31,23 @@ inline int time_stretch() {
 }
 
 // The time scale a run asked for at `scale` really gets, written so that it parses back to itself.
-inline std::string stretched_time_scale(double scale) {
-  const double stretched = scale < 1.0 ? std::min(1.0, scale * time_stretch()) : scale;
+inline std::string stretched_time_scale(double scale, int stretch = time_stretch()) {
+  const double stretched = scale < 1.0 ? std::min(1.0, scale * stretch) : scale;
   std::array<char, 32> buf{};
   std::snprintf(buf.data(), buf.size(), "%.17g", stretched);
   return buf.data();
 }
 
-// `command` with every `--time-scale X` stretched.
-inline std::string with_stretched_time_scales(std::string command) {
-  if (time_stretch() == 1) return command;
+// `command` with the number after every `--time-scale ` stretched; anything else is left for the
+// run to refuse.
+inline std::string with_stretched_time_scales(std::string command, int stretch = time_stretch()) {
+  if (stretch == 1) return command;
   static constexpr std::string_view flag = "--time-scale ";
   for (auto at = command.find(flag); at != std::string::npos; at = command.find(flag, at)) {
     at += flag.size();
-    const auto end = command.find_first_of(" '\"", at);
-    const auto value = command.substr(at, end == std::string::npos ? std::string::npos : end - at);
-    char* parsed_end = nullptr;
-    const double scale = std::strtod(value.c_str(), &parsed_end);
-    if (value.empty() || *parsed_end != '\0') continue;  // not a number: the test checks the refusal
-    const auto stretched = stretched_time_scale(scale);
+    const auto value = command.substr(at, command.find_first_not_of("0123456789.", at) - at);
+    if (value.empty()) continue;
+    const auto stretched = stretched_time_scale(std::strtod(value.c_str(), nullptr), stretch);
     command.replace(at, value.size(), stretched);
     at += stretched.size();
   }
