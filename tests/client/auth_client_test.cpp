@@ -61,7 +61,7 @@ plan::fault fault_of(std::string kind) {
 }
 
 struct harness {
-  core::time_scale scale{0.05};
+  core::time_scale scale{test::stretched(0.05)};
   core::plan_clock clock{scale};
   core::time_point origin = clock.now();
   plan::endpoint endpoint = orders_endpoint();

@@ -68,9 +68,9 @@ plan::fault make_fault(std::string kind) {
 }
 
 // One mock upstream (own thread) and one client (the test thread), at a time scale that keeps
-// plan seconds short in real time.
+// plan seconds short in real time (stretched under a sanitizer, where 50 ms is too short a second).
 struct harness {
-  core::time_scale scale{0.05};
+  core::time_scale scale{test::stretched(0.05)};
   core::plan_clock clock{scale};
   core::time_point origin = clock.now();
   plan::endpoint endpoint = payment_endpoint();
@@ -427,10 +427,10 @@ class raw_upstream {
 };
 
 // One request of payment_endpoint() to 127.0.0.1:`port`, with these options (their address set here)
-// and retry settings, at time scale 0.05; its decisions go to `log`.
+// and retry settings, at time scale 0.05 (stretched under a sanitizer); its decisions go to `log`.
 core::request_outcome send_one_payment(unsigned short port, const plan::retry_config& retry, client_options o,
                                        event_log& log) {
-  core::time_scale scale{0.05};
+  core::time_scale scale{test::stretched(0.05)};
   core::plan_clock clock{scale};
   auto endpoint = payment_endpoint();
   test::temp_dir dir;

@@ -25,6 +25,8 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "support/time_stretch.hpp"
+
 namespace planproof::mocks {
 namespace {
 
@@ -192,13 +194,15 @@ core::webhook_signature_params params_of(const webhook_sender_config& c) {
   return signature_params(*c.endpoint.signature);
 }
 
-// A sender on its own io_context thread, with a plan clock at `scale`. Only the sender gives the
-// io_context work, so run() returns once it is done or stopped: join() checks that.
+// A sender on its own io_context thread, with a plan clock at `scale` (stretched under a sanitizer).
+// Only the sender gives the io_context work, so run() returns once it is done or stopped: join()
+// checks that.
 class running_sender {
  public:
   running_sender(webhook_sender_config config, double scale, int threads = 1)
-      : clock_(core::time_scale{scale}),
-        sender_(ioc_.get_executor(), clock_, clock_.now(), core::time_scale{scale}, std::move(config)) {
+      : clock_(core::time_scale{test::stretched(scale)}),
+        sender_(ioc_.get_executor(), clock_, clock_.now(), core::time_scale{test::stretched(scale)},
+                std::move(config)) {
     start_error_ = sender_.start();
     running_ = threads;
     for (int i = 0; i < threads; ++i) {

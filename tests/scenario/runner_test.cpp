@@ -36,7 +36,7 @@ TEST(runner, a_shard_runs_its_part_and_reports_which) {
   test::temp_dir dir;
   const auto plan = two_modes(dir / "dead.jsonl");
   run_options options;
-  options.time_scale = 0.1;
+  options.time_scale = test::stretched(0.1);
   options.shard = shard_spec{2, 2};
   std::vector<std::string> started;
   options.on_start = [&](const run_result&, std::size_t selected) { started.push_back(std::to_string(selected)); };
@@ -67,7 +67,7 @@ TEST(runner, a_shard_with_nothing_to_run_is_an_empty_run) {
 TEST(runner, progress_is_reported_while_a_failure_mode_runs) {
   test::temp_dir dir;
   run_options options;
-  options.time_scale = 0.1;
+  options.time_scale = test::stretched(0.1);
   options.progress_interval = std::chrono::milliseconds(1);
   std::vector<run_progress> seen;
   std::vector<std::string> ids;

@@ -73,7 +73,7 @@ const expectation_result* find(const failure_mode_result& mode, std::string_view
 
 run_result run(const plan::integration_plan& plan) {
   run_options options;
-  options.time_scale = 0.1;
+  options.time_scale = test::stretched(0.1);
   return run_live(plan, options);
 }
 

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "support/time_stretch.hpp"
+
 namespace planproof::test {
 
 struct process_result {
@@ -21,20 +23,10 @@ struct process_result {
   std::string output;  // stdout and stderr, interleaved
 };
 
-// A sanitizer slows the binary several times over, and a run at a small --time-scale would then judge
-// the slowdown rather than the plan. PLANPROOF_TEST_TIME_STRETCH (a whole number, set by the asan and
-// tsan test presets) multiplies every time scale a test asks for, up to real time (1).
-inline int time_stretch() {
-  const char* env = std::getenv("PLANPROOF_TEST_TIME_STRETCH");
-  const int n = env == nullptr ? 1 : std::atoi(env);
-  return n > 1 ? n : 1;
-}
-
 // The time scale a run asked for at `scale` really gets, written so that it parses back to itself.
 inline std::string stretched_time_scale(double scale, int stretch = time_stretch()) {
-  const double stretched = scale < 1.0 ? std::min(1.0, scale * stretch) : scale;
   std::array<char, 32> buf{};
-  std::snprintf(buf.data(), buf.size(), "%.17g", stretched);
+  std::snprintf(buf.data(), buf.size(), "%.17g", stretched(scale, stretch));
   return buf.data();
 }
 
