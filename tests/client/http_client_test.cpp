@@ -67,6 +67,17 @@ plan::fault make_fault(std::string kind) {
   return f;
 }
 
+// Runs `request` to its end on an io_context of its own, by a client built from `client_args` (all
+// but the executor).
+template <class... Args>
+core::request_outcome execute_one(logical_request request, Args&&... client_args) {
+  asio::io_context io(1);
+  http_client client(io.get_executor(), std::forward<Args>(client_args)...);
+  auto f = asio::co_spawn(io, client.execute(std::move(request)), asio::use_future);
+  io.run();
+  return f.get();
+}
+
 // One mock upstream (own thread) and one client (the test thread), at a time scale that keeps
 // plan seconds short in real time (stretched under a sanitizer, where 50 ms is too short a second).
 struct harness {
@@ -112,12 +123,8 @@ struct harness {
   }
 
   core::request_outcome send(logical_request request, std::string key_header_value = "") {
-    asio::io_context io(1);
     const auto o = options(upstream->port(), key_header_value.empty() ? api_key : key_header_value);
-    http_client client(io.get_executor(), o, retry, {endpoint}, clock, scale, log, dead_letters, rng);
-    auto f = asio::co_spawn(io, client.execute(std::move(request)), asio::use_future);
-    io.run();
-    return f.get();
+    return execute_one(std::move(request), o, retry, std::vector{endpoint}, clock, scale, log, dead_letters, rng);
   }
 };
 
@@ -197,12 +204,9 @@ TEST(http_client, request_submitted_names_the_endpoint_and_the_wire_id) {
     }
   } seen;
   harness h({});
-  asio::io_context io(1);
-  http_client client(io.get_executor(), h.options(h.upstream->port(), h.api_key), h.retry, {h.endpoint}, h.clock,
-                     h.scale, seen, h.dead_letters, h.rng);
-  auto f = asio::co_spawn(io, client.execute({1, &h.endpoint, "{}"}), asio::use_future);
-  io.run();
-  EXPECT_EQ(f.get(), core::request_outcome::succeeded);
+  EXPECT_EQ(execute_one({1, &h.endpoint, "{}"}, h.options(h.upstream->port(), h.api_key), h.retry,
+                        std::vector{h.endpoint}, h.clock, h.scale, seen, h.dead_letters, h.rng),
+            core::request_outcome::succeeded);
   const auto records = h.upstream->records();
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(seen.endpoint, "create_payment");
@@ -338,11 +342,9 @@ TEST(http_client, connection_refused_is_a_connect_error_under_connection_error) 
     if (ec == asio::error::connection_refused) break;
     ASSERT_LT(std::chrono::steady_clock::now(), refused_by) << "the port still accepts: " << ec.message();
   }
-  asio::io_context io(1);
-  http_client client(io.get_executor(), h.options(port, std::nullopt), h.retry, {h.endpoint}, h.clock, h.scale, h.log, h.dead_letters, h.rng);
-  auto f = asio::co_spawn(io, client.execute({1, &h.endpoint, "{}"}), asio::use_future);
-  io.run();
-  EXPECT_EQ(f.get(), core::request_outcome::dead_lettered);
+  EXPECT_EQ(execute_one({1, &h.endpoint, "{}"}, h.options(port, std::nullopt), h.retry, std::vector{h.endpoint},
+                        h.clock, h.scale, h.log, h.dead_letters, h.rng),
+            core::request_outcome::dead_lettered);
   const auto finished = h.log.of(core::event_kind::attempt_finished);
   ASSERT_EQ(finished.size(), 3u);
   // Refused before anything was sent: connect_error, retried because connection_error covers it.
@@ -438,11 +440,8 @@ core::request_outcome send_one_payment(unsigned short port, const plan::retry_co
   resilience::seeded_random rng{1};
   o.upstream = {asio::ip::make_address("127.0.0.1"), port};
   o.host = "127.0.0.1";
-  asio::io_context io(1);
-  http_client client(io.get_executor(), o, retry, {endpoint}, clock, scale, log, dead_letters, rng);
-  auto f = asio::co_spawn(io, client.execute({1, &endpoint, R"({"amount":1999})"}), asio::use_future);
-  io.run();
-  return f.get();
+  return execute_one({1, &endpoint, R"({"amount":1999})"}, o, retry, std::vector{endpoint}, clock, scale, log,
+                     dead_letters, rng);
 }
 
 struct malformed_case {

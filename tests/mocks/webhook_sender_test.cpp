@@ -201,8 +201,7 @@ class running_sender {
  public:
   running_sender(webhook_sender_config config, double scale, int threads = 1)
       : clock_(core::time_scale{test::stretched(scale)}),
-        sender_(ioc_.get_executor(), clock_, clock_.now(), core::time_scale{test::stretched(scale)},
-                std::move(config)) {
+        sender_(ioc_.get_executor(), clock_, clock_.now(), clock_.scale(), std::move(config)) {
     start_error_ = sender_.start();
     running_ = threads;
     for (int i = 0; i < threads; ++i) {
